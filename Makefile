@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make demo` and `make test`. `make ui` opens Dagster on the same data.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+P20_HOME ?= $(CURDIR)/data
+export P20_HOME
+DEMO_PERSONS ?= 20000
+DEMO_SEED ?= 2026
+
+.PHONY: setup demo test ui bench lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/p20 synth --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) --out $(P20_HOME)
+	$(BIN)/p20 materialize
+
+test: setup
+	$(BIN)/pytest -q -n 2
+
+ui: setup
+	$(BIN)/dagster dev -w workspace.yaml
+
+bench: setup
+	$(BIN)/python -m bench
+
+# Re-resolve the pinned dependency set in a scratch virtualenv and write requirements.lock.
+lock:
+	rm -rf /tmp/p20-lock && $(PYTHON) -m venv /tmp/p20-lock
+	/tmp/p20-lock/bin/pip install --quiet --upgrade pip
+	/tmp/p20-lock/bin/pip install --quiet -e '.[dev]'
+	(echo "# Exact versions for a fresh machine: regenerate with \`make lock\` after changing pyproject.toml."; \
+	 /tmp/p20-lock/bin/pip freeze --exclude-editable) > requirements.lock
+
+clean:
+	rm -rf $(VENV) data
