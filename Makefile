@@ -27,7 +27,7 @@ test: setup
 	$(BIN)/pytest -q -n 2
 
 ui: setup
-	$(BIN)/dagster dev -w workspace.yaml
+	$(BIN)/p20 ui
 
 bench: setup
 	$(BIN)/python -m bench

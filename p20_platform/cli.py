@@ -7,6 +7,7 @@ the same code the pipeline runs. Heavy imports happen inside the subcommand that
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -45,6 +46,15 @@ def _materialize(args: argparse.Namespace) -> int:
     return 0 if materialize_all(paths(args.home)) else 1
 
 
+def _ui(args: argparse.Namespace) -> int:
+    from p20_platform.pipeline import prepare_environment
+
+    prepare_environment(paths(args.home))
+    dagster = Path(sys.executable).with_name("dagster")
+    os.execv(dagster, [str(dagster), "dev", "-w", str(Path(__file__).resolve().parents[1] / "workspace.yaml")])
+    return 0  # not reached: execv replaces this process
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="p20", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -70,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     materialize = commands.add_parser("materialize", help="run every asset end to end through Dagster")
     materialize.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
     materialize.set_defaults(run=_materialize)
+
+    ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev) on the data home's run history")
+    ui.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
+    ui.set_defaults(run=_ui)
     return parser
 
 

@@ -49,6 +49,11 @@ class Paths:
         """Published, disclosure-checked outputs."""
         return self.home / "reports"
 
+    @property
+    def dagster_home(self) -> Path:
+        """The Dagster instance (run history, event logs) that `make demo` and `make ui` share."""
+        return self.home / "dagster"
+
     def agency_landing(self, agency_code: str) -> Path:
         return self.landing / agency_code
 
