@@ -1,0 +1,24 @@
+"""Benchmarks: each module measures one part of the platform at scale and writes bench/results/."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def command_line(argv: list[str] | None, description: str, run: Callable[[int, int], dict], *,
+                 default_persons: int, result_name: str) -> int:
+    """The shared `--persons/--seed` command line: run, print and store the result as JSON."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--persons", type=int, default=default_persons)
+    parser.add_argument("--seed", type=int, default=2026)
+    args = parser.parse_args(argv)
+    result = run(args.persons, args.seed)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / result_name.format(persons=args.persons)).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+    return 0
