@@ -53,8 +53,7 @@ def summarise_run(result, paths: Paths) -> str:
     """A short account of a run: assets built, checks that did not pass, where to look next."""
     materialized = sorted(e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
                           if e.asset_key is not None)
-    check_events = [e.event_specific_data.asset_check_evaluation for e in result.all_events
-                    if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    check_events = result.get_asset_check_evaluations()
     failed = sorted(f"{c.asset_key.to_user_string()}:{c.check_name}" for c in check_events if not c.passed)
     lines = [
         f"run {result.run_id}: {'succeeded' if result.success else 'FAILED'}",

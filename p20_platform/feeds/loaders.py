@@ -1,0 +1,182 @@
+"""Loading deliveries: archive first, then contracts, then the stores, then the manifest.
+
+Matching files (identifiers) go only to the hub store, analytical files only to the warehouse,
+typed. A feed's table always holds the accepted rows of its current delivery; every quarantined
+row is kept, with its original values, in the same store as its file's other rows:
+
+    hub.duckdb        matching.<agency>                 current accepted rows, text as delivered
+                      quarantine.<agency>_matching      every quarantined row, with line and rules
+    warehouse.duckdb  raw_<agency>.analytical           current accepted rows, typed
+                      raw_<agency>.analytical_quarantine
+                      ops.deliveries                    the manifest (see manifest.py)
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from p20_platform.feeds import manifest
+from p20_platform.feeds.archive import archive_bytes
+from p20_platform.feeds.contracts import FAILED_RULES, LINE_NUMBER
+from p20_platform.feeds.landing import Feed, files_of_feed
+from p20_platform.feeds.naming import DeliveryName, DeliveryRejected, parse_delivery_name
+from p20_platform.feeds.stores import connect, quote
+from p20_platform.feeds.validation import Inspection, delivery_columns, inspect_delivery
+from p20_platform.registry import PII_FIELDS, agency
+from p20_platform.settings import Paths
+
+# How each element kind is typed in the warehouse; anything not listed stays VARCHAR.
+_WAREHOUSE_TYPES = {
+    "date": "CAST(strptime({c}, '%Y%m%d') AS DATE)",
+    "integer": "CAST({c} AS BIGINT)",
+    "decimal": "CAST({c} AS DOUBLE)",
+    "flag": "({c} = '1')",
+}
+_IDENTIFIER_NAMES = {re.sub(r"[^a-z0-9]", "", f.lower()) for f in PII_FIELDS}
+
+
+def matching_table(agency_code: str) -> str:
+    """The hub table holding an agency's current matching rows (layout agreed with linkage)."""
+    return f"matching.{agency_code.lower()}"
+
+
+def analytical_schema(agency_code: str) -> str:
+    return f"raw_{agency_code.lower()}"
+
+
+def identifier_columns(columns: list[str]) -> list[str]:
+    """Columns whose names are personal identifiers (LastName, last_name, SSN, ...)."""
+    return [c for c in columns if re.sub(r"[^a-z0-9]", "", c.split(".")[-1].lower()) in _IDENTIFIER_NAMES]
+
+
+def load_feed(paths: Paths, feed: Feed | None) -> list[manifest.Delivery]:
+    """Load every new landing file a feed owns, oldest delivery date first; return what was recorded."""
+    def order(file: Path) -> tuple:
+        try:
+            delivered = parse_delivery_name(file.name).delivery_date
+        except DeliveryRejected:
+            delivered = None
+        return (delivered is not None, delivered or 0, file.stat().st_mtime_ns, file.name)
+
+    recorded = [load_delivery(paths, file, feed) for file in sorted(files_of_feed(paths, feed), key=order)]
+    return [delivery for delivery in recorded if delivery is not None]
+
+
+def load_delivery(paths: Paths, file: Path, feed: Feed | None) -> manifest.Delivery | None:
+    """Archive one landing file and load it; None when these bytes under this name were seen before.
+
+    `feed` is the feed that owns the file's landing location (None: outside any agency folder,
+    which is rejected). The landing file is only read, never changed or removed.
+    """
+    started = time.perf_counter()
+    data = file.read_bytes()
+    sha256, archived = archive_bytes(paths.archive, data)
+    with connect(paths.warehouse_db) as warehouse:
+        manifest.ensure_manifest(warehouse)
+        earlier = manifest.sightings(warehouse, sha256)
+        if any(seen.file_name == file.name for seen in earlier):
+            return None
+        if earlier:
+            inspection = _name_only(file.name)
+            status, reason = "duplicate", f"same bytes as {earlier[0].file_name}, which arrived first; not loaded again"
+        elif feed is None:
+            inspection = _name_only(file.name)
+            status, reason = "rejected", str(DeliveryRejected(
+                file.name, "the file is not inside an agency's landing folder",
+                "agencies drop files in landing/<AGENCY>/, e.g. landing/DOL/DOL.000.01_31_2024.matching"))
+        else:
+            inspection = inspect_delivery(file.name, data, folder_agency=feed[0])
+            if inspection.rejection is not None:
+                status, reason = "rejected", str(inspection.rejection)
+            else:
+                status, reason = _store_rows(paths, warehouse, inspection, sha256)
+        agency_code, content = feed or (None, None)
+        name = inspection.name
+        delivery = manifest.Delivery(
+            load_seq=manifest.next_sequence(warehouse), file_name=file.name,
+            landing_path=str(file.relative_to(paths.landing)), agency=agency_code, content=content,
+            request_number=name.request if name else None, delivery_date=name.delivery_date if name else None,
+            sha256=sha256, archive_path=str(archived.relative_to(paths.home)), size_bytes=len(data),
+            status=status, reason=reason, rows_read=inspection.rows_read if inspection.verdict else None,
+            rows_accepted=len(inspection.verdict.accepted) if inspection.verdict else None,
+            rows_quarantined=len(inspection.verdict.quarantined) if inspection.verdict else None,
+            rule_failures=inspection.verdict.rule_failures if inspection.verdict else {},
+            loaded_at=datetime.now(UTC).replace(tzinfo=None), load_seconds=time.perf_counter() - started)
+        manifest.record(warehouse, delivery)
+    return delivery
+
+
+def _name_only(file_name: str) -> Inspection:
+    """An inspection for a file refused before its contents are read: just what its name says."""
+    try:
+        name = parse_delivery_name(file_name)
+    except DeliveryRejected:
+        name = None
+    return Inspection(file_name, name, None, None)
+
+
+def _store_rows(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: Inspection, sha256: str
+                ) -> tuple[str, str]:
+    """Write quarantine and (when this delivery is the newest) the feed table; return status and reason."""
+    name, verdict = inspection.name, inspection.verdict
+    current = manifest.current_delivery(warehouse, name.agency, name.content)
+    becomes_current = current is None or name.delivery_date >= current.delivery_date
+    if name.content == "matching":
+        with connect(paths.hub_db) as hub:
+            _write_delivery(hub, "quarantine", f"{name.agency.lower()}_matching", matching_table(name.agency),
+                            name, inspection, sha256, becomes_current)
+    else:
+        schema = analytical_schema(name.agency)
+        refuse_identifiers(name.agency, delivery_columns(name))
+        _write_delivery(warehouse, schema, "analytical_quarantine", f"{schema}.analytical",
+                        name, inspection, sha256, becomes_current)
+    quarantined = f"{len(verdict.quarantined)} of {inspection.rows_read} rows quarantined"
+    if becomes_current:
+        return "loaded", quarantined
+    return "superseded", f"{quarantined}; not current: {current.file_name} has a later delivery date"
+
+
+def _write_delivery(connection: duckdb.DuckDBPyConnection, quarantine_schema: str, quarantine_table: str,
+                    feed_table: str, name: DeliveryName, inspection: Inspection, sha256: str,
+                    becomes_current: bool) -> None:
+    """Quarantine rows (idempotently, keyed by checksum) and replace the feed table, in one transaction."""
+    columns = delivery_columns(name)
+    text = ", ".join(f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" for c in columns)
+    quarantine = f"{quarantine_schema}.{quarantine_table}"
+    select_quarantine = (f"SELECT CAST(? AS VARCHAR) AS delivery_sha256, CAST(? AS VARCHAR) AS source_file, "
+                         f"CAST({LINE_NUMBER} AS BIGINT) AS {LINE_NUMBER}, "
+                         f"CAST({FAILED_RULES} AS VARCHAR[]) AS {FAILED_RULES}, {text} FROM incoming")
+    connection.begin()
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quarantine_schema}")
+    connection.register("incoming", inspection.verdict.quarantined)
+    connection.execute(f"CREATE TABLE IF NOT EXISTS {quarantine} AS {select_quarantine} LIMIT 0", [sha256, name.file_name])
+    connection.execute(f"DELETE FROM {quarantine} WHERE delivery_sha256 = ?", [sha256])
+    connection.execute(f"INSERT INTO {quarantine} {select_quarantine}", [sha256, name.file_name])
+    if becomes_current:
+        connection.register("incoming", inspection.verdict.accepted)
+        typed = text if name.content == "matching" else _typed_columns(name.agency)
+        connection.execute(f"CREATE SCHEMA IF NOT EXISTS {feed_table.split('.')[0]}")
+        connection.execute(f"CREATE OR REPLACE TABLE {feed_table} AS SELECT {typed}, CAST(? AS VARCHAR) AS source_file, "
+                           f"CAST(? AS VARCHAR) AS delivery_sha256 FROM incoming", [name.file_name, sha256])
+    connection.unregister("incoming")
+    connection.commit()
+
+
+def refuse_identifiers(agency_code: str, columns: list[str]) -> None:
+    """The warehouse must never receive a personal identifier, whatever the registry says."""
+    leaked = identifier_columns(list(columns))
+    if leaked:
+        raise ValueError(f"{agency_code}: identifier columns {leaked} may not be written to the warehouse")
+
+
+def _typed_columns(agency_code: str) -> str:
+    """SELECT list typing an analytical file; refuses identifier columns so none reach the warehouse."""
+    elements = agency(agency_code).analytical
+    refuse_identifiers(agency_code, [e.name for e in elements])
+    return ", ".join(f"{_WAREHOUSE_TYPES.get(e.kind, 'CAST({c} AS VARCHAR)').format(c=quote(e.name))} AS {quote(e.name)}"
+                     for e in elements)

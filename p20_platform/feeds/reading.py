@@ -1,0 +1,94 @@
+"""File-level checks and parsing: a delivery's bytes become a table of text, or the file is rejected.
+
+Everything is read as text so leading zeros, SSNs and YYYYMMDD dates survive untouched; typing
+happens later, after the contract has passed the row.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from p20_platform.feeds.naming import DeliveryRejected
+
+_BOM = b"\xef\xbb\xbf"
+_OTHER_DELIMITERS = {",": "commas", ";": "semicolons", "|": "pipes"}
+
+
+def read_delivery(file_name: str, data: bytes, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Parse a tab-delimited delivery whose header must name exactly `columns` (any order).
+
+    Raises DeliveryRejected for problems that make the whole file untrustworthy: empty, not
+    UTF-8, not tab-delimited, wrong header, ragged or truncated lines. Empty values become missing.
+    """
+    data = data.removeprefix(_BOM)
+    if not data or data.isspace():
+        raise DeliveryRejected(file_name, "the file is empty", "send the file again with its header row and records")
+    _require_utf8(file_name, data)
+    header = _check_header(file_name, data, columns)
+    ragged: list[object] = []
+
+    def skip_ragged(row: object) -> str:
+        ragged.append(row)
+        return "skip"
+
+    table = pa_csv.read_csv(
+        io.BytesIO(data),
+        read_options=pa_csv.ReadOptions(block_size=1 << 24),
+        parse_options=pa_csv.ParseOptions(delimiter="\t", quote_char=False, double_quote=False,
+                                          escape_char=False, invalid_row_handler=skip_ragged),
+        convert_options=pa_csv.ConvertOptions(column_types={c: pa.string() for c in header},
+                                              null_values=[""], strings_can_be_null=True),
+    )
+    if ragged:
+        _reject_ragged(file_name, data, len(header))
+    if table.num_rows == 0:
+        raise DeliveryRejected(file_name, "the file has a header but no records",
+                               "send the file with its records; an empty delivery would replace good data")
+    return table.select(list(columns)).to_pandas()
+
+
+def _require_utf8(file_name: str, data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise DeliveryRejected(file_name, f"line {line} holds bytes that are not UTF-8 text",
+                               "export the file as UTF-8 (not Latin-1 or Windows-1252)") from None
+
+
+def _check_header(file_name: str, data: bytes, columns: tuple[str, ...]) -> list[str]:
+    header = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8").split("\t")
+    layout = "\\t".join(columns)
+    if len(header) == 1 and len(columns) > 1:
+        used = [name for sep, name in _OTHER_DELIMITERS.items() if sep in header[0]]
+        problem = f"the header is separated by {used[0]}, not tabs" if used else "the header has a single column"
+        raise DeliveryRejected(file_name, f"{problem}: the file is not tab-delimited",
+                               f"export it tab-delimited without quotes, header {layout}")
+    duplicated = sorted({c for c in header if header.count(c) > 1})
+    missing = [c for c in columns if c not in header]
+    unexpected = [c for c in header if c not in columns]
+    if duplicated or missing or unexpected:
+        problems = [f"{label} {', '.join(names)}" for label, names in
+                    (("missing columns", missing), ("unexpected columns", unexpected),
+                     ("repeated columns", duplicated)) if names]
+        raise DeliveryRejected(file_name, f"the header is not this agency's layout ({'; '.join(problems)})",
+                               f"send exactly these tab-separated columns: {layout}")
+    return header
+
+
+def _reject_ragged(file_name: str, data: bytes, width: int) -> None:
+    """Name the first line whose field count is wrong (never its content: it may hold PII)."""
+    lines = data.decode("utf-8").splitlines()
+    bad = [(number, line.count("\t") + 1) for number, line in enumerate(lines, start=1)
+           if line and line.count("\t") + 1 != width]
+    number, fields = bad[0]
+    if number == len(lines) and len(bad) == 1 and not data.endswith(b"\n"):
+        raise DeliveryRejected(file_name, f"the last line ({number}) is cut short: {fields} of {width} fields and "
+                               "no final line break, so the file looks truncated", "send the complete file again")
+    raise DeliveryRejected(file_name, f"{len(bad)} line(s) have the wrong number of fields, first line {number} "
+                           f"with {fields} instead of {width}",
+                           "remove tabs and line breaks inside values and send the complete file")

@@ -1,0 +1,92 @@
+"""Checking a delivery against its contract without loading it: the same code the loaders run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from p20_platform.feeds.contracts import RowVerdict, check_rows
+from p20_platform.feeds.naming import DeliveryName, DeliveryRejected, parse_delivery_name
+from p20_platform.feeds.reading import read_delivery
+from p20_platform.registry import agency
+
+TOP_RULES = 5
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """What the contracts say about one delivery: either a whole-file rejection or a row verdict."""
+
+    file_name: str
+    name: DeliveryName | None
+    rejection: DeliveryRejected | None
+    verdict: RowVerdict | None
+
+    @property
+    def rows_read(self) -> int:
+        return 0 if self.verdict is None else len(self.verdict.accepted) + len(self.verdict.quarantined)
+
+
+def delivery_columns(name: DeliveryName) -> tuple[str, ...]:
+    feed = agency(name.agency)
+    return feed.matching_fields if name.content == "matching" else feed.analytical_columns
+
+
+def inspect_delivery(file_name: str, data: bytes, folder_agency: str | None = None) -> Inspection:
+    """Run the file-level checks, then the row contract, on one delivery's bytes."""
+    name = None
+    try:
+        name = parse_delivery_name(file_name)
+        if folder_agency is not None and name.agency != folder_agency:
+            raise DeliveryRejected(file_name, f"the file is named for {name.agency} but was dropped in "
+                                   f"{folder_agency}'s landing folder",
+                                   f"drop it in landing/{name.agency}/ or correct the agency in its name")
+        frame = read_delivery(file_name, data, delivery_columns(name))
+    except DeliveryRejected as rejection:
+        return Inspection(file_name, name, rejection, None)
+    return Inspection(file_name, name, None, check_rows(frame, name.agency, name.content))
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """The verdict on one file, safe to print: counts, rules and line numbers, never values."""
+
+    path: Path
+    inspection: Inspection
+
+    @property
+    def ok(self) -> bool:
+        verdict = self.inspection.verdict
+        return verdict is not None and len(verdict.quarantined) == 0
+
+    def describe(self) -> str:
+        inspection = self.inspection
+        if inspection.rejection is not None:
+            return f"{self.path}: REJECTED\n  {inspection.rejection.problem}\n  fix: {inspection.rejection.fix}"
+        verdict = inspection.verdict
+        contract = f"{inspection.name.agency} {inspection.name.content} contract"
+        if self.ok:
+            return f"{self.path}: PASSED\n  {inspection.rows_read} rows, all meet the {contract}"
+        lines = [f"{self.path}: ROWS FAILED",
+                 f"  {inspection.rows_read} rows read: {len(verdict.accepted)} would load, "
+                 f"{len(verdict.quarantined)} would be quarantined by the {contract}",
+                 f"  top failing rules ({len(verdict.rule_failures)} in all):"]
+        for rule, failure in list(verdict.rule_failures.items())[:TOP_RULES]:
+            examples = ", ".join(str(n) for n in failure["example_lines"])
+            lines.append(f"    {rule}: {failure['rows']} rows (e.g. lines {examples})")
+        return "\n".join(lines)
+
+
+def validate_files(paths: list[Path]) -> list[ValidationReport]:
+    """Check files an agency is about to send; nothing is archived or loaded."""
+    reports = []
+    for path in map(Path, paths):
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            rejection = DeliveryRejected(path.name, f"cannot be read ({error.strerror})",
+                                         "check the path and the file's permissions")
+            reports.append(ValidationReport(path, Inspection(path.name, None, rejection, None)))
+            continue
+        reports.append(ValidationReport(path, inspect_delivery(path.name, data)))
+    return reports

@@ -1,0 +1,1 @@
+"""Dagster jobs, schedules and sensors; `p20_platform.definitions` collects them all."""

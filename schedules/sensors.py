@@ -1,0 +1,29 @@
+"""The landing sensor: a run for exactly the feeds whose new deliveries arrived.
+
+Run keys are file + sha256, so a delivery is never run twice and a re-delivery with other bytes
+is; the cursor keeps per-file progress ({path: [size, mtime_ns, sha256]}) so unchanged files are
+not re-hashed every tick.
+"""
+
+from __future__ import annotations
+
+import json
+
+from dagster import (AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, SensorEvaluationContext,
+                     SensorResult, sensor)
+
+from p20_platform.feeds import FEEDS, feed_key_path, scan_landing
+from p20_platform.resources import DataHome
+
+FEED_SELECTION = AssetSelection.assets(*(AssetKey(feed_key_path(feed)) for feed in (*FEEDS, None)))
+
+
+@sensor(name="landing_sensor", target=FEED_SELECTION, minimum_interval_seconds=30,
+        default_status=DefaultSensorStatus.RUNNING,
+        description="Watches landing/ and loads each new or changed delivery through its feed asset.")
+def landing_sensor(context: SensorEvaluationContext, data_home: DataHome) -> SensorResult:
+    arrivals, state = scan_landing(data_home.paths, json.loads(context.cursor or "{}"))
+    requests = [RunRequest(run_key=arrival.run_key, asset_selection=[AssetKey(feed_key_path(arrival.feed))],
+                           tags={"p20/landing_file": arrival.relative_path})
+                for arrival in arrivals]
+    return SensorResult(run_requests=requests, cursor=json.dumps(state, sort_keys=True))
