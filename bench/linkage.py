@@ -1,0 +1,81 @@
+"""Linkage at scale: training time, rebuild with the saved model, peak memory, records per minute.
+
+Generates a synthetic population in a subprocess (so its memory is not counted), then links all
+agencies' matching files in this process. Target: a rebuild with the saved model links at least
+1M records per minute. `--reference-model` also writes the trained model as the package's
+reference model (used when a caller's files are too few to train on).
+
+    .venv/bin/python -m bench.linkage --persons 1200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from p20_platform.linkage import read_matching_files, standardise_records
+from p20_platform.linkage.clusters import connected_components
+from p20_platform.linkage.evaluation import linkable_recall, load_truth, match_rate, pairwise_scores
+from p20_platform.linkage.probabilistic import REFERENCE_MODEL_PATH, links_from_pairs, score_pairs, train_model
+from p20_platform.settings import paths
+
+RESULTS = Path(__file__).with_name("results")
+
+
+def _timed(action):
+    started = time.perf_counter()
+    value = action()
+    return value, time.perf_counter() - started
+
+
+def run(persons: int, seed: int, write_reference_model: bool = False) -> dict:
+    with tempfile.TemporaryDirectory() as scratch:
+        home = Path(scratch)
+        _, generate_seconds = _timed(lambda: subprocess.run(
+            [sys.executable, "-m", "p20_platform.cli", "synth", "--persons", str(persons), "--seed", str(seed),
+             "--out", str(home), "--quiet"], check=True))
+        files = sorted(paths(home).landing.glob("*/*.matching"))
+        records, standardise_seconds = _timed(lambda: standardise_records(read_matching_files(files)))
+        model, train_seconds = _timed(lambda: train_model(records))
+        pairs, score_seconds = _timed(lambda: score_pairs(records, model))
+        clusters, cluster_seconds = _timed(lambda: connected_components(records["record_id"], links_from_pairs(pairs)))
+        truth, _ = load_truth(home)
+        scores = pairwise_scores(clusters, truth) | linkable_recall(clusters, records, truth)
+    if write_reference_model:
+        REFERENCE_MODEL_PATH.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
+    rebuild_seconds = standardise_seconds + score_seconds + cluster_seconds
+    return {
+        "persons": persons, "seed": seed, "records": len(records), "scored_pairs": len(pairs),
+        "generate_seconds": round(generate_seconds, 1), "standardise_seconds": round(standardise_seconds, 1),
+        "train_seconds": round(train_seconds, 1), "score_seconds": round(score_seconds, 1),
+        "cluster_seconds": round(cluster_seconds, 1), "rebuild_seconds": round(rebuild_seconds, 1),
+        "rebuild_records_per_minute": round(len(records) / rebuild_seconds * 60),
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "match_rate": round(match_rate(clusters, records), 4),
+        **{k: round(v, 5) if isinstance(v, float) else v
+           for k, v in scores.items()},
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=1_200_000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--reference-model", action="store_true", help="store the trained model as reference")
+    args = parser.parse_args(argv)
+    result = run(args.persons, args.seed, args.reference_model)
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"linkage_{args.persons}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

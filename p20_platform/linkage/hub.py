@@ -1,0 +1,198 @@
+"""The master person index kept in the hub store, rebuilt in full or per new delivery.
+
+Hub tables (schema `mpi` in hub.duckdb; identifiers never leave the hub):
+- `records`: the standardised record table of the current deliveries;
+- `pairs`: scored candidate pairs (probabilistic), kept for clerical review and for linking a
+  new delivery without re-scoring everyone else;
+- `crosswalk`: record -> p20_id with the strategy that produced it (also the prior map for the
+  next rebuild, which keeps ids stable);
+- `model`: the trained Splink model as JSON (trained rarely, reused by every rebuild);
+- `id_issuer`: the secret salt and counter behind fresh p20_ids.
+The pseudonymous crosswalk (agency, FakeID, p20_id) is published to the warehouse, schema `mpi`,
+with `persons` (p20_id, birth_year, born_by_june_30, sex): enough to compute age on June 30 of a
+report year without a date of birth ever leaving the hub.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from p20_platform.feeds.stores import connect, quote
+from p20_platform.linkage import cluster_records, standardise_records
+from p20_platform.linkage.clusters import connected_components
+from p20_platform.linkage.index import IdIssuer, assign_p20_ids
+from p20_platform.linkage.evaluation import clerical_review, match_rate
+from p20_platform.linkage.probabilistic import (
+    MATCH_PROBABILITY_THRESHOLD,
+    links_from_pairs,
+    score_new_records,
+    score_pairs,
+    train_model,
+)
+from p20_platform.registry import AGENCIES, MATCHING_FIELDS
+from p20_platform.settings import paths
+
+
+@dataclass(frozen=True)
+class IndexBuild:
+    """What a rebuild did, for metadata and logs (counts only: no identifiers)."""
+
+    strategy: str
+    records: int
+    persons: int
+    match_rate: float
+    records_scored: int
+    model_trained: bool
+
+    def metadata(self) -> dict[str, Any]:
+        return {"strategy": self.strategy, "records": self.records, "persons": self.persons,
+                "match_rate": self.match_rate, "records_scored": self.records_scored,
+                "model_trained": self.model_trained}
+
+
+def _table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(connection.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
+        [schema, table]).fetchall()[0][0])
+
+
+def read_table(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.DataFrame | None:
+    if not _table_exists(connection, schema, table):
+        return None
+    return connection.sql(f"SELECT * FROM {quote(schema)}.{quote(table)}").df()
+
+
+def _write_table(connection: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pd.DataFrame) -> None:
+    connection.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}").fetchall()
+    connection.register("_frame", frame)
+    connection.execute(f"CREATE OR REPLACE TABLE {quote(schema)}.{quote(table)} AS SELECT * FROM _frame").fetchall()
+    connection.unregister("_frame")
+
+
+def read_hub_matching(connection: duckdb.DuckDBPyConnection, agencies: list[str] | None = None) -> pd.DataFrame:
+    """The current matching deliveries (`matching.<agency>`) as raw rows with agency and source_file."""
+    frames = []
+    for agency in AGENCIES:
+        if agencies is not None and agency.code not in agencies:
+            continue
+        rows = read_table(connection, "matching", agency.code.lower())
+        if rows is not None:
+            fields = [f for f in MATCHING_FIELDS if f in rows.columns]
+            frames.append(rows[[*fields, "source_file"]].assign(agency=agency.code))
+    if not frames:
+        raise ValueError("the hub holds no matching deliveries (schema `matching`); load the feeds first")
+    return pd.concat(frames, ignore_index=True)
+
+
+def stored_model(connection: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+    """The probabilistic model the index was last trained with, if any."""
+    stored = read_table(connection, "mpi", "model")
+    return None if stored is None else json.loads(stored["model_json"].iloc[-1])
+
+
+def _model(connection: duckdb.DuckDBPyConnection, records: pd.DataFrame, retrain: bool) -> tuple[dict, bool]:
+    """The stored model, or a newly trained one stored for next time."""
+    model = stored_model(connection)
+    if model is not None and not retrain:
+        return model, False
+    model = train_model(records)
+    _write_table(connection, "mpi", "model", pd.DataFrame({
+        "model_json": [json.dumps(model)], "trained_at": [dt.datetime.now(dt.UTC).isoformat()],
+        "training_records": [len(records)]}))
+    return model, True
+
+
+def _issuer(connection: duckdb.DuckDBPyConnection) -> IdIssuer:
+    stored = read_table(connection, "mpi", "id_issuer")
+    return IdIssuer.new() if stored is None else IdIssuer(stored["salt"].iloc[0], int(stored["issued"].iloc[0]))
+
+
+def _save_index(connection: duckdb.DuckDBPyConnection, home: Path, strategy: str, records: pd.DataFrame,
+                clusters: pd.DataFrame, pairs: pd.DataFrame | None, records_scored: int, model_trained: bool
+                ) -> IndexBuild:
+    """Assign stable ids, write the hub tables and publish the pseudonymous crosswalk."""
+    prior = read_table(connection, "mpi", "crosswalk")
+    ids, issuer = assign_p20_ids(clusters, None if prior is None else prior[["record_id", "p20_id"]],
+                                 _issuer(connection))
+    crosswalk = records[["record_id", "agency", "source_file", "FakeID"]].merge(ids, on="record_id", validate="1:1")
+    _write_table(connection, "mpi", "records", records)
+    _write_table(connection, "mpi", "crosswalk", crosswalk.assign(strategy=strategy))
+    _write_table(connection, "mpi", "id_issuer", pd.DataFrame({"salt": [issuer.salt], "issued": [issuer.issued]}))
+    if pairs is not None:
+        _write_table(connection, "mpi", "pairs", pairs)
+        _write_table(connection, "mpi", "clerical_review", clerical_review(pairs, MATCH_PROBABILITY_THRESHOLD))
+    with connect(paths(home).warehouse_db) as warehouse:
+        _write_table(warehouse, "mpi", "crosswalk", crosswalk[["agency", "FakeID", "p20_id"]])
+        _write_table(warehouse, "mpi", "persons", person_attributes(records, ids))
+    return IndexBuild(strategy, len(records), int(crosswalk["p20_id"].nunique()),
+                      match_rate(clusters, records), records_scored, model_trained)
+
+
+def person_attributes(records: pd.DataFrame, ids: pd.DataFrame) -> pd.DataFrame:
+    """Per p20_id the most frequent valid DOB reduced to birth year and half, and the most frequent sex.
+
+    Ties go to the earliest value so a rebuild on the same records publishes the same table.
+    """
+    linked = records[["record_id", "dob", "gender"]].merge(ids, on="record_id", validate="1:1")
+    return duckdb.sql("""
+        WITH dob_votes AS (
+            SELECT p20_id, dob, count(*) AS votes FROM linked WHERE dob IS NOT NULL GROUP BY p20_id, dob
+            QUALIFY row_number() OVER (PARTITION BY p20_id ORDER BY votes DESC, dob) = 1),
+        sex_votes AS (
+            SELECT p20_id, gender, count(*) AS votes FROM linked WHERE gender IS NOT NULL GROUP BY p20_id, gender
+            QUALIFY row_number() OVER (PARTITION BY p20_id ORDER BY votes DESC, gender) = 1)
+        SELECT persons.p20_id,
+               CAST(year(CAST(dob_votes.dob AS DATE)) AS INTEGER) AS birth_year,
+               month(CAST(dob_votes.dob AS DATE)) <= 6 AS born_by_june_30,
+               sex_votes.gender AS sex
+        FROM (SELECT DISTINCT p20_id FROM linked) AS persons
+        LEFT JOIN dob_votes USING (p20_id)
+        LEFT JOIN sex_votes USING (p20_id)
+        ORDER BY persons.p20_id
+    """).df()
+
+
+def rebuild_index(home: Path | None = None, strategy: str = "probabilistic", *, retrain: bool = False) -> IndexBuild:
+    """Link every current delivery in the hub from scratch (reusing the stored model)."""
+    home = paths(home).home
+    with connect(paths(home).hub_db) as hub:
+        records = standardise_records(read_hub_matching(hub))
+        trained, pairs = False, None
+        if strategy == "probabilistic":
+            model, trained = _model(hub, records, retrain)
+            pairs = score_pairs(records, model)
+            clusters = connected_components(records["record_id"], links_from_pairs(pairs))
+        else:
+            clusters = cluster_records(records, strategy, home=home)
+        return _save_index(hub, home, strategy, records, clusters, pairs, len(records), trained)
+
+
+def link_new_delivery(home: Path | None = None, agency: str = "") -> IndexBuild:
+    """Replace one agency's records by its current hub delivery and link only those records.
+
+    Only pairs touching the new records are scored (cost grows with the delivery); the stored
+    pairs among everyone else are reused and all links are re-clustered, as a full rebuild would.
+    """
+    home = paths(home).home
+    with connect(paths(home).hub_db) as hub:
+        model = stored_model(hub)
+        existing, stored_pairs = read_table(hub, "mpi", "records"), read_table(hub, "mpi", "pairs")
+        if model is None or existing is None or stored_pairs is None:
+            raise ValueError("no probabilistic index in the hub yet; run a full rebuild first")
+        new = standardise_records(read_hub_matching(hub, [agency]))
+        kept = existing[existing["agency"] != agency]
+        kept_ids = set(kept["record_id"])
+        pairs = pd.concat([
+            stored_pairs[stored_pairs["record_id_l"].isin(kept_ids) & stored_pairs["record_id_r"].isin(kept_ids)],
+            score_new_records(kept, new, model),
+        ], ignore_index=True)
+        records = pd.concat([kept, new], ignore_index=True)
+        clusters = connected_components(records["record_id"], links_from_pairs(pairs))
+        return _save_index(hub, home, "probabilistic", records, clusters, pairs, len(new), False)

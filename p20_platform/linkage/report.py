@@ -1,0 +1,57 @@
+"""The linkage evaluation of the current index, compared with other strategies, as a readable report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from p20_platform.feeds.stores import connect
+from p20_platform.linkage import cluster_records
+from p20_platform.linkage.evaluation import Evaluation, evaluate, load_truth, render_markdown
+from p20_platform.linkage.hub import read_table, stored_model
+from p20_platform.settings import paths
+
+REPORT_NAME = "linkage_evaluation.md"
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    path: Path
+    evaluations: list[Evaluation]
+    markdown: str
+
+    def metadata(self) -> dict[str, Any]:
+        """Flat per-strategy scores (counts and rates only) plus the report path."""
+        scores = {f"{e.strategy}/{name}": value for e in self.evaluations for name, value in e.summary.items()}
+        return {**scores, "report": str(self.path), "strategies": [e.strategy for e in self.evaluations]}
+
+
+def evaluate_index(home: Path | None = None, compare_with: list[str] | tuple[str, ...] = ("deterministic",)
+                   ) -> EvaluationReport:
+    """Score the index in the hub (and the same records under other strategies) and write the report.
+
+    Scores against truth only where the home holds synthetic truth/; otherwise match rates only.
+    """
+    store = paths(home)
+    with connect(store.hub_db, read_only=True) as hub:
+        records, crosswalk = read_table(hub, "mpi", "records"), read_table(hub, "mpi", "crosswalk")
+        if records is None or crosswalk is None:
+            raise ValueError("no master person index in the hub yet; materialize mpi/crosswalk first")
+        pairs, model = read_table(hub, "mpi", "pairs"), stored_model(hub)
+    truth, persons = load_truth(store.home) if (store.truth / "records.parquet").exists() else (None, None)
+
+    index_strategy = str(crosswalk["strategy"].iloc[0])
+    index_clusters = crosswalk[["record_id", "p20_id"]].rename(columns={"p20_id": "cluster_id"})
+    evaluations = [evaluate(index_strategy, index_clusters, records, truth, persons,
+                            pairs=pairs if index_strategy == "probabilistic" else None)]
+    for strategy in dict.fromkeys(compare_with):
+        if strategy != index_strategy:
+            clusters = cluster_records(records, strategy, home=store.home, model=model)
+            evaluations.append(evaluate(strategy, clusters, records, truth, persons))
+
+    markdown = render_markdown(evaluations)
+    store.reports.mkdir(parents=True, exist_ok=True)
+    path = store.reports / REPORT_NAME
+    path.write_text(markdown, encoding="utf-8")
+    return EvaluationReport(path, evaluations, markdown)

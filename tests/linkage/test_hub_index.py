@@ -1,0 +1,93 @@
+"""The master person index in the hub: full rebuilds, stable ids, incremental deliveries, no PII out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from p20_platform.feeds import load_feed
+from p20_platform.linkage.evaluation import pairwise_scores
+from p20_platform.linkage.hub import link_new_delivery, rebuild_index
+from p20_platform.settings import paths
+
+
+def _table(database: Path, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.sql(sql).df()
+
+
+def _crosswalk(home: Path) -> pd.DataFrame:
+    return _table(paths(home).hub_db, "SELECT record_id, agency, FakeID, p20_id FROM mpi.crosswalk")
+
+
+def test_published_crosswalk_is_pseudonymous_and_covers_every_record(indexed_home):
+    published = _table(paths(indexed_home).warehouse_db, "SELECT * FROM mpi.crosswalk")
+    assert list(published.columns) == ["agency", "FakeID", "p20_id"]
+    hub = _crosswalk(indexed_home)
+    assert len(published) == len(hub) and published["p20_id"].nunique() == hub["p20_id"].nunique()
+    records = _table(paths(indexed_home).hub_db, "SELECT first_name, last_name, dob, ssn FROM mpi.records")
+    identifiers = set(records.stack().dropna().astype(str))
+    assert not identifiers & set(published.astype(str).stack())
+
+
+def test_rebuild_reuses_the_stored_model_and_keeps_every_id(indexed_copy):
+    before = _crosswalk(indexed_copy)
+    build = rebuild_index(indexed_copy, "probabilistic")
+    assert not build.model_trained and build.records == len(before)
+    after = _crosswalk(indexed_copy)
+    assert before.merge(after, on="record_id").eval("p20_id_x == p20_id_y").all()
+
+
+def test_other_strategy_rebuild_keeps_most_ids(indexed_copy):
+    before = _crosswalk(indexed_copy)
+    build = rebuild_index(indexed_copy, "deterministic")
+    after = _crosswalk(indexed_copy)
+    kept = before.merge(after, on="record_id").eval("p20_id_x == p20_id_y").mean()
+    assert build.strategy == "deterministic" and kept > 0.9
+
+
+def test_incremental_delivery_matches_a_full_rebuild(indexed_copy):
+    """DOC sends a new delivery (same people, fresh FakeIDs); only it is scored, and the index equals
+    the one a full rebuild gives, with the unchanged people keeping their ids."""
+    home = paths(indexed_copy)
+    old_file = next((home.landing / "DOC").glob("*.matching"))
+    rows = old_file.read_text(encoding="utf-8").splitlines()
+    header = rows[0].split("\t")
+    fake = header.index("FakeID")
+    renamed = ["\t".join(["N" + v if i == fake else v for i, v in enumerate(r.split("\t"))]) for r in rows[1:]]
+    new_file = home.landing / "DOC" / "DOC.000.02_15_2026.matching"
+    new_file.write_text("\n".join([rows[0], *renamed]) + "\n", encoding="utf-8")
+    load_feed(home, ("DOC", "matching"))
+    before = _crosswalk(indexed_copy)
+
+    build = link_new_delivery(indexed_copy, "DOC")
+    incremental = _crosswalk(indexed_copy)
+    assert build.records_scored == len(renamed) < build.records
+    assert set(incremental.loc[incremental["agency"] == "DOC", "FakeID"]) == {r.split("\t")[fake] for r in renamed}
+
+    rebuild_index(indexed_copy, "probabilistic")
+    full = _crosswalk(indexed_copy)
+    agreement = pairwise_scores(incremental.rename(columns={"p20_id": "cluster_id"}),
+                                full.rename(columns={"p20_id": "person_id"}))
+    assert agreement["pairwise_f1"] >= 0.999
+    unchanged = before[before["agency"] != "DOC"].merge(incremental, on="record_id")
+    assert unchanged.eval("p20_id_x == p20_id_y").mean() > 0.99
+
+
+def test_published_person_attributes_follow_the_majority_and_hold_no_date_of_birth():
+    from p20_platform.linkage.hub import person_attributes
+
+    records = pd.DataFrame({
+        "record_id": ["a", "b", "c", "d", "e"],
+        "dob": ["2004-08-02", "2004-08-02", "2004-02-08", None, "1999-06-30"],
+        "gender": ["F", None, "M", None, "M"],
+    })
+    ids = pd.DataFrame({"record_id": ["a", "b", "c", "d", "e"], "p20_id": ["P1", "P1", "P1", "P2", "P3"]})
+    persons = person_attributes(records, ids).set_index("p20_id")
+    assert list(persons.columns) == ["birth_year", "born_by_june_30", "sex"]
+    assert persons.loc["P1", "birth_year"] == 2004 and not persons.loc["P1", "born_by_june_30"]
+    assert persons.loc["P1", "sex"] == "F"  # one vote each: the tie goes to the earliest value
+    assert pd.isna(persons.loc["P2", "birth_year"]) and pd.isna(persons.loc["P2", "sex"])
+    assert persons.loc["P3", "born_by_june_30"] and persons.loc["P3", "birth_year"] == 1999
