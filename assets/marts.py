@@ -1,0 +1,88 @@
+"""The dbt transforms as Dagster assets, the published read-only copy, and the check against truth.
+
+Every dbt model and seed is an asset; its upstreams come from the dbt sources' `meta.dagster.
+asset_key`, so lineage runs from each `<AGENCY>/analytical` feed and `mpi/crosswalk` through
+staging and intermediate models to the marts. dbt tests become asset checks. dbt opens the
+warehouse only while it runs, in the same single-writer pool as the loaders and the index.
+"""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetKey,
+                     MaterializeResult, MetadataValue, asset)
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets, get_asset_key_for_model
+
+from assets.feeds import DUCKDB_POOL
+from p20_platform.evaluation.marts import compare_marts_with_truth
+from p20_platform.resources import DataHome
+from p20_platform.transform import MART_TABLES, dbt_cli_resource, dbt_project, prepare_manifest, publish_marts
+
+SEED_GROUP = "staging"
+
+
+class P20DbtTranslator(DagsterDbtTranslator):
+    """One Dagster group per dbt layer (the folder under models/: staging, intermediate, marts)."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return SEED_GROUP
+        return dbt_resource_props["fqn"][1]
+
+
+# Both mpi tables (crosswalk and persons) come from the one mpi/crosswalk asset.
+translator = P20DbtTranslator(DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
+
+
+@dbt_assets(manifest=prepare_manifest(), project=dbt_project, dagster_dbt_translator=translator,
+            pool=DUCKDB_POOL, name="p20_dbt")
+def p20_dbt_models(context: AssetExecutionContext, data_home: DataHome):
+    """`dbt build` (seeds, models and tests) against this run's data home."""
+    home = data_home.paths.home
+    dbt_vars = json.dumps({"p20_home": str(home)})
+    yield from dbt_cli_resource().cli(["build", "--vars", dbt_vars], context=context).stream()
+
+
+MART_KEYS = [get_asset_key_for_model([p20_dbt_models], table) for table in MART_TABLES]
+
+
+@asset(key=AssetKey(["marts", "published"]), deps=MART_KEYS, group_name="marts", kinds={"duckdb", "parquet"},
+       pool=DUCKDB_POOL)
+def published_marts(data_home: DataHome) -> MaterializeResult:
+    """A read-only copy of the marts (DuckDB file and Parquet) analysts open while the platform runs."""
+    rows = publish_marts(data_home.paths)
+    return MaterializeResult(metadata={"rows": MetadataValue.json(rows),
+                                       "published_to": str(data_home.paths.home / "published")})
+
+
+MARTS_CHECK = "marts_match_truth"
+
+
+@asset(key=AssetKey(["evaluation", "marts_vs_truth"]), deps=MART_KEYS, group_name="evaluation",
+       kinds={"duckdb"}, pool=DUCKDB_POOL,
+       check_specs=[AssetCheckSpec(MARTS_CHECK, asset=AssetKey(["evaluation", "marts_vs_truth"]),
+                                   description="At-risk and disconnected counts per year within 2%, pathway "
+                                               "shares within 2 points, mean years to crossover within 0.5")])
+def marts_vs_truth(context: AssetExecutionContext, data_home: DataHome):
+    """The marts next to the synthetic truth: with the real index, the gap measures linkage error."""
+    paths = data_home.paths
+    if not (paths.truth / "status.parquet").exists():
+        yield MaterializeResult(metadata={"truth": "absent: not a synthetic data home"})
+        yield AssetCheckResult(check_name=MARTS_CHECK, passed=False, severity=AssetCheckSeverity.WARN,
+                               metadata={"reason": "no synthetic truth in this data home; nothing to compare"})
+        return
+    comparison = compare_marts_with_truth(paths)
+    paths.reports.mkdir(parents=True, exist_ok=True)
+    report = paths.reports / "marts_vs_truth.md"
+    report.write_text(comparison.to_markdown() + "\n")
+    summary = comparison.summary()
+    context.log.info(f"marts vs truth: {'passed' if comparison.passed else 'not passed'} {summary}")
+    yield MaterializeResult(metadata={
+        **summary,
+        "report": MetadataValue.path(str(report)),
+        "status_counts": MetadataValue.md(comparison.status_counts.to_markdown(index=False, floatfmt=".4f")),
+        "pathways": MetadataValue.md(comparison.pathways.to_markdown(index=False, floatfmt=".4f")),
+    })
+    yield AssetCheckResult(check_name=MARTS_CHECK, passed=comparison.passed, severity=AssetCheckSeverity.WARN,
+                           metadata=summary)

@@ -1,0 +1,107 @@
+-- Counts on the continuum by report year, overall and by town, race/ethnicity, sex, age band
+-- and subgroup, with the change from the previous report year. SPD 15 categories that no
+-- agency collects appear with null counts and category_collected = false, never as zero.
+-- Internal (state staff) table: the published report applies disclosure avoidance on top.
+with person_years as (
+    select
+        statuses.*,
+        demographics.ever_english_learner,
+        demographics.ever_disability,
+        demographics.ever_free_reduced_lunch,
+        demographics.ever_homeless_student,
+        child_welfare.p20_id is not null as child_welfare_involved,
+        juvenile_justice.p20_id is not null as juvenile_justice_involved
+    from {{ ref('disconnected_youth_person_year') }} as statuses
+    left join {{ ref('int_person_demographics') }} as demographics
+        on demographics.p20_id = statuses.p20_id
+    left join (select distinct p20_id from {{ ref('int_child_welfare_events') }} where counts_as_involvement)
+        as child_welfare on child_welfare.p20_id = statuses.p20_id
+    left join (select distinct p20_id from {{ ref('int_juvenile_justice_events') }})
+        as juvenile_justice on juvenile_justice.p20_id = statuses.p20_id
+),
+
+breakdowns as (
+    select report_year, 'all' as dimension, 'All youth aged 14-26' as dimension_value, status from person_years
+    union all
+    select report_year, 'town', town, status from person_years
+    union all
+    select report_year, 'race_ethnicity', race_ethnicity, status from person_years
+    union all
+    select report_year, 'sex', coalesce(sex, 'Unknown'), status from person_years
+    union all
+    select report_year, 'age_band', age_band, status from person_years
+    {% for subgroup in ['ever_english_learner', 'ever_disability', 'ever_free_reduced_lunch', 'ever_homeless_student',
+                        'child_welfare_involved', 'juvenile_justice_involved'] %}
+    union all
+    select report_year, 'subgroup', '{{ subgroup }}', status from person_years where {{ subgroup }}
+    {% endfor %}
+),
+
+counted as (
+    select
+        report_year,
+        dimension,
+        dimension_value,
+        count(*) as youth,
+        count(*) filter (where status = 'at_risk_off_track') as at_risk_off_track,
+        count(*) filter (where status = 'at_risk_other') as at_risk_other,
+        count(*) filter (where status = 'at_risk_severe') as at_risk_severe,
+        count(*) filter (where status = 'disconnected_moderate') as disconnected_moderate,
+        count(*) filter (where status = 'disconnected_severe') as disconnected_severe,
+        count(*) filter (where status = 'connected') as connected
+    from breakdowns
+    group by report_year, dimension, dimension_value
+),
+
+with_totals as (
+    select
+        *,
+        at_risk_off_track + at_risk_other + at_risk_severe as at_risk,
+        disconnected_moderate + disconnected_severe as disconnected,
+        true as category_collected
+    from counted
+),
+
+uncollected_categories as (
+    -- SPD 15 minimum categories absent from every agency's coding (the race_crosswalk seed).
+    select category
+    from (values ('American Indian or Alaska Native'), ('Asian'), ('Black or African American'),
+                 ('Hispanic or Latino'), ('Middle Eastern or North African'),
+                 ('Native Hawaiian or Pacific Islander'), ('White')) as spd15(category)
+    where category not in (select spd15_category from {{ ref('race_crosswalk') }} where spd15_category is not null)
+),
+
+all_rows as (
+    select * from with_totals
+    union all by name
+    select
+        years.report_year,
+        'race_ethnicity' as dimension,
+        uncollected_categories.category as dimension_value,
+        false as category_collected
+    from (select distinct report_year from with_totals) as years
+    cross join uncollected_categories
+)
+
+select
+    current_year.report_year,
+    current_year.dimension,
+    current_year.dimension_value,
+    current_year.category_collected,
+    current_year.youth,
+    current_year.at_risk_off_track,
+    current_year.at_risk_other,
+    current_year.at_risk_severe,
+    current_year.at_risk,
+    current_year.disconnected_moderate,
+    current_year.disconnected_severe,
+    current_year.disconnected,
+    current_year.connected,
+    round((current_year.at_risk + current_year.disconnected) / current_year.youth, 4) as at_risk_or_disconnected_share,
+    current_year.at_risk - previous_year.at_risk as at_risk_change,
+    current_year.disconnected - previous_year.disconnected as disconnected_change
+from all_rows as current_year
+left join all_rows as previous_year
+    on previous_year.dimension = current_year.dimension
+    and previous_year.dimension_value = current_year.dimension_value
+    and previous_year.report_year = current_year.report_year - 1

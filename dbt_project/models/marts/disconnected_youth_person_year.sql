@@ -1,0 +1,51 @@
+-- Status of every person aged 14-26 in every report year on the published continuum.
+-- At-risk applies only to high school students; the disconnected statuses only to those not
+-- enrolled in K-12. Everyone else in scope is connected.
+with person_years as (
+    select * from {{ ref('int_person_years') }}
+)
+
+select
+    person_years.p20_id,
+    person_years.report_year,
+    person_years.age,
+    case
+        when person_years.age <= 17 then '14-17'
+        when person_years.age <= 21 then '18-21'
+        else '22-26'
+    end as age_band,
+    demographics.sex,
+    demographics.race_ethnicity,
+    demographics.town,
+    person_years.enrolled_k12,
+    person_years.enrolled_hs,
+    person_years.grade_level,
+    person_years.cumulative_credits,
+    person_years.credits_off_track,
+    person_years.chronically_absent,
+    person_years.behaviour_incident,
+    person_years.has_diploma,
+    person_years.employed,
+    person_years.postsecondary,
+    person_years.training,
+    person_years.incarcerated,
+    case
+        when person_years.enrolled_hs then
+            case
+                when person_years.credits_off_track
+                    and (person_years.chronically_absent or person_years.behaviour_incident) then 'at_risk_severe'
+                when person_years.credits_off_track then 'at_risk_off_track'
+                when person_years.chronically_absent or person_years.behaviour_incident then 'at_risk_other'
+                else 'connected'
+            end
+        when person_years.enrolled_k12 then 'connected'
+        when person_years.incarcerated
+            or (not person_years.has_diploma and not person_years.employed) then 'disconnected_severe'
+        when (not person_years.has_diploma and person_years.employed)
+            or (person_years.has_diploma and not person_years.employed
+                and not person_years.postsecondary and not person_years.training) then 'disconnected_moderate'
+        else 'connected'
+    end as status
+from person_years
+left join {{ ref('int_person_demographics') }} as demographics
+    on demographics.p20_id = person_years.p20_id

@@ -1,0 +1,22 @@
+-- One row per admission to a Department of Correction facility; release_date null while in custody.
+with records as (
+    {{ staged_records('DOC', 'doc', ['Race']) }}
+)
+
+select
+    p20_id,
+    FakeID as fake_id,
+    LatestDOCAdmissionDate as admission_date,
+    MovementDate as release_date,
+    LastMovementCode as last_movement_code,
+    Facility as facility,
+    LegalStatus as legal_status,
+    Offense as offense_code,
+    MaximumSentLength as maximum_sentence_days,
+    race_raw,
+    race_ethnicity,
+    Gender as gender_raw,
+    {{ sex_from('Gender') }} as sex,
+    nullif(trim(TownofResidence), '') as town,
+    delivery_sha256
+from records

@@ -1,0 +1,8 @@
+-- One row per person in the master person index: the pseudonymous facts the hub publishes
+-- (birth year and whether the birthday falls by June 30, never a date of birth).
+select
+    p20_id,
+    birth_year,
+    born_by_june_30,
+    case when sex in ('M', 'F') then sex end as sex
+from {{ source('mpi', 'persons') }}

@@ -1,0 +1,162 @@
+"""How far the marts are from the synthetic truth, and an oracle index to separate SQL from linkage.
+
+Two uses. With the real master person index, the differences measure linkage error (plus
+delivery noise). With `write_oracle_mpi` (the true person behind every record, built from
+truth/), the marts must reproduce the truth almost exactly: that validates the dbt SQL, and
+what remains is delivery noise (values a contract quarantined or a duplicate record) and the
+few people no agency ever recorded, whom no index can count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from p20_platform.feeds.stores import connect
+from p20_platform.settings import Paths
+
+STATUS_GROUPS = ("at_risk", "disconnected")
+PATHWAYS = ("child_welfare_first", "juvenile_justice_first", "same_time")
+COUNT_TOLERANCE = 0.02  # relative difference of a yearly at-risk or disconnected count
+SHARE_TOLERANCE = 0.02  # absolute difference of a pathway share (2 points)
+YEARS_TOLERANCE = 0.5  # absolute difference of mean years to crossover
+
+
+def oracle_mpi(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The index a perfect linkage would publish: crosswalk and persons, from truth/.
+
+    Only people with at least one delivered record are in it, as with any real index.
+    """
+    records = pd.read_parquet(paths.truth / "records.parquet", columns=["agency", "FakeID", "person_id"])
+    persons = pd.read_parquet(paths.truth / "persons.parquet", columns=["person_id", "birth_date", "sex"])
+    crosswalk = pd.DataFrame({"agency": records["agency"], "FakeID": records["FakeID"],
+                              "p20_id": records["person_id"].astype(str)})
+    persons = persons[persons["person_id"].isin(records["person_id"])]
+    birth = pd.to_datetime(persons["birth_date"])
+    index = pd.DataFrame({
+        "p20_id": persons["person_id"].astype(str),
+        "birth_year": birth.dt.year.astype("int32"),
+        "born_by_june_30": (birth.dt.month <= 6).to_numpy(),
+        "sex": persons["sex"].where(persons["sex"].isin(["M", "F"])),
+    })
+    return crosswalk, index
+
+
+def write_oracle_mpi(paths: Paths) -> int:
+    """Write the oracle index as mpi.crosswalk and mpi.persons; return the number of persons."""
+    crosswalk, persons = oracle_mpi(paths)
+    with connect(paths.warehouse_db) as warehouse:
+        warehouse.execute("CREATE SCHEMA IF NOT EXISTS mpi")
+        warehouse.register("oracle_crosswalk", crosswalk)
+        warehouse.register("oracle_persons", persons)
+        warehouse.execute("CREATE OR REPLACE TABLE mpi.crosswalk AS SELECT agency::VARCHAR AS agency, "
+                          "FakeID::VARCHAR AS FakeID, p20_id::VARCHAR AS p20_id FROM oracle_crosswalk")
+        warehouse.execute("CREATE OR REPLACE TABLE mpi.persons AS SELECT p20_id::VARCHAR AS p20_id, "
+                          "birth_year::INTEGER AS birth_year, born_by_june_30::BOOLEAN AS born_by_june_30, "
+                          "sex::VARCHAR AS sex FROM oracle_persons")
+    return len(persons)
+
+
+@dataclass(frozen=True)
+class MartComparison:
+    """Marts next to truth: yearly status counts, crossover pathway shares, time to crossover."""
+
+    # report_year, status_group, mart, truth (recorded people), truth_never_recorded, difference, relative_difference
+    status_counts: pd.DataFrame
+    pathways: pd.DataFrame  # pathway, mart_share, truth_share, difference (points as fractions)
+    years_to_crossover: pd.DataFrame  # statistic, mart, truth, difference
+
+    @property
+    def counts_within_tolerance(self) -> bool:
+        return bool((self.status_counts["relative_difference"].abs() <= COUNT_TOLERANCE).all())
+
+    @property
+    def pathways_within_tolerance(self) -> bool:
+        return bool((self.pathways["difference"].abs() <= SHARE_TOLERANCE).all())
+
+    @property
+    def years_within_tolerance(self) -> bool:
+        mean = self.years_to_crossover.set_index("statistic").loc["mean", "difference"]
+        return bool(abs(mean) <= YEARS_TOLERANCE)
+
+    @property
+    def passed(self) -> bool:
+        return self.counts_within_tolerance and self.pathways_within_tolerance and self.years_within_tolerance
+
+    def summary(self) -> dict[str, float]:
+        """Headline numbers for Dagster metadata (counts and shares only: nothing about a person)."""
+        return {
+            "max_abs_relative_count_difference": float(self.status_counts["relative_difference"].abs().max()),
+            "max_abs_pathway_share_difference": float(self.pathways["difference"].abs().max()),
+            "mean_years_to_crossover_difference": float(
+                self.years_to_crossover.set_index("statistic").loc["mean", "difference"]),
+        }
+
+    def to_markdown(self) -> str:
+        verdict = "PASSED" if self.passed else "NOT PASSED"
+        return "\n\n".join([
+            f"# Marts compared with synthetic truth: {verdict}",
+            f"Tolerances: yearly at-risk and disconnected counts within {COUNT_TOLERANCE:.0%}; pathway shares "
+            f"within {SHARE_TOLERANCE * 100:.0f} points; mean years to crossover within {YEARS_TOLERANCE} years. "
+            "Truth counts people with at least one delivered record; `truth_never_recorded` counts the "
+            "people no agency recorded, whom no index can see.",
+            "## Disconnected youth: counts per report year",
+            self.status_counts.to_markdown(index=False, floatfmt=".4f"),
+            "## Crossover youth: pathway shares",
+            self.pathways.to_markdown(index=False, floatfmt=".4f"),
+            "## Crossover youth: years from first entry to crossover",
+            self.years_to_crossover.to_markdown(index=False, floatfmt=".3f"),
+        ])
+
+
+def _status_group_counts(statuses: pd.DataFrame) -> pd.Series:
+    group = statuses["status"].str.extract(r"^(at_risk|disconnected)", expand=False)
+    counted = statuses.assign(status_group=group).dropna(subset=["status_group"])
+    full = pd.MultiIndex.from_product([sorted(statuses["report_year"].unique()), STATUS_GROUPS],
+                                      names=["report_year", "status_group"])
+    return counted.groupby(["report_year", "status_group"]).size().reindex(full, fill_value=0)
+
+
+def _pathway_shares(cohort: pd.DataFrame) -> pd.Series:
+    return cohort["pathway"].value_counts(normalize=True).reindex(list(PATHWAYS), fill_value=0.0)
+
+
+def compare_marts_with_truth(paths: Paths) -> MartComparison:
+    """Read the marts (read-only) and truth/, and line them up.
+
+    Truth is restricted to people with at least one delivered record: no index can count a
+    person no agency ever recorded, so they would blur what the comparison measures (SQL with
+    the oracle index, linkage error with the real one). They are reported in their own column.
+    """
+    with connect(paths.warehouse_db, read_only=True) as warehouse:
+        mart_status = warehouse.execute(
+            "SELECT report_year, status FROM marts.disconnected_youth_person_year").df()
+        mart_cohort = warehouse.execute("SELECT pathway, years_to_crossover FROM marts.crossover_youth_cohort").df()
+    recorded = pd.read_parquet(paths.truth / "records.parquet", columns=["person_id"])["person_id"].unique()
+    truth_status = pd.read_parquet(paths.truth / "status.parquet", columns=["person_id", "report_year", "status"])
+    unrecorded = ~truth_status["person_id"].isin(recorded)
+    truth_cohort = pd.read_parquet(paths.truth / "crossover.parquet", columns=["pathway", "years_to_crossover"])
+
+    counts = pd.concat({"mart": _status_group_counts(mart_status),
+                        "truth": _status_group_counts(truth_status[~unrecorded]),
+                        "truth_never_recorded": _status_group_counts(truth_status[unrecorded])},
+                       axis=1).fillna(0).astype(int).reset_index()
+    counts["difference"] = counts["mart"] - counts["truth"]
+    counts["relative_difference"] = counts["difference"] / counts["truth"].where(counts["truth"] > 0)
+    counts["relative_difference"] = counts["relative_difference"].fillna(
+        (counts["difference"] != 0).astype(float))
+
+    pathways = pd.DataFrame({"mart_share": _pathway_shares(mart_cohort), "truth_share": _pathway_shares(truth_cohort)})
+    pathways["difference"] = pathways["mart_share"] - pathways["truth_share"]
+    pathways = pathways.rename_axis("pathway").reset_index()
+
+    years = pd.DataFrame({
+        "statistic": ["mean", "median", "crossover_youth"],
+        "mart": [mart_cohort["years_to_crossover"].mean(), mart_cohort["years_to_crossover"].median(),
+                 float(len(mart_cohort))],
+        "truth": [truth_cohort["years_to_crossover"].mean(), truth_cohort["years_to_crossover"].median(),
+                  float(len(truth_cohort))],
+    })
+    years["difference"] = years["mart"] - years["truth"]
+    return MartComparison(counts, pathways, years)

@@ -1,0 +1,104 @@
+"""The marts, built by real dbt on the oracle index, reproduce the generator's truth."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from p20_platform.evaluation.marts import compare_marts_with_truth
+from p20_platform.feeds import identifier_columns
+from p20_platform.synth.reference import SPD15, UNCOLLECTED_RECORDED_AS
+
+FACTS = ["enrolled_k12", "enrolled_hs", "credits_off_track", "chronically_absent", "behaviour_incident",
+         "has_diploma", "employed", "postsecondary", "training", "incarcerated"]
+TRUTH_FACT_NAMES = {"behaviour": "behaviour_incident", "diploma": "has_diploma"}
+
+
+@pytest.fixture(scope="module")
+def recorded_person_ids(built_home) -> set[str]:
+    records = pd.read_parquet(built_home.truth / "records.parquet", columns=["person_id"])
+    return set(records["person_id"].astype(str))
+
+
+def test_every_person_year_status_and_fact_matches_truth(warehouse, built_home, recorded_person_ids):
+    marts = warehouse.execute("SELECT * FROM marts.disconnected_youth_person_year").df()
+    truth = pd.read_parquet(built_home.truth / "status.parquet").rename(columns=TRUTH_FACT_NAMES)
+    truth["p20_id"] = truth["person_id"].astype(str)
+    recorded = truth[truth["p20_id"].isin(recorded_person_ids)]
+    joined = recorded.merge(marts, on=["p20_id", "report_year"], how="outer", suffixes=("_truth", ""),
+                            indicator=True, validate="one_to_one")
+    assert (joined["_merge"] == "both").all(), joined["_merge"].value_counts()
+    assert (joined["age_truth"] == joined["age"]).all()
+    assert (joined["status_truth"] == joined["status"]).all()
+    for fact in FACTS:
+        assert (joined[f"{fact}_truth"].astype(bool) == joined[fact]).all(), fact
+    # Every status occurs, so the comparison exercised each branch of the definition.
+    assert set(marts["status"]) == {"connected", "at_risk_off_track", "at_risk_other", "at_risk_severe",
+                                    "disconnected_moderate", "disconnected_severe"}
+
+
+def test_crossover_cohort_matches_truth(warehouse, built_home):
+    cohort = warehouse.execute("SELECT * FROM marts.crossover_youth_cohort").df().set_index("p20_id").sort_index()
+    truth = pd.read_parquet(built_home.truth / "crossover.parquet")
+    truth = truth.set_index(truth["person_id"].astype(str)).sort_index()
+    assert list(cohort.index) == list(truth.index) and len(cohort) > 0
+    assert (cohort["pathway"] == truth["pathway"]).all()
+    assert (pd.to_datetime(cohort["first_child_welfare_date"]) == truth["first_child_welfare_date"]).all()
+    assert (pd.to_datetime(cohort["first_juvenile_justice_date"]) == truth["first_juvenile_case_date"]).all()
+    assert (cohort["years_to_crossover"] - truth["years_to_crossover"]).abs().max() < 1e-9
+    assert (cohort["juvenile_cases"] >= 1).all()
+    assert ((cohort["substantiated_allegations"] + cohort["placements"]) >= 1).all()
+
+
+def test_comparison_with_truth_passes_and_counts_people_no_agency_recorded(built_home):
+    comparison = compare_marts_with_truth(built_home)
+    assert comparison.passed
+    assert (comparison.status_counts["difference"] == 0).all()
+    truth = pd.read_parquet(built_home.truth / "status.parquet")
+    everyone = truth["status"].str.match("at_risk|disconnected").sum()
+    counted = comparison.status_counts[["truth", "truth_never_recorded"]].to_numpy().sum()
+    assert counted == everyone
+
+
+def test_counts_add_up_to_person_years_with_year_over_year_change(warehouse):
+    counts = warehouse.execute("SELECT * FROM marts.disconnected_youth_counts").df()
+    person_years = warehouse.execute(
+        "SELECT report_year, status, sex, age_band FROM marts.disconnected_youth_person_year").df()
+    overall = counts[counts["dimension"] == "all"].set_index("report_year").sort_index()
+    assert (overall["youth"] == person_years.groupby("report_year").size()).all()
+    at_risk = person_years["status"].str.startswith("at_risk").groupby(person_years["report_year"]).sum()
+    assert (overall["at_risk"] == at_risk).all()
+    assert (overall["at_risk_change"].iloc[1:].to_numpy() == overall["at_risk"].diff().iloc[1:].to_numpy()).all()
+    assert pd.isna(overall["at_risk_change"].iloc[0])
+    for dimension in ("sex", "age_band", "race_ethnicity", "town"):
+        per_year = counts[counts["dimension"] == dimension].groupby("report_year")["youth"].sum()
+        assert (per_year == overall["youth"]).all(), dimension
+
+
+def test_a_category_no_agency_collects_is_not_collected_never_zero(warehouse):
+    rows = warehouse.execute("""SELECT category_collected, youth, disconnected FROM marts.disconnected_youth_counts
+                                WHERE dimension = 'race_ethnicity'
+                                  AND dimension_value = 'Middle Eastern or North African'""").fetchall()
+    assert len(rows) == 11
+    assert all(collected is False and youth is None and disconnected is None for collected, youth, disconnected in rows)
+    assert warehouse.execute("SELECT DISTINCT race_ethnicity FROM staging.stg_cssd__juvenile_cases").fetchall() \
+        == [("Not collected",)]
+
+
+def test_person_race_follows_the_truth_through_each_agencys_coding(warehouse, built_home):
+    demographics = warehouse.execute("SELECT p20_id, race_ethnicity FROM intermediate.int_person_demographics").df()
+    truth = pd.read_parquet(built_home.truth / "persons.parquet", columns=["person_id", "race_spd15"])
+    truth["recorded_as"] = truth["race_spd15"].replace(UNCOLLECTED_RECORDED_AS)
+    joined = demographics.merge(truth.assign(p20_id=truth["person_id"].astype(str)), on="p20_id")
+    known = joined[joined["race_ethnicity"].isin(SPD15)]
+    assert len(known) > 0.6 * len(joined)
+    agreement = (known["race_ethnicity"] == known["recorded_as"]).mean()
+    assert agreement > 0.97, agreement
+
+
+def test_no_identifier_reaches_any_dbt_relation(warehouse):
+    columns = warehouse.execute("""SELECT table_schema || '.' || table_name || '.' || column_name
+                                   FROM information_schema.columns
+                                   WHERE table_schema IN ('staging', 'intermediate', 'marts', 'reference')""").fetchall()
+    assert len(columns) > 100
+    assert identifier_columns([c for (c,) in columns]) == []

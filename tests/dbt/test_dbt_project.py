@@ -1,0 +1,134 @@
+"""The dbt project's wiring: Dagster lineage, layers, contracts, manifest preparation, publishing."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import duckdb
+from dagster import AssetKey
+from dagster_dbt import DbtProject
+
+from assets.feeds import DUCKDB_POOL
+from assets.marts import MART_KEYS, p20_dbt_models
+from p20_platform.registry import AGENCIES
+from p20_platform.settings import paths
+from p20_platform.transform import (DBT_PROJECT_DIR, MART_TABLES, PUBLISHED_DATABASE, manifest_is_stale,
+                                    prepare_manifest, publish_marts)
+
+FEED_KEYS = {AssetKey([agency.code, "analytical"]) for agency in AGENCIES}
+MPI_KEY = AssetKey(["mpi", "crosswalk"])
+
+
+def test_dbt_sources_resolve_to_the_feed_and_index_assets():
+    specs = {spec.key: spec for spec in p20_dbt_models.specs}
+    upstream = {dep.asset_key for spec in specs.values() for dep in spec.deps} - set(specs)
+    assert upstream == FEED_KEYS | {MPI_KEY}
+    staged = {spec.key: {dep.asset_key for dep in spec.deps} for spec in specs.values()
+              if spec.key.path[0] == "staging"}
+    for agency in AGENCIES:
+        # every agency's feed reaches at least one staging model, and through it a mart
+        assert any(AssetKey([agency.code, "analytical"]) in deps and MPI_KEY in deps for deps in staged.values()), \
+            agency.code
+
+
+def test_each_mart_descends_from_the_index_and_the_feeds_its_definition_uses():
+    specs = {spec.key: spec for spec in p20_dbt_models.specs}
+
+    def ancestors(key: AssetKey) -> set[AssetKey]:
+        found, stack = set(), [key]
+        while stack:
+            for dep in specs[stack.pop()].deps:
+                if dep.asset_key not in found:
+                    found.add(dep.asset_key)
+                    if dep.asset_key in specs:
+                        stack.append(dep.asset_key)
+        return found
+
+    status = ancestors(AssetKey(["marts", "disconnected_youth_person_year"]))
+    assert {MPI_KEY, AssetKey(["SDE", "analytical"]), AssetKey(["DOL", "analytical"]), AssetKey(["DOC", "analytical"]),
+            AssetKey(["OWS", "analytical"]), AssetKey(["UConn", "analytical"])} <= status
+    crossover = ancestors(AssetKey(["marts", "crossover_youth_cohort"]))
+    assert {MPI_KEY, AssetKey(["DCF", "analytical"]), AssetKey(["CSSD", "analytical"])} <= crossover
+
+
+def test_layers_are_groups_tests_are_checks_and_dbt_shares_the_writer_pool():
+    groups = {spec.key.path[0]: spec.group_name for spec in p20_dbt_models.specs}
+    assert groups == {"reference": "staging", "staging": "staging", "intermediate": "intermediate", "marts": "marts"}
+    assert all(spec.kinds == {"dbt", "duckdb"} for spec in p20_dbt_models.specs)
+    checked = {check.asset_key for check in p20_dbt_models.check_specs}
+    assert set(MART_KEYS) <= checked
+    assert p20_dbt_models.op.pool == DUCKDB_POOL
+    assert len(MART_KEYS) == len(MART_TABLES) == 5
+
+
+def test_every_mart_enforces_its_contract():
+    manifest = json.loads(prepare_manifest().read_text())
+    marts = {node["name"]: node for node in manifest["nodes"].values()
+             if node["resource_type"] == "model" and node["config"]["schema"] == "marts"}
+    assert set(marts) == set(MART_TABLES)
+    for name, node in marts.items():
+        assert node["config"]["contract"]["enforced"], name
+        assert all(column["data_type"] for column in node["columns"].values()), name
+
+
+def test_a_mart_whose_column_breaks_its_contract_is_not_built(built_home, dbt_cli, tmp_path):
+    broken = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, broken, ignore=shutil.ignore_patterns("target", "logs"))
+    model = broken / "models" / "marts" / "disconnected_youth_factors.sql"
+    model.write_text(model.read_text().replace("as relative_risk", "::varchar as relative_risk"))
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(built_home.warehouse_db, home / "warehouse.duckdb")
+    result = dbt_cli(broken, home, "run", "--select", "disconnected_youth_factors")
+    assert result.returncode != 0
+    assert "contract" in result.stdout.lower() and "relative_risk" in result.stdout
+
+
+def test_a_changed_project_file_makes_the_manifest_stale(tmp_path):
+    project_dir = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project_dir, ignore=shutil.ignore_patterns("logs"))
+    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
+    if not project.manifest_path.exists():
+        project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
+        project.manifest_path.write_text("{}")
+    later = time.time() + 5
+    os.utime(project.manifest_path, (later, later))
+    assert not manifest_is_stale(project)
+    os.utime(project_dir / "models" / "marts" / "crossover_youth_cohort.sql", (later + 5, later + 5))
+    assert manifest_is_stale(project)
+    project.manifest_path.unlink()
+    assert manifest_is_stale(project)
+
+
+def test_published_copy_holds_every_mart_for_read_only_readers(built_home, tmp_path):
+    home = paths(tmp_path / "home")
+    home.home.mkdir()
+    shutil.copy(built_home.warehouse_db, home.warehouse_db)
+    rows = publish_marts(home)
+    assert set(rows) == set(MART_TABLES) and all(n > 0 for n in rows.values())
+    published = home.home / "published"
+    with duckdb.connect(str(published / PUBLISHED_DATABASE), read_only=True) as reader:
+        for table, count in rows.items():
+            assert reader.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0] == count
+            parquet = published / "parquet" / f"{table}.parquet"
+            assert reader.execute(f"SELECT count(*) FROM '{parquet}'").fetchone()[0] == count
+    assert not any(path.name.endswith(".next") or ".next." in path.name for path in published.rglob("*"))
+    # Publishing again replaces the copy in place.
+    assert publish_marts(home) == rows
+
+
+def test_each_agency_source_declares_the_registry_layout_the_loader_writes():
+    manifest = json.loads(prepare_manifest().read_text())
+    sources = {node["source_name"]: node for node in manifest["sources"].values()}
+    warehouse_types = {"string": "varchar", "code": "varchar", "integer": "bigint", "decimal": "double",
+                       "date": "date", "flag": "boolean"}
+    for agency in AGENCIES:
+        source = sources[agency.code.lower()]
+        assert source["schema"] == f"raw_{agency.code.lower()}"
+        declared = {name: column["data_type"] for name, column in source["columns"].items()}
+        expected = {e.name: warehouse_types[e.kind] for e in agency.analytical}
+        assert declared == {**expected, "source_file": "varchar", "delivery_sha256": "varchar"}, agency.code
