@@ -10,14 +10,20 @@ from pathlib import Path
 RESULTS = Path(__file__).with_name("results")
 
 
-def command_line(argv: list[str] | None, description: str, run: Callable[[int, int], dict], *,
-                 default_persons: int, result_name: str) -> int:
-    """The shared `--persons/--seed` command line: run, print and store the result as JSON."""
+def command_line(argv: list[str] | None, description: str, run: Callable[[argparse.Namespace], dict], *,
+                 default_persons: int, result_name: str,
+                 add_arguments: Callable[[argparse.ArgumentParser], None] | None = None) -> int:
+    """The shared `--persons/--seed` command line: run, print and store the result as JSON.
+
+    `result_name` may hold `{persons}`; `add_arguments` adds a benchmark's own options.
+    """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--persons", type=int, default=default_persons)
     parser.add_argument("--seed", type=int, default=2026)
+    if add_arguments is not None:
+        add_arguments(parser)
     args = parser.parse_args(argv)
-    result = run(args.persons, args.seed)
+    result = run(args)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / result_name.format(persons=args.persons)).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))

@@ -8,8 +8,6 @@ Target: the demo population (20,000 persons) loads in under a minute and a rerun
 
 from __future__ import annotations
 
-import argparse
-import json
 import resource
 import subprocess
 import sys
@@ -17,10 +15,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import command_line
 from p20_platform.feeds import FEEDS, load_feed, validate_files
 from p20_platform.settings import paths
 
-RESULTS = Path(__file__).with_name("results")
 
 
 def _timed(action):
@@ -54,16 +52,8 @@ def run(persons: int, seed: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--persons", type=int, default=20_000)
-    parser.add_argument("--seed", type=int, default=2026)
-    args = parser.parse_args(argv)
-    result = run(args.persons, args.seed)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"feeds_{args.persons}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
-    return 0
+    return command_line(argv, __doc__.splitlines()[0], lambda args: run(args.persons, args.seed),
+                        default_persons=20_000, result_name="feeds_{persons}.json")
 
 
 if __name__ == "__main__":

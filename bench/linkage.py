@@ -19,13 +19,13 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import command_line
 from p20_platform.linkage import read_matching_files, standardise_records
 from p20_platform.linkage.clusters import connected_components
 from p20_platform.linkage.evaluation import linkable_recall, load_truth, match_rate, pairwise_scores
 from p20_platform.linkage.probabilistic import REFERENCE_MODEL_PATH, links_from_pairs, score_pairs, train_model
 from p20_platform.settings import paths
 
-RESULTS = Path(__file__).with_name("results")
 
 
 def _timed(action):
@@ -63,18 +63,15 @@ def run(persons: int, seed: int, write_reference_model: bool = False) -> dict:
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--persons", type=int, default=1_200_000)
-    parser.add_argument("--seed", type=int, default=2026)
+def _linkage_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference-model", action="store_true", help="store the trained model as reference")
-    args = parser.parse_args(argv)
-    result = run(args.persons, args.seed, args.reference_model)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / f"linkage_{args.persons}.json"
-    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
-    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return command_line(argv, __doc__.splitlines()[0],
+                        lambda args: run(args.persons, args.seed, args.reference_model),
+                        default_persons=1_200_000, result_name="linkage_{persons}.json",
+                        add_arguments=_linkage_arguments)
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ def run(persons: int, seed: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    return command_line(argv, __doc__.splitlines()[0], run, default_persons=1_200_000, result_name="synth.json")
+    return command_line(argv, __doc__.splitlines()[0], lambda args: run(args.persons, args.seed), default_persons=1_200_000, result_name="synth.json")
 
 
 if __name__ == "__main__":

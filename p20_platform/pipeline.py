@@ -23,6 +23,10 @@ telemetry:
 """
 
 
+# Step-level DEBUG events go to the instance (and the UI); the console keeps to INFO and up.
+QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+
+
 def prepare_environment(paths: Paths) -> Path:
     """Point Dagster and the platform's resources at one data home; return DAGSTER_HOME."""
     paths.home.mkdir(parents=True, exist_ok=True)
@@ -44,7 +48,7 @@ def materialize_all(paths: Paths) -> bool:
 
     job = defs.resolve_implicit_global_asset_job_def()
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET_CONSOLE)
         print(summarise_run(result, paths))
     return result.success
 
