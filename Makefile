@@ -21,6 +21,7 @@ setup: $(STAMP)
 
 demo: setup
 	$(BIN)/p20 synth --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) --out $(P20_HOME)
+	$(BIN)/p20 pet-key
 	$(BIN)/p20 materialize
 
 test: setup

@@ -23,7 +23,7 @@ class CrosswalkConfig(dg.Config):
 
 
 class EvaluationConfig(dg.Config):
-    compare_with: list[str] = Field(default=["deterministic"],
+    compare_with: list[str] = Field(default=["deterministic", "pet-keys", "pet-bloom"],
                                     description="strategies to score beside the index's own")
 
 

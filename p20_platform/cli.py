@@ -46,6 +46,16 @@ def _materialize(args: argparse.Namespace) -> int:
     return 0 if materialize_all(paths(args.home)) else 1
 
 
+def _pet_key(args: argparse.Namespace) -> int:
+    from p20_platform.linkage.pet_key import PetKeyError, create_demo_key
+
+    try:
+        print(f"PET demo key created (owner-only): {create_demo_key(paths(args.home).home)}")
+    except PetKeyError as kept:  # never replace a key: every encoding made with it would be orphaned
+        print(f"PET key kept: {kept}")
+    return 0
+
+
 def _ui(args: argparse.Namespace) -> int:
     from p20_platform.pipeline import prepare_environment
 
@@ -80,6 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
     materialize = commands.add_parser("materialize", help="run every asset end to end through Dagster")
     materialize.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
     materialize.set_defaults(run=_materialize)
+
+    pet_key = commands.add_parser("pet-key", help="create a demo PET key under the data home if none exists")
+    pet_key.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
+    pet_key.set_defaults(run=_pet_key)
 
     ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev) on the data home's run history")
     ui.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")

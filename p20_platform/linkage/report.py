@@ -10,6 +10,7 @@ from p20_platform.feeds.stores import connect
 from p20_platform.linkage import cluster_records
 from p20_platform.linkage.evaluation import Evaluation, evaluate, load_truth, render_markdown
 from p20_platform.linkage.hub import read_table, stored_model
+from p20_platform.linkage.pet_key import PetKeyError
 from p20_platform.settings import paths
 
 REPORT_NAME = "linkage_evaluation.md"
@@ -20,18 +21,23 @@ class EvaluationReport:
     path: Path
     evaluations: list[Evaluation]
     markdown: str
+    not_evaluated: dict[str, str]  # strategy -> why it could not run here
 
     def metadata(self) -> dict[str, Any]:
         """Flat per-strategy scores (counts and rates only) plus the report path."""
         scores = {f"{e.strategy}/{name}": value for e in self.evaluations for name, value in e.summary.items()}
-        return {**scores, "report": str(self.path), "strategies": [e.strategy for e in self.evaluations]}
+        return {**scores, "report": str(self.path), "strategies": [e.strategy for e in self.evaluations],
+                "not_evaluated": self.not_evaluated}
 
 
-def evaluate_index(home: Path | None = None, compare_with: list[str] | tuple[str, ...] = ("deterministic",)
+def evaluate_index(home: Path | None = None,
+                   compare_with: list[str] | tuple[str, ...] = ("deterministic", "pet-keys", "pet-bloom")
                    ) -> EvaluationReport:
     """Score the index in the hub (and the same records under other strategies) and write the report.
 
     Scores against truth only where the home holds synthetic truth/; otherwise match rates only.
+    A PET strategy needs the shared key; where none is configured it is reported as not
+    evaluated instead of failing the whole evaluation.
     """
     store = paths(home)
     with connect(store.hub_db, read_only=True) as hub:
@@ -45,13 +51,20 @@ def evaluate_index(home: Path | None = None, compare_with: list[str] | tuple[str
     index_clusters = crosswalk[["record_id", "p20_id"]].rename(columns={"p20_id": "cluster_id"})
     evaluations = [evaluate(index_strategy, index_clusters, records, truth, persons,
                             pairs=pairs if index_strategy == "probabilistic" else None)]
+    not_evaluated: dict[str, str] = {}
     for strategy in dict.fromkeys(compare_with):
-        if strategy != index_strategy:
+        if strategy == index_strategy:
+            continue
+        try:
             clusters = cluster_records(records, strategy, home=store.home, model=model)
-            evaluations.append(evaluate(strategy, clusters, records, truth, persons))
+        except PetKeyError as missing_key:
+            not_evaluated[strategy] = str(missing_key)
+            continue
+        evaluations.append(evaluate(strategy, clusters, records, truth, persons))
 
-    markdown = render_markdown(evaluations)
+    markdown = render_markdown(evaluations) + "".join(
+        f"\nNot evaluated: {strategy} ({why})\n" for strategy, why in not_evaluated.items())
     store.reports.mkdir(parents=True, exist_ok=True)
     path = store.reports / REPORT_NAME
     path.write_text(markdown, encoding="utf-8")
-    return EvaluationReport(path, evaluations, markdown)
+    return EvaluationReport(path, evaluations, markdown, not_evaluated)
