@@ -1,0 +1,143 @@
+"""The annual disconnected-youth report's tables: marts -> count tables -> one protected set.
+
+Everything the report shows is published together, so every table is protected together:
+the continuum over the years (nested: at risk or disconnected > at risk / disconnected /
+connected > the six published statuses), one table per breakdown and per subgroup for the
+report years, and one 2x2 table per prior factor. Breakdown and subgroup tables share their
+margins with the continuum (same measure, same coordinates), so a count hidden in one table
+cannot be recovered from another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from p20_platform.disclosure import CountTable, PublishedTable, protect
+
+COUNTS_MART = "disconnected_youth_counts"
+FACTORS_MART = "disconnected_youth_factors"
+
+STATUS_CATEGORY = {"at_risk_off_track": "at_risk", "at_risk_other": "at_risk", "at_risk_severe": "at_risk",
+                   "disconnected_moderate": "disconnected", "disconnected_severe": "disconnected",
+                   "connected": "connected"}
+CATEGORIES = ("at_risk", "disconnected", "connected")
+AT_RISK_OR_DISCONNECTED = "at_risk_or_disconnected"
+BREAKDOWNS = ("town", "race_ethnicity", "sex", "age_band")
+IN_SUBGROUP, NOT_IN_SUBGROUP = "in subgroup", "not in subgroup"
+WITH_FACTOR, WITHOUT_FACTOR = "with factor", "without factor"
+LATER_OUTCOME, BECAME_DISCONNECTED, NEVER_DISCONNECTED = "later_outcome", "became disconnected", "never disconnected"
+YOUTH, YOUTH_EVER_IN_SCOPE = "youth", "youth_ever_14_26"
+STATUS = "continuum_status"  # not "status": published tables use that column for the suppression reason
+
+# Agencies whose feeds decide each table (see the dbt lineage); the strictest rule of all wins.
+STATUS_SOURCES = ("SDE", "CTECS", "DOL", "DOC", "OWS", "CSCU", "CCIC", "UConn")
+DEMOGRAPHIC_SOURCES = ("SDE", "CTECS", "OEC", "OHE", "DOL", "DOC", "DCF", "DMHAS", "DSS", "OWS", "CCEH")
+SUBGROUP_SOURCES = {"child_welfare_involved": ("DCF",), "juvenile_justice_involved": ("CSSD",)}  # others: SDE
+FACTOR_SOURCES = {"earlier_at_risk": ("SDE",), "dcf_child_welfare": ("DCF",), "cssd_juvenile_justice": ("CSSD",),
+                  "dss_benefits": ("DSS",), "cceh_homelessness": ("CCEH",), "dmhas_behavioral_health": ("DMHAS",)}
+
+
+@dataclass(frozen=True)
+class AnnualReportTables:
+    """The protected tables of the annual report, with the mart rows they were built from.
+
+    `continuum` has one table per year of the trend; `breakdowns` and `subgroups` are keyed by
+    (report year, dimension or subgroup) for the report years; `factors` by factor.
+    """
+
+    report_years: tuple[int, ...]
+    continuum: Mapping[int, PublishedTable]
+    breakdowns: Mapping[tuple[int, str], PublishedTable]
+    subgroups: Mapping[tuple[int, str], PublishedTable]
+    factors: Mapping[str, PublishedTable]
+    counts: pd.DataFrame
+    factor_rows: pd.DataFrame
+
+    @property
+    def published(self) -> list[PublishedTable]:
+        return [*self.continuum.values(), *self.breakdowns.values(), *self.subgroups.values(),
+                *self.factors.values()]
+
+
+def protect_annual_report(counts: pd.DataFrame, factors: pd.DataFrame,
+                          report_years: Sequence[int]) -> AnnualReportTables:
+    """Protect every table the reports for `report_years` publish (trend: all years up to the last).
+
+    Each year's youth are their own population (measure `youth_<year>`): years share people, so
+    no table adds counts across years.
+    """
+    available = sorted(int(y) for y in counts["report_year"].unique())
+    missing = sorted(set(report_years) - set(available))
+    if not report_years or missing:
+        raise ValueError(f"no marts for report year(s) {missing or '(none asked)'}; available: {available}")
+    years = tuple(sorted(int(y) for y in report_years))
+    counts = counts[counts["report_year"] <= years[-1]]
+    collected = counts[counts["category_collected"]]
+    trend_years = sorted(int(y) for y in collected["report_year"].unique())
+    subgroups = sorted(collected.loc[collected["dimension"] == "subgroup", "dimension_value"].unique())
+
+    def year_rows(year: int) -> pd.DataFrame:
+        return collected[collected["report_year"] == year]
+
+    continuum = {y: continuum_table(year_rows(y), y) for y in trend_years}
+    breakdowns = {(y, d): breakdown_table(year_rows(y), y, d) for y in years for d in BREAKDOWNS}
+    subgroup_tables = {(y, s): subgroup_table(year_rows(y), y, s) for y in years for s in subgroups}
+    factor_tables = {row.factor: factor_table(row) for row in factors.itertuples(index=False)}
+    groups = (continuum, breakdowns, subgroup_tables, factor_tables)
+    protected = iter(protect([t for group in groups for t in group.values()]))
+    continuum, breakdowns, subgroup_tables, factor_tables = (
+        {key: next(protected) for key in group} for group in groups)
+    return AnnualReportTables(report_years=years, continuum=continuum, breakdowns=breakdowns,
+                              subgroups=subgroup_tables, factors=factor_tables, counts=counts, factor_rows=factors)
+
+
+def youth_measure(year: int) -> str:
+    return f"{YOUTH}_{year}"
+
+
+def continuum_table(rows: pd.DataFrame, year: int) -> CountTable:
+    """One year's youth by status, nested so that its margins are the published totals."""
+    overall = rows[rows["dimension"] == "all"]
+    cells = overall.melt(value_vars=list(STATUS_CATEGORY), var_name=STATUS, value_name="count")
+    category = cells[STATUS].map(STATUS_CATEGORY)
+    cells = cells.assign(category=category,
+                         connection=category.where(category == "connected", AT_RISK_OR_DISCONNECTED))
+    return CountTable(name=f"continuum_{year}", cells=cells, dimensions=("connection", "category", STATUS),
+                      measure=youth_measure(year), sources=STATUS_SOURCES)
+
+
+def breakdown_table(rows: pd.DataFrame, year: int, dimension: str) -> CountTable:
+    """One year's youth per value of `dimension` and category (at risk, disconnected, connected)."""
+    group = rows[rows["dimension"] == dimension].rename(columns={"dimension_value": dimension})
+    cells = group.melt(id_vars=[dimension], value_vars=list(CATEGORIES), var_name="category", value_name="count")
+    return CountTable(name=f"youth_{year}_by_{dimension}", cells=cells, dimensions=(dimension, "category"),
+                      measure=youth_measure(year), sources=(*STATUS_SOURCES, *DEMOGRAPHIC_SOURCES))
+
+
+def subgroup_table(rows: pd.DataFrame, year: int, subgroup: str) -> CountTable:
+    """One year's youth in and not in `subgroup` per category: a youth may be in several
+    subgroups, so each is its own partition of all youth (the 'not in' row is derivable anyway)."""
+    overall = rows.loc[rows["dimension"] == "all", list(CATEGORIES)].iloc[0]
+    members = rows[(rows["dimension"] == "subgroup") & (rows["dimension_value"] == subgroup)]
+    inside = members[list(CATEGORIES)].iloc[0] if len(members) else overall * 0
+    cells = pd.DataFrame({subgroup: [IN_SUBGROUP] * 3 + [NOT_IN_SUBGROUP] * 3, "category": list(CATEGORIES) * 2,
+                          "count": [*inside.to_numpy(), *(overall - inside).to_numpy()]})
+    return CountTable(name=f"youth_{year}_{subgroup}", cells=cells, dimensions=(subgroup, "category"),
+                      measure=youth_measure(year),
+                      sources=(*STATUS_SOURCES, *SUBGROUP_SOURCES.get(subgroup, ("SDE",))))
+
+
+def factor_table(row) -> CountTable:
+    """Youth ever aged 14-26 with/without the factor by later outcome (linked through the outcome margin)."""
+    cells = pd.DataFrame({
+        row.factor: [WITH_FACTOR, WITH_FACTOR, WITHOUT_FACTOR, WITHOUT_FACTOR],
+        LATER_OUTCOME: [BECAME_DISCONNECTED, NEVER_DISCONNECTED] * 2,
+        "count": [row.disconnected_with_factor, row.youth_with_factor - row.disconnected_with_factor,
+                  row.disconnected_without_factor, row.youth_without_factor - row.disconnected_without_factor],
+    })
+    return CountTable(name=f"factor_{row.factor}", cells=cells, dimensions=(row.factor, LATER_OUTCOME),
+                      measure=YOUTH_EVER_IN_SCOPE,
+                      sources=(*STATUS_SOURCES, *FACTOR_SOURCES.get(row.factor, DEMOGRAPHIC_SOURCES)))

@@ -1,0 +1,124 @@
+"""Numbers as the reports show them: protected text plus a trace to the mart value behind it.
+
+Every number rendered in a report is a `Figure`: its public text (a count, `*` when
+suppressed, a percentage or a statistic) and a `Trace` naming the mart, the row key and the
+column it comes from, so a reader (or a test) can check each number against the marts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from p20_platform.disclosure import TOTAL, PublishedTable, display_counts, display_rates, publish_rates
+from p20_platform.disclosure.rates import NOT_APPLICABLE_SYMBOL
+from p20_platform.disclosure.tables import SUPPRESSED_SYMBOL
+
+COUNT, PERCENT, STATISTIC = "count", "percent", "statistic"
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Where a number comes from: `mart` row `key`, `column` (for a percentage: numerator
+    columns joined by '+', over the `denominator` column of the same row)."""
+
+    mart: str
+    key: Mapping[str, Hashable]
+    column: str
+    denominator: str | None = None
+
+    def attributes(self) -> dict[str, str]:
+        """HTML data-* attributes carrying the trace."""
+        attributes = {"data-mart": self.mart, "data-key": json.dumps(dict(self.key), default=str, sort_keys=True),
+                      "data-column": self.column}
+        if self.denominator is not None:
+            attributes["data-denominator"] = self.denominator
+        return attributes
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One shown number: `text` as published, `value` (None when suppressed) for charts."""
+
+    text: str
+    kind: str
+    value: float | None
+    trace: Trace | None = None
+    source: Mapping[str, str] = field(default_factory=dict)  # non-mart origin, e.g. the linkage evaluation
+
+    @property
+    def suppressed(self) -> bool:
+        return self.value is None
+
+    def attributes(self) -> dict[str, str]:
+        base = self.trace.attributes() if self.trace is not None else dict(self.source)
+        return {**base, "data-kind": self.kind}
+
+
+class PublishedCells:
+    """A protected table's public text and value, looked up by coordinates (omitted = Total)."""
+
+    def __init__(self, table: PublishedTable) -> None:
+        self.table = table
+        dims = list(table.dimensions)
+        texts = display_counts(table).tolist()
+        counts = table.cells["count"].tolist()
+        self._cells = {tuple(row): (text, None if pd.isna(count) else int(count))
+                       for row, text, count in zip(table.cells[dims].itertuples(index=False), texts, counts)}
+        self._rates: dict[tuple[str, Hashable, Hashable], dict[tuple[Hashable, ...], tuple[str, float | None]]] = {}
+
+    def _coordinates(self, where: Mapping[str, Hashable]) -> tuple[Hashable, ...]:
+        unknown = set(where) - set(self.table.dimensions)
+        if unknown:
+            raise KeyError(f"table {self.table.name!r} has no dimension(s) {sorted(unknown)}")
+        return tuple(where.get(d, TOTAL) for d in self.table.dimensions)
+
+    def count(self, trace: Trace, **where: Hashable) -> Figure:
+        """The published count at `where`, traced to its mart value."""
+        text, value = self._cells[self._coordinates(where)]
+        return Figure(text=text, kind=COUNT, value=value, trace=trace)
+
+    def percent(self, trace: Trace, over: str, numerator: Hashable, denominator: Hashable = TOTAL,
+                **where: Hashable) -> Figure:
+        """Percent of category `numerator` of dimension `over` among `denominator`, at `where`.
+
+        Through `publish_rates`: shown only where both counts are shown and the denominator
+        meets the policy's minimum, so a percentage never reveals a suppressed count.
+        """
+        key = (over, numerator, denominator)
+        if key not in self._rates:
+            self._rates[key] = self._publish_rates(over, numerator, denominator)
+        others = tuple(where.get(d, TOTAL) for d in self.table.dimensions if d != over)
+        text, percent = self._rates[key][others]
+        return Figure(text=text, kind=PERCENT, value=percent, trace=trace)
+
+    def _publish_rates(self, over: str, numerator: Hashable, denominator: Hashable
+                       ) -> dict[tuple[Hashable, ...], tuple[str, float | None]]:
+        others = [d for d in self.table.dimensions if d != over]
+        num, den = (PublishedTable(name=f"{self.table.name}[{over}={value}]", measure=self.table.measure,
+                                   dimensions=tuple(others), policy=self.table.policy, sources=self.table.sources,
+                                   cells=self.table.cells[self.table.cells[over] == value].drop(columns=over)
+                                   .reset_index(drop=True))
+                    for value in (numerator, denominator))
+        # Nested tables hold some categories only under some parents: rate the cells both have.
+        common = num.cells[others].merge(den.cells[others])
+        num, den = (PublishedTable(name=t.name, measure=t.measure, dimensions=t.dimensions, policy=t.policy,
+                                   sources=t.sources, cells=common.merge(t.cells, on=others))
+                    for t in (num, den))
+        rates = publish_rates(num, den, name=f"{self.table.name}: {numerator} in {denominator}")
+        texts = display_rates(rates).tolist()
+        percents = [None if pd.isna(p) else float(p) for p in rates.cells["percent"]]
+        return {tuple(row): (text, percent) for row, text, percent in
+                zip(rates.cells[others].itertuples(index=False), texts, percents)}
+
+def statistic(value: Any, decimals: int, trace: Trace, shown: bool) -> Figure:
+    """A mean, median or ratio from a mart, shown only when the group it describes is shown."""
+    if not shown:
+        return Figure(text=SUPPRESSED_SYMBOL, kind=STATISTIC, value=None, trace=trace)
+    if value is None or pd.isna(value):
+        return Figure(text=NOT_APPLICABLE_SYMBOL, kind=STATISTIC, value=None, trace=trace)
+    return Figure(text=f"{float(value):.{decimals}f}", kind=STATISTIC, value=float(value), trace=trace)

@@ -1,0 +1,18 @@
+"""Reading the marts from the published read-only copy, never the warehouse a writer may hold."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from p20_platform.feeds.stores import connect
+from p20_platform.settings import Paths
+from p20_platform.transform import PUBLISHED_DATABASE, published_dir
+
+
+def read_mart(home: Paths, mart: str) -> pd.DataFrame:
+    """One mart as a DataFrame from `published/p20_marts.duckdb` (written by `marts/published`)."""
+    database = published_dir(home) / PUBLISHED_DATABASE
+    if not database.is_file():
+        raise FileNotFoundError(f"no published marts at {database}; materialize marts/published first")
+    with connect(database, read_only=True) as connection:
+        return connection.execute(f"SELECT * FROM marts.{mart}").df()

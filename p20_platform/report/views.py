@@ -1,0 +1,202 @@
+"""What each document shows, as `Figure`s taken from the protected tables and traced to the marts.
+
+Counts and percentages come only from the protected tables (`PublishedCells`); statistics
+that are not counts (change on the year before, relative risk, years to crossover) come from
+the marts and are shown only where every count they derive from is shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import Any
+
+import pandas as pd
+
+from p20_platform.disclosure import suppression_footnote
+from p20_platform.report import crossover as xo
+from p20_platform.report import disconnected as dy
+from p20_platform.report.charts import bar_chart, line_chart
+from p20_platform.report.figures import STATISTIC, Figure, PublishedCells, Trace, statistic
+from p20_platform.report.linkage import StrategyScores
+
+BREAKDOWN_TITLES = {"town": "Town of residence", "race_ethnicity": "Race and ethnicity (SPD 15)", "sex": "Sex",
+                    "age_band": "Age band"}
+STATUS_LABELS = {"at_risk_off_track": "At risk: off-track (credits)",
+                 "at_risk_other": "At risk: other factors (absence, behaviour)",
+                 "at_risk_severe": "At risk: severely off-track", "disconnected_moderate": "Moderately disconnected",
+                 "disconnected_severe": "Severely disconnected", "connected": "Connected"}
+SUBGROUP_LABELS = {"ever_english_learner": "Ever an English learner", "ever_disability": "Ever with a disability",
+                   "ever_free_reduced_lunch": "Ever eligible for free/reduced lunch",
+                   "ever_homeless_student": "Ever a homeless student",
+                   "child_welfare_involved": "Child-welfare involved (DCF)",
+                   "juvenile_justice_involved": "Juvenile-justice involved (CSSD)"}
+PATHWAY_LABELS = {"child_welfare_first": "Child welfare first", "juvenile_justice_first": "Juvenile justice first",
+                  "same_time": "Same time (within 30 days)"}
+GROUPING_TITLES = {"sex": "Sex", "race_ethnicity": "Race and ethnicity", "placed_out_of_home": "Out-of-home placement"}
+
+
+def _counts_trace(year: int, dimension: str, value: str, column: str, denominator: str | None = None) -> Trace:
+    return Trace(dy.COUNTS_MART, {"report_year": year, "dimension": dimension, "dimension_value": value},
+                 column, denominator)
+
+
+def _group_row(cells: PublishedCells, trace, where: dict[str, Hashable]) -> dict[str, Figure]:
+    """Youth, at risk, disconnected and their percentages for one group of a category table."""
+    row = {"youth": cells.count(trace("youth"), **where)}
+    for category in ("at_risk", "disconnected"):
+        row[category] = cells.count(trace(category), category=category, **where)
+        row[f"{category}_percent"] = cells.percent(trace(category, "youth"), "category", category, **where)
+    return row
+
+
+def _change(mart_row: pd.Series, column: str, this_year: Figure, last_year: Figure | None) -> Figure:
+    trace = Trace(dy.COUNTS_MART, {k: mart_row[k] for k in ("report_year", "dimension", "dimension_value")},
+                  f"{column}_change")
+    if last_year is None or this_year.suppressed or last_year.suppressed:
+        return statistic(None, 0, trace, shown=last_year is None)
+    value = int(mart_row[f"{column}_change"])
+    return Figure(text=f"{value:+d}", kind="change", value=float(value), trace=trace)
+
+
+def annual_report_context(tables: dy.AnnualReportTables, year: int,
+                          linkage: Sequence[StrategyScores]) -> dict[str, Any]:
+    """Everything the annual report template shows for `year`."""
+    counts = tables.counts
+    all_label = counts.loc[counts["dimension"] == "all", "dimension_value"].iloc[0]
+    overall = counts[counts["dimension"] == "all"]
+
+    def headline(y: int) -> dict[str, Figure]:
+        cells = PublishedCells(tables.continuum[y])
+
+        def trace(column: str, denominator: str | None = None) -> Trace:
+            return _counts_trace(y, "all", all_label, column, denominator)
+
+        figures = _group_row(cells, trace, {})
+        figures["share"] = cells.percent(trace("at_risk+disconnected", "youth"), "connection",
+                                         dy.AT_RISK_OR_DISCONNECTED)
+        figures["statuses"] = [(STATUS_LABELS[s], cells.count(trace(s), **{dy.STATUS: s})) for s in dy.STATUS_CATEGORY]
+        return figures
+
+    trend_years = [y for y in sorted(tables.continuum) if y <= year]
+    trend, previous = [], None
+    for y in trend_years:
+        figures = headline(y)
+        for column in ("at_risk", "disconnected"):
+            figures[f"{column}_change"] = _change(overall[overall["report_year"] == y].iloc[0], column,
+                                                  figures[column], previous[column] if previous else None)
+        trend.append((y, figures))
+        previous = figures
+    current = trend[-1][1]
+
+    breakdowns = []
+    for dimension in dy.BREAKDOWNS:
+        cells = PublishedCells(tables.breakdowns[(year, dimension)])
+        values = sorted(v for v in tables.breakdowns[(year, dimension)].cells[dimension].unique() if v != "Total")
+        rows = [(value, _group_row(cells, lambda c, d=None, v=value: _counts_trace(year, dimension, v, c, d),
+                                   {dimension: value})) for value in values]
+        uncollected = counts[(counts["report_year"] == year) & (counts["dimension"] == dimension)
+                             & ~counts["category_collected"]]["dimension_value"].tolist()
+        breakdowns.append({"dimension": dimension, "title": BREAKDOWN_TITLES[dimension], "rows": rows,
+                           "not_collected": uncollected})
+
+    subgroups = []
+    for subgroup in sorted(s for (y, s) in tables.subgroups if y == year):
+        cells = PublishedCells(tables.subgroups[(year, subgroup)])
+        subgroups.append((SUBGROUP_LABELS.get(subgroup, subgroup), _group_row(
+            cells, lambda c, d=None, s=subgroup: _counts_trace(year, "subgroup", s, c, d),
+            {subgroup: dy.IN_SUBGROUP})))
+
+    factors = [_factor_row(tables, row) for row in tables.factor_rows.itertuples(index=False)]
+    race = next(b for b in breakdowns if b["dimension"] == "race_ethnicity")
+    charts = {
+        "trend": line_chart("At risk and disconnected youth by report year", [str(y) for y, _ in trend],
+                            {"At risk": [f["at_risk"] for _, f in trend],
+                             "Disconnected": [f["disconnected"] for _, f in trend]}),
+        "continuum": bar_chart(f"Youth aged 14-26 on the continuum, {year}", current["statuses"]),
+        "race": bar_chart(f"Percent disconnected by race and ethnicity, {year}",
+                          [(label, row["disconnected_percent"]) for label, row in race["rows"]]),
+        "factors": bar_chart("Percent later disconnected, youth with each prior factor",
+                             [(f["label"], f["rate_with"]) for f in factors]),
+    }
+    return {"year": year, "current": current, "trend": trend, "breakdowns": breakdowns, "subgroups": subgroups,
+            "factors": factors, "charts": charts, "linkage": linkage, **_methods(tables.published)}
+
+
+def _factor_row(tables: dy.AnnualReportTables, row) -> dict[str, Any]:
+    cells = PublishedCells(tables.factors[row.factor])
+
+    def trace(column: str, denominator: str | None = None) -> Trace:
+        return Trace(dy.FACTORS_MART, {"factor": row.factor}, column, denominator)
+
+    with_factor, became = {row.factor: dy.WITH_FACTOR}, {dy.LATER_OUTCOME: dy.BECAME_DISCONNECTED}
+    figures = {
+        "label": row.factor_description,
+        "youth_with": cells.count(trace("youth_with_factor"), **with_factor),
+        "disconnected_with": cells.count(trace("disconnected_with_factor"), **with_factor, **became),
+        "rate_with": cells.percent(trace("disconnected_with_factor", "youth_with_factor"), dy.LATER_OUTCOME,
+                                   dy.BECAME_DISCONNECTED, **with_factor),
+        "rate_without": cells.percent(trace("disconnected_without_factor", "youth_without_factor"), dy.LATER_OUTCOME,
+                                      dy.BECAME_DISCONNECTED, **{row.factor: dy.WITHOUT_FACTOR}),
+        "share_of_disconnected": cells.percent(
+            trace("disconnected_with_factor", "disconnected_with_factor+disconnected_without_factor"),
+            row.factor, dy.WITH_FACTOR, **became),
+    }
+    figures["relative_risk"] = statistic(row.relative_risk, 2, trace("relative_risk"),
+                                         shown=not (figures["rate_with"].suppressed
+                                                    or figures["rate_without"].suppressed))
+    return figures
+
+
+def crossover_brief_context(tables: xo.CrossoverTables, linkage: Sequence[StrategyScores]) -> dict[str, Any]:
+    """Everything the crossover brief shows."""
+    summary = tables.summary
+    all_label = summary.loc[summary["dimension"] == "all", "dimension_value"].iloc[0]
+    overall = PublishedCells(tables.groupings[xo.GROUPINGS[0]])
+    crossed = {xo.CROSSOVER: xo.CROSSED_OVER}
+
+    def trace(dimension: str, value: str, pathway: str, column: str, denominator: str | None = None) -> Trace:
+        return Trace(xo.SUMMARY_MART, {"dimension": dimension, "dimension_value": value, "pathway": pathway},
+                     column, denominator)
+
+    def group_figures(cells: PublishedCells, dimension: str, value: str, where: dict[str, str]) -> dict[str, Figure]:
+        return {
+            "child_welfare_youth": cells.count(trace(dimension, value, "all", "child_welfare_youth"), **where),
+            "crossover_youth": cells.count(trace(dimension, value, "all", "crossover_youth"), **where, **crossed),
+            "crossover_rate": cells.percent(trace(dimension, value, "all", "crossover_youth", "child_welfare_youth"),
+                                            xo.CROSSOVER, xo.CROSSED_OVER, **where),
+        }
+
+    listed = summary[summary["dimension"] == "all"].set_index("pathway")
+    pathways = []
+    for pathway in (p for p in xo.PATHWAYS if p in listed.index):
+        count = overall.count(trace("all", all_label, pathway, "pathway_youth"), **crossed, pathway=pathway)
+        shown = not count.suppressed
+        pathways.append({
+            "label": PATHWAY_LABELS[pathway], "youth": count,
+            "share": overall.percent(trace("all", all_label, pathway, "pathway_youth", "crossover_youth"),
+                                     xo.PATHWAY, pathway, **crossed),
+            **{f"{stat}_years": statistic(listed.loc[pathway, f"{stat}_years_to_crossover"], 1,
+                                          trace("all", all_label, pathway, f"{stat}_years_to_crossover"), shown)
+               for stat in ("mean", "median")},
+        })
+    absent = [PATHWAY_LABELS[p] for p in xo.PATHWAYS if p not in listed.index]
+
+    groupings = []
+    for grouping in xo.GROUPINGS:
+        cells = PublishedCells(tables.groupings[grouping])
+        values = sorted(v for v in tables.groupings[grouping].cells[grouping].unique() if v not in ("Total", xo.UNLISTED))
+        groupings.append({"title": GROUPING_TITLES[grouping],
+                          "rows": [(v, group_figures(cells, grouping, v, {grouping: v})) for v in values]})
+
+    charts = {
+        "shares": bar_chart("Share of crossover youth by pathway", [(p["label"], p["share"]) for p in pathways]),
+        "years": bar_chart("Mean years from first entry to crossover", [(p["label"], p["mean_years"]) for p in pathways]),
+    }
+    return {"overall": group_figures(overall, "all", all_label, {}), "pathways": pathways, "absent_pathways": absent,
+            "groupings": groupings, "charts": charts, "linkage": linkage, **_methods(tables.published)}
+
+
+def _methods(published) -> dict[str, Any]:
+    policy = published[0].policy
+    return {"footnote": suppression_footnote(policy), "policy_rules": policy.rules,
+            "sources": sorted({s for t in published for s in t.sources}), "statistic_kind": STATISTIC}

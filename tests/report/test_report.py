@@ -1,0 +1,188 @@
+"""The published documents from a real Dagster run: feeds -> index -> linkage evaluation -> dbt ->
+published marts -> annual report and crossover brief, on the small synthetic population."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from decimal import ROUND_HALF_UP, Decimal
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import materialize
+
+from assets.feeds import feed_assets
+from assets.marts import p20_dbt_models, published_marts
+from assets.mpi import crosswalk, linkage_evaluation
+from assets.report import annual_report, crossover_brief
+from p20_platform.disclosure import DisclosureViolation, PublishedTable, audit
+from p20_platform.linkage.pet_key import create_demo_key
+from p20_platform.report import (protect_annual_report, protect_crossover_brief, publish_annual_reports,
+                                 read_mart)
+from p20_platform.report.disconnected import breakdown_table
+from p20_platform.resources import DataHome
+from p20_platform.settings import Paths, paths
+from p20_platform.transform import PUBLISHED_DATABASE
+
+TRACED = ("data-mart", "data-evaluation", "data-role")
+
+
+@pytest.fixture(scope="module")
+def run(synth_home: Path, tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("report_run") / "home"
+    shutil.copytree(synth_home, home)
+    create_demo_key(home)
+    feeds = [a for a in feed_assets if a.key.path[-1] in ("matching", "analytical")]
+    result = materialize(
+        [*feeds, crosswalk, linkage_evaluation, p20_dbt_models, published_marts, annual_report, crossover_brief],
+        resources={"data_home": DataHome(home=str(home))}, raise_on_error=False,
+        run_config={"ops": {"mpi__crosswalk": {"config": {"strategy": "deterministic"}},
+                            "mpi__linkage_evaluation": {"config": {"compare_with": ["pet-keys"]}}}})
+    return paths(home), result
+
+
+def _metadata(result, node: str) -> dict:
+    return {k: v.value for k, v in result.asset_materializations_for_node(node)[0].metadata.items()}
+
+
+class NumberCollector(HTMLParser):
+    """Every text node holding a digit or a published figure (e.g. '*'), with the attributes of the
+    nearest traced ancestor."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[dict[str, str]] = []
+        self.numbers: list[tuple[str, dict[str, str] | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.stack.append(dict(attrs))
+
+    def handle_endtag(self, tag):
+        if self.stack:  # parsing starts at <body>: the closing </html> has no opening here
+            self.stack.pop()
+
+    def handle_data(self, data):
+        if any(c.isdigit() for c in data) or (self.stack and "data-kind" in self.stack[-1] and data.strip()):
+            owner = next((a for a in reversed(self.stack) if any(k in a for k in TRACED)), None)
+            self.numbers.append((data.strip(), owner))
+
+
+def _numbers(path: Path) -> list[tuple[str, dict[str, str] | None]]:
+    collector = NumberCollector()
+    html = path.read_text()
+    collector.feed(html[html.index("<body>"):])  # the <style> block holds CSS sizes, not published numbers
+    return collector.numbers
+
+
+def _documents(home: Paths) -> list[Path]:
+    return sorted((home.reports / "annual").glob("*.html")) + [home.reports / "crossover" / "crossover_brief.html"]
+
+
+def _percent(numerator: float, denominator: float) -> str:
+    exact = Decimal(int(numerator)) * 100 / Decimal(int(denominator))
+    return f"{exact.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
+
+
+def test_the_run_publishes_both_documents_and_records_what_it_did(run):
+    home, result = run
+    assert result.success
+    latest = int(read_mart(home, "disconnected_youth_counts")["report_year"].max())
+    annual = _metadata(result, "report__annual_report")
+    assert annual["report_years"] == [latest] and annual["audit"].startswith("passed")
+    assert annual["paths"] == [str(home.reports / "annual" / f"disconnected_youth_{latest}.html")]
+    assert annual["cells_shown"] > 0 and annual["cells_suppressed"] > 0
+    brief = _metadata(result, "report__crossover_brief")
+    assert brief["audit"].startswith("passed") and brief["cells_suppressed"] > 0
+    for document in _documents(home):
+        html = document.read_text()
+        assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "http" not in html.replace(
+            "http://www.w3.org/2000/svg", "")  # self-contained: no external resource
+    assert "Methods" in (home.reports / "annual" / f"disconnected_youth_{latest}.html").read_text()
+
+
+def test_every_number_in_the_documents_traces_to_a_mart_or_evaluation_value(run):
+    home, result = run
+    evaluation = _metadata(result, "mpi__linkage_evaluation")
+    checked = 0
+    with duckdb.connect(str(home.home / "published" / PUBLISHED_DATABASE), read_only=True) as marts:
+        for document in _documents(home):
+            for text, owner in _numbers(document):
+                assert owner is not None, f"{document.name}: untraced number {text!r}"
+                if "data-evaluation" in owner and text != "not scored":
+                    value = evaluation[owner["data-key"]]
+                    assert text == f"{100 * value:.1f}%"
+                elif "data-mart" in owner:
+                    key = json.loads(owner["data-key"])
+                    where = " AND ".join(f"{column} = ?" for column in key)
+                    row = marts.execute(f"SELECT * FROM marts.{owner['data-mart']} WHERE {where}",
+                                        list(key.values())).df()
+                    assert len(row) == 1, (owner, text)
+                    row = row.iloc[0]
+                    if text in ("*", "-"):  # suppressed or undefined: the row exists, no value is shown
+                        continue
+                    value = sum(row[c] for c in owner["data-column"].split("+"))
+                    kind = owner["data-kind"]
+                    if kind == "count":
+                        assert int(text) == value
+                    elif kind == "percent":
+                        denominator = sum(row[c] for c in owner["data-denominator"].split("+"))
+                        assert text == _percent(value, denominator)
+                    elif kind == "change":
+                        assert int(text) == value
+                    else:
+                        decimals = len(text.partition(".")[2])
+                        assert abs(float(text) - value) <= 0.5 * 10 ** -decimals + 1e-9
+                    checked += 1
+    assert checked > 50
+
+
+def test_no_count_from_1_to_10_is_shown_anywhere(run):
+    home, _ = run
+    shown = [(document.name, text) for document in _documents(home) for text, owner in _numbers(document)
+             if owner and owner.get("data-kind") == "count"]
+    assert shown and all(t == "*" or t.isdigit() for _, t in shown)
+    assert [s for s in shown if s[1].isdigit() and 1 <= int(s[1]) <= 10] == []
+    suppressed = [s for s in shown if s[1] == "*"]
+    assert suppressed  # the small population has small cells: they are hidden, not dropped
+
+
+def test_the_published_tables_pass_the_audit_so_suppressed_cells_cannot_be_recovered(run):
+    home, _ = run
+    counts = read_mart(home, "disconnected_youth_counts")
+    annual = protect_annual_report(counts, read_mart(home, "disconnected_youth_factors"),
+                                   [int(counts["report_year"].max())])
+    brief = protect_crossover_brief(read_mart(home, "crossover_youth_summary"))
+    for tables in (annual.published, brief.published):
+        assert audit(tables).empty
+        assert sum(int(t.cells["count"].isna().sum()) for t in tables) > 0
+
+
+def test_the_report_refuses_to_publish_an_under_suppressed_table(run, tmp_path: Path):
+    home, _ = run
+    counts = read_mart(home, "disconnected_youth_counts")
+    year = int(counts["report_year"].max())
+    tables = protect_annual_report(counts, read_mart(home, "disconnected_youth_factors"), [year])
+    raw = breakdown_table(counts[(counts["report_year"] == year) & counts["category_collected"]], year,
+                          "race_ethnicity")
+    protected = tables.breakdowns[(year, "race_ethnicity")]
+    unsuppressed = PublishedTable(name=protected.name, measure=protected.measure, dimensions=protected.dimensions,
+                                  policy=protected.policy, sources=protected.sources,
+                                  cells=raw.with_margins().assign(count=lambda f: f["count"].astype("Int64"),
+                                                                  status="shown"))
+    tampered = dataclasses.replace(tables, breakdowns={**tables.breakdowns, (year, "race_ethnicity"): unsuppressed})
+    with pytest.raises(DisclosureViolation, match="small count shown") as refused:
+        publish_annual_reports(tampered, tmp_path, [])
+    assert (refused.value.violations["table"] == protected.name).any()
+    assert not any(tmp_path.rglob("*.html"))
+
+
+def test_the_asset_fails_clearly_without_a_linkage_evaluation(run):
+    home, _ = run
+    result = materialize([annual_report], resources={"data_home": DataHome(home=str(home.home))}, raise_on_error=False)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    assert "mpi/linkage_evaluation" in str(failure.event_specific_data.error)
+
