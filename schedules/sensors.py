@@ -2,7 +2,8 @@
 
 Run keys are file + sha256, so a delivery is never run twice and a re-delivery with other bytes
 is; the cursor keeps per-file progress ({path: [size, mtime_ns, sha256]}) so unchanged files are
-not re-hashed every tick.
+not re-hashed every tick. Bytes the archive already holds were loaded by some earlier run (e.g.
+`make demo` before `make ui` starts the sensor with an empty cursor), so they request nothing.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dagster import (AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, 
                      SensorResult, sensor)
 
 from p20_platform.feeds import FEEDS, feed_key_path, scan_landing
+from p20_platform.feeds.archive import archive_path
 from p20_platform.resources import DataHome
 
 FEED_SELECTION = AssetSelection.assets(*(AssetKey(feed_key_path(feed)) for feed in (*FEEDS, None)))
@@ -25,5 +27,5 @@ def landing_sensor(context: SensorEvaluationContext, data_home: DataHome) -> Sen
     arrivals, state = scan_landing(data_home.paths, json.loads(context.cursor or "{}"))
     requests = [RunRequest(run_key=arrival.run_key, asset_selection=[AssetKey(feed_key_path(arrival.feed))],
                            tags={"p20/landing_file": arrival.relative_path})
-                for arrival in arrivals]
+                for arrival in arrivals if not archive_path(data_home.paths.archive, arrival.sha256).exists()]
     return SensorResult(run_requests=requests, cursor=json.dumps(state, sort_keys=True))

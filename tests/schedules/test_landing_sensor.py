@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from p20_platform.resources import DataHome
+from p20_platform.settings import paths
 
 
 def _tick(instance, home, cursor):
@@ -45,3 +46,15 @@ def test_new_unchanged_and_changed_files(fresh_home):
         stray.write_text("not a delivery")
         [unclaimed], _ = _tick(instance, fresh_home, cursor)
         assert unclaimed.asset_selection == [dg.AssetKey(["feeds", "unclaimed_deliveries"])]
+
+
+def test_deliveries_already_archived_request_nothing(fresh_home):
+    """After `make demo` loaded everything, a sensor starting with an empty cursor stays quiet."""
+    from p20_platform.feeds import load_feed
+
+    load_feed(paths(fresh_home), ("CSSD", "matching"))
+    with dg.DagsterInstance.ephemeral() as instance:
+        requests, _ = _tick(instance, fresh_home, None)
+    keys = [r.asset_selection for r in requests]
+    assert [dg.AssetKey(["CSSD", "matching"])] not in keys
+    assert [dg.AssetKey(["CSSD", "analytical"])] in keys  # not loaded yet, so still requested
