@@ -2,8 +2,9 @@
 
 All agencies' standardised records go into one DuckDB table and are deduplicated together, so
 a person repeated inside one agency is found as well as across agencies. The model is trained
-without labels (u by random sampling, m by EM over several blocking rules), saved as JSON and
-reused: routine rebuilds and new deliveries only predict and cluster.
+without labels (u by random sampling, except the collision rate of SSN and SASID; m by EM over
+several blocking rules), saved as JSON and reused: routine rebuilds and new deliveries only
+predict and cluster.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 import splink.comparison_level_library as cll
 from nicknames import NickNamer
@@ -32,10 +34,16 @@ KEEP_PAIRS_MATCH_WEIGHT = -6.0
 SCORING_COLUMNS = ("record_id", "agency", "first_name", "first_name_aliases", "last_name", "dob", "gender", "ssn",
                    "sasid")
 SPLINK_LOG_LEVEL = logging.ERROR
+# Identifiers issued to one person each, and the birth-date gap beyond which two records are two people.
+PERSONAL_IDENTIFIERS = ("ssn", "sasid")
+BIRTHS_APART_YEARS = 5
 # Below this many records EM has too few pairs to learn from: use the reference model.
 MIN_TRAINING_RECORDS = 2_000
 REFERENCE_MODEL_PATH = Path(__file__).with_name("reference_model.json")
-EM_TRAINING_RULES = (block_on("ssn"), block_on("dob", "last_name"), block_on("first_name", "last_name"))
+# Wage records carry only a first initial: pairs of different people sharing "J SMITH" would flood
+# the name rule (64M pairs statewide) and teach EM that true matches often disagree on SSN.
+EM_TRAINING_RULES = (block_on("ssn"), block_on("dob", "last_name"),
+                     block_on("CASE WHEN length(first_name) > 1 THEN first_name END", "last_name"))
 
 
 def with_name_aliases(records: pd.DataFrame) -> pd.DataFrame:
@@ -47,16 +55,23 @@ def with_name_aliases(records: pd.DataFrame) -> pd.DataFrame:
     return records.assign(first_name_aliases=records["first_name"].map(aliases))
 
 
+def _initial_only(column: str) -> str:
+    return f"(length({column}_l) = 1 OR length({column}_r) = 1)"
+
+
 def _name_comparison(column: str, other_name: str) -> cl.CustomComparison:
     """Exact (term-frequency adjusted), swapped with the other name, close spelling, nickname,
-    a shared word of a compound name, initial only."""
+    a shared word of a compound name. A bare initial counts as missing here (`_first_initial_comparison`
+    weighs it): wage records' initials would otherwise make up most true matches and leave an
+    exact full first name worth little."""
     l_col, r_col = f"{column}_l", f"{column}_r"
     nickname_level = [cll.CustomLevel("list_has_any(first_name_aliases_l, first_name_aliases_r)",
                                       label_for_charts="nickname of the same name")] if column == "first_name" else []
     return cl.CustomComparison(
         output_column_name=column,
         comparison_levels=[
-            cll.NullLevel(column),
+            cll.CustomLevel(f"{l_col} IS NULL OR {r_col} IS NULL OR {_initial_only(column)}").configure(
+                is_null_level=True, label_for_charts=f"{column} missing or only an initial"),
             cll.ExactMatchLevel(column, term_frequency_adjustments=True),
             cll.CustomLevel(f"{l_col} = {other_name}_r OR {r_col} = {other_name}_l",
                             label_for_charts=f"{column} equals the other record's {other_name}"),
@@ -65,10 +80,20 @@ def _name_comparison(column: str, other_name: str) -> cl.CustomComparison:
             cll.CustomLevel(f"list_has_any(string_split({l_col}, ' '), string_split({r_col}, ' '))",
                             label_for_charts=f"{column} shares a word (compound or partial name)"),
             cll.JaroWinklerLevel(column, 0.8),
-            cll.CustomLevel(f"(length({l_col}) = 1 OR length({r_col}) = 1) AND substr({l_col}, 1, 1) = substr({r_col}, 1, 1)",
-                            label_for_charts=f"{column} initial agrees, one side only an initial"),
-            cll.CustomLevel(f"length({l_col}) = 1 OR length({r_col}) = 1",
-                            label_for_charts=f"{column} initial disagrees (a nickname's initial, say)"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _first_initial_comparison() -> cl.CustomComparison:
+    """First initials, only where one side has nothing more (a wage record's first name)."""
+    return cl.CustomComparison(
+        output_column_name="first_initial",
+        comparison_levels=[
+            cll.CustomLevel(f"first_name_l IS NULL OR first_name_r IS NULL OR NOT {_initial_only('first_name')}"
+                            ).configure(is_null_level=True, label_for_charts="no bare initial (first_name applies)"),
+            cll.CustomLevel("substr(first_name_l, 1, 1) = substr(first_name_r, 1, 1)",
+                            label_for_charts="first initial agrees, one side only an initial"),
             cll.ElseLevel(),
         ],
     )
@@ -98,6 +123,7 @@ def settings() -> SettingsCreator:
         unique_id_column_name="record_id",
         comparisons=[
             _name_comparison("first_name", "last_name"),
+            _first_initial_comparison(),
             _name_comparison("last_name", "first_name"),
             _dob_comparison(),
             cl.DamerauLevenshteinAtThresholds("ssn", [1]),
@@ -108,7 +134,11 @@ def settings() -> SettingsCreator:
             block_on("ssn"),
             block_on("sasid"),
             block_on("dob", "last_name"),
-            block_on("dob", "substr(first_name, 1, 1)"),
+            # dob with a first initial alone gave 9M of 12M statewide pairs; these three find
+            # the same true pairs (changed surname, typos, nicknames) in 2M
+            block_on("dob", "first_name"),
+            block_on("dob", "substr(last_name, 1, 2)"),
+            block_on("dob", "substr(first_name, 1, 2)", "substr(last_name, 1, 1)"),
             block_on("first_name", "last_name", "substr(dob, 1, 4)"),
             block_on("first_name", "last_name", "substr(dob, 6, 5)"),
             "l.first_name = r.last_name AND l.last_name = r.first_name",
@@ -140,6 +170,23 @@ def reference_model() -> dict[str, Any]:
     return json.loads(REFERENCE_MODEL_PATH.read_text(encoding="utf-8"))
 
 
+def _comparison_conditions(model: dict[str, Any]) -> list[list[str]]:
+    return [[level["sql_condition"] for level in c["comparison_levels"]] for c in model["comparisons"]]
+
+
+def _untrained_model() -> dict[str, Any]:
+    """This module's comparisons and blocking rules, with the reference model's parameters as the
+    starting point when its comparisons are the same (then what the data cannot inform keeps the
+    reference values; after a change of comparisons the reference must be trained again)."""
+    untrained = settings().get_settings("duckdb").as_dict()
+    if REFERENCE_MODEL_PATH.exists():
+        reference = reference_model()
+        if _comparison_conditions(reference) == _comparison_conditions(untrained):
+            return reference | {"blocking_rules_to_generate_predictions":
+                                untrained["blocking_rules_to_generate_predictions"]}
+    return untrained
+
+
 def train_model(records: pd.DataFrame, *, seed: int = 2026, em_max_pairs: float = 2e6) -> dict[str, Any]:
     """Estimate the model from unlabelled records; returns the JSON-ready model to store and reuse.
 
@@ -148,8 +195,7 @@ def train_model(records: pd.DataFrame, *, seed: int = 2026, em_max_pairs: float 
     """
     if len(records) < MIN_TRAINING_RECORDS:
         return reference_model()
-    start = reference_model() if REFERENCE_MODEL_PATH.exists() else settings()
-    with _linker(records, start) as linker:
+    with _linker(records, _untrained_model()) as linker:
         linker.training.estimate_probability_two_random_records_match(
             [block_on("ssn", "dob"), block_on("first_name", "last_name", "dob")], recall=0.8)
         u_max_pairs = min(1e7, max(1e6, 100.0 * len(records)))  # u sampling dominates training time
@@ -159,7 +205,47 @@ def train_model(records: pd.DataFrame, *, seed: int = 2026, em_max_pairs: float 
                 linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_max_pairs)
             except EMTrainingException:
                 continue  # no pairs under this rule in these files: the other rules still train
-        return linker.misc.save_model_to_json()
+        model = linker.misc.save_model_to_json()
+    return _with_collision_u(model, records)
+
+
+def identifier_collision_u(records: pd.DataFrame, column: str) -> float | None:
+    """u of exact agreement on an identifier issued to one person (SSN, SASID): the share of record
+    pairs born more than BIRTHS_APART_YEARS apart (surely two people) whose identifiers agree, with
+    one collision added so that none seen means "rare", not "impossible".
+
+    Random sampling overstates it: nearly every random pair sharing an SSN is one person twice, so
+    an exact SSN was worth too little to link a wage record whose surname had changed. None when
+    no two records carry both the identifier and a DOB.
+    """
+    connection = duckdb.connect()
+    try:
+        connection.register("records", records[["record_id", column, "dob"]])
+        [(collisions, pairs_apart)] = connection.sql(f"""
+            WITH known AS (
+                SELECT record_id, "{column}" AS identifier, CAST(substr(dob, 1, 4) AS INTEGER) AS birth_year
+                FROM records WHERE "{column}" IS NOT NULL AND dob IS NOT NULL),
+            years AS (SELECT birth_year, count(*) AS records FROM known GROUP BY birth_year)
+            SELECT
+                (SELECT count(*) FROM known AS l JOIN known AS r ON l.identifier = r.identifier
+                 AND l.record_id < r.record_id AND abs(l.birth_year - r.birth_year) > {BIRTHS_APART_YEARS}),
+                (SELECT CAST(sum(l.records * r.records) AS DOUBLE) FROM years AS l JOIN years AS r
+                 ON r.birth_year - l.birth_year > {BIRTHS_APART_YEARS})
+        """).fetchall()
+    finally:
+        connection.close()
+    return (collisions + 1) / pairs_apart if pairs_apart else None
+
+
+def _with_collision_u(model: dict[str, Any], records: pd.DataFrame) -> dict[str, Any]:
+    """The model with the exact-agreement u of each personal identifier lowered to its collision rate."""
+    for comparison in model["comparisons"]:
+        if comparison["output_column_name"] in PERSONAL_IDENTIFIERS:
+            exact = next(level for level in comparison["comparison_levels"] if not level.get("is_null_level"))
+            u = identifier_collision_u(records, comparison["output_column_name"])
+            if u is not None and u < exact.get("u_probability", 1.0):
+                exact["u_probability"] = u
+    return model
 
 
 def _without_term_frequencies(model: dict[str, Any]) -> dict[str, Any]:
@@ -179,7 +265,7 @@ def score_pairs(records: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
         model = _without_term_frequencies(model)
     with _linker(records, model) as linker:
         return linker.inference.predict(threshold_match_weight=KEEP_PAIRS_MATCH_WEIGHT, warning_mode="never"
-                                        ).as_pandas_dataframe()
+                                        ).as_pyarrow_table().to_pandas()  # Arrow: ~8x faster at scale
 
 
 def score_new_records(existing: pd.DataFrame, new: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
@@ -198,8 +284,8 @@ def score_new_records(existing: pd.DataFrame, new: pd.DataFrame, model: dict[str
         for column in ("first_name", "last_name"):
             linker.table_management.compute_tf_table(column)
         options = {"threshold_match_weight": KEEP_PAIRS_MATCH_WEIGHT, "warning_mode": "never"}
-        between = linker.inference.predict_between(new_table, existing_table, **options).as_pandas_dataframe()
-        within = linker.inference.predict_within(new_table, **options).as_pandas_dataframe()
+        between = linker.inference.predict_between(new_table, existing_table, **options).as_pyarrow_table().to_pandas()
+        within = linker.inference.predict_within(new_table, **options).as_pyarrow_table().to_pandas()
     finally:
         db_api.duckdb_con.close()
     return pd.concat([between, within], ignore_index=True)
