@@ -87,6 +87,8 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report(fresh_home: 
                  and e.event_specific_data.check_name.startswith("gx_")]
     assert len(gx_checks) == sum(map(len, SUITES_BY_MART.values())) and all(check.passed for check in gx_checks)
     crossover_before, cssd_before = crossover_youth(fresh_home), hub_records(fresh_home, "CSSD")
+    brief = fresh_home / "reports" / "crossover" / "crossover_brief.html"
+    brief_before = brief.read_text(encoding="utf-8")
 
     # Nothing new: no rebuild, however often the sensor ticks (no retry storm).
     assert isinstance(tick(rebuild_on_delivery, instance, baseline.cursor), dg.SkipReason)
@@ -108,10 +110,12 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report(fresh_home: 
                            dg.AssetKey(["reference", "ct_towns"])}
     result = execute(instance, rebuild)
     assert result.success
-    assert {dg.AssetKey(["mpi", "crosswalk"]), dg.AssetKey(["marts", "published"])} <= built(result)
+    assert {dg.AssetKey(["mpi", "crosswalk"]), dg.AssetKey(["marts", "published"]), *REPORT_KEYS} <= built(result)
 
     assert hub_records(fresh_home, "CSSD") == cssd_people < cssd_before
     assert crossover_youth(fresh_home) < crossover_before
+    # The brief was written again from the new marts (it carries no timestamp, so only new data changes it).
+    assert brief.read_text(encoding="utf-8") != brief_before
     assert isinstance(tick(rebuild_on_delivery, instance, after.cursor), dg.SkipReason)
 
 
