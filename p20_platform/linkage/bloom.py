@@ -16,11 +16,15 @@ The hub works on the encoded table alone and never needs the key:
 1. Splink blocks on the keyed digests (SSN, SASID, DOB, Soundex of first+last name, Soundex
    of last name + birth month/day).
 2. Comparison levels are Dice bands of the name and DOB filters (in DuckDB SQL on BIT
-   strings), names swapped, initial-only agreement, and digest agreement; exact agreement
-   of a name filter is term-frequency adjusted (equal filters mean equal names).
+   strings), names swapped, and digest agreement; exact agreement of a name filter is
+   term-frequency adjusted (equal filters mean equal names). A bare first initial (a filter
+   of at most 2k bits) counts as missing in the first-name comparison and is weighed by its
+   own first-initial digest comparison.
 3. The model is trained without labels as the plaintext model is (u by random sampling,
-   m by EM), pairs at or above MATCH_PROBABILITY_THRESHOLD are resolved into persons by
-   connected components.
+   except SSN and SASID agreement, whose u is their collision rate among pairs whose DOB
+   filters share no component; m by EM, with initial-only names left out of the name rule),
+   pairs at or above MATCH_PROBABILITY_THRESHOLD are resolved into persons by connected
+   components.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import hmac
 import logging
 from hashlib import sha256
 
+import duckdb
 import numpy as np
 import pandas as pd
 import splink.comparison_level_library as cll
@@ -116,6 +121,15 @@ def encode_bloom(records: pd.DataFrame, key: bytes) -> pd.DataFrame:
 
 MATCH_PROBABILITY_THRESHOLD = 0.99
 SPLINK_LOG_LEVEL = logging.WARNING
+# Keyed identifiers issued to one person each, and the DOB-filter Dice below which no year, month
+# or day agrees (one shared component gives about 1/3): such records are two people.
+PERSONAL_IDENTIFIERS = ("ssn_hash", "sasid_hash")
+DOB_APART_DICE = 0.2
+# Wage records carry only a first initial: pairs of different people sharing "J SMITH" would flood
+# the name rule and teach EM that true matches often disagree on SSN.
+EM_TRAINING_RULES = (block_on("ssn_hash"), block_on("dob_hash", "last_name_bloom"),
+                     "l.first_name_bloom = r.first_name_bloom AND l.last_name_bloom = r.last_name_bloom"
+                     f" AND l.first_name_ones > {2 * HASHES_PER_QGRAM}")
 
 
 def _dice_sql(field_a: str, side_a: str, field_b: str, side_b: str) -> str:
@@ -124,33 +138,53 @@ def _dice_sql(field_a: str, side_a: str, field_b: str, side_b: str) -> str:
     return f"(2.0 * bit_count({a} & {b}) / nullif({field_a}_ones_{side_a} + {field_b}_ones_{side_b}, 0))"
 
 
-def _register_bit_table(db_api: DuckDBAPI, encoded: pd.DataFrame) -> SplinkDataFrame:
-    """The encoded table in DuckDB with filters as BIT strings and their bit counts, cast once."""
-    connection = db_api.duckdb_con
+def _create_bit_table(connection: duckdb.DuckDBPyConnection, encoded: pd.DataFrame) -> None:
+    """Table `encoded_bits`: the encodings with filters as BIT strings and their bit counts, cast once."""
     connection.register("encoded_input", encoded)
     casts = ", ".join(f"CAST({f}_bloom AS BIT) AS {f}_bloom" for f in FILTER_FIELDS)
     counts = ", ".join(f"bit_count(CAST({f}_bloom AS BIT)) AS {f}_ones" for f in FILTER_FIELDS)
     connection.execute(f"CREATE TABLE encoded_bits AS SELECT * REPLACE ({casts}), {counts} FROM encoded_input")
     connection.unregister("encoded_input")
+
+
+def _register_bit_table(db_api: DuckDBAPI, encoded: pd.DataFrame) -> SplinkDataFrame:
+    _create_bit_table(db_api.duckdb_con, encoded)
     return db_api.register("encoded_bits", dataset_display_name="encoded_records")
 
 
-def _name_comparison(field: str, other: str, bands: tuple[float, ...], initial_digest: str | None = None
-                     ) -> cl.CustomComparison:
-    """Identical filter (term-frequency adjusted), swapped with the other name, Dice bands, initial only."""
+def _initial_only(field: str) -> str:
+    """A filter of one letter has two padded bigrams, so at most 2k bits: wage records' first initial."""
+    return f"({field}_ones_l <= {2 * HASHES_PER_QGRAM} OR {field}_ones_r <= {2 * HASHES_PER_QGRAM})"
+
+
+def _name_comparison(field: str, other: str, bands: tuple[float, ...]) -> cl.CustomComparison:
+    """Identical filter (term-frequency adjusted), swapped with the other name, Dice bands.
+
+    A bare initial counts as missing (`_first_initial_comparison` weighs it), as in the plaintext
+    model: initials would otherwise make up most true matches and leave a full name worth little.
+    """
     column = f"{field}_bloom"
     crossed = " OR ".join(f"{_dice_sql(field, a, other, b)} >= 0.9" for a, b in ("lr", "rl"))
-    levels = [cll.NullLevel(column), cll.ExactMatchLevel(column, term_frequency_adjustments=True),
+    levels = [cll.CustomLevel(f"{column}_l IS NULL OR {column}_r IS NULL OR {_initial_only(field)}").configure(
+                  is_null_level=True, label_for_charts=f"{field} missing or only an initial"),
+              cll.ExactMatchLevel(column, term_frequency_adjustments=True),
               cll.CustomLevel(crossed, label_for_charts=f"{field} agrees with the other record's {other}")]
     levels += [cll.CustomLevel(f"{_dice_sql(field, 'l', field, 'r')} >= {band}",
                                label_for_charts=f"{field} Dice >= {band}") for band in bands]
-    if initial_digest is not None:
-        # A filter of one letter has two padded bigrams, so at most 2k bits: wage records' first initial.
-        short = " OR ".join(f"{field}_ones_{side} <= {2 * HASHES_PER_QGRAM}" for side in "lr")
-        levels.append(cll.CustomLevel(f"({short}) AND {initial_digest}_l = {initial_digest}_r",
-                                      label_for_charts=f"{field} initial agrees, one side only an initial"))
     levels.append(cll.ElseLevel())
     return cl.CustomComparison(output_column_name=field, comparison_levels=levels)
+
+
+def _first_initial_comparison() -> cl.CustomComparison:
+    """Keyed first-initial digests, only where one side's first name is nothing more than an initial."""
+    return cl.CustomComparison(output_column_name="first_initial", comparison_levels=[
+        cll.CustomLevel("first_name_bloom_l IS NULL OR first_name_bloom_r IS NULL"
+                        f" OR NOT {_initial_only('first_name')}").configure(
+            is_null_level=True, label_for_charts="no bare initial (first_name applies)"),
+        cll.CustomLevel("first_initial_hash_l = first_initial_hash_r",
+                        label_for_charts="first initial agrees, one side only an initial"),
+        cll.ElseLevel(),
+    ])
 
 
 def _dob_comparison() -> cl.CustomComparison:
@@ -171,7 +205,8 @@ def settings() -> SettingsCreator:
         link_type="dedupe_only",
         unique_id_column_name="record_id",
         comparisons=[
-            _name_comparison("first_name", "last_name", (0.85, 0.7), initial_digest="first_initial_hash"),
+            _name_comparison("first_name", "last_name", (0.85, 0.7)),
+            _first_initial_comparison(),
             cl.CustomComparison(output_column_name="middle_name", comparison_levels=[
                 cll.NullLevel("middle_name_bloom"), cll.ExactMatchLevel("middle_name_bloom"),
                 cll.CustomLevel(f"{_dice_sql('middle_name', 'l', 'middle_name', 'r')} >= 0.7",
@@ -189,6 +224,54 @@ def settings() -> SettingsCreator:
     )
 
 
+def identifier_collision_u(encoded: pd.DataFrame, column: str, *, seed: int = 2026, sample_records: int = 3_000
+                           ) -> float | None:
+    """u of exact agreement on a keyed personal identifier (SSN, SASID): the share of record pairs
+    whose DOB filters share no year, month or day (surely two people) that carry the same digest,
+    with one collision added so that none seen means "rare". The plaintext model's
+    `identifier_collision_u`, from encodings: the number of such pairs is all pairs times their
+    share in a random sample of records. None when no two records carry the identifier and a DOB.
+    """
+    connection = duckdb.connect()
+    try:
+        _create_bit_table(connection, encoded)
+        return _collision_rate(connection, column, seed, sample_records)
+    finally:
+        connection.close()
+
+
+def _collision_rate(connection: duckdb.DuckDBPyConnection, column: str, seed: int, sample_records: int
+                    ) -> float | None:
+    """Collisions counted over all pairs in `encoded_bits`; pairs apart estimated from a sample."""
+    apart = f"{_dice_sql('dob', 'l', 'dob', 'r')} < {DOB_APART_DICE}"
+    known = f"(SELECT * FROM encoded_bits WHERE {column}_hash IS NOT NULL AND dob_bloom IS NOT NULL)"
+    side = "SELECT dob_bloom AS dob_bloom_{s}, dob_ones AS dob_ones_{s}, record_id AS record_id_{s}"
+    [(collisions, records)] = connection.sql(f"""
+        SELECT (SELECT count(*) FROM ({side.format(s='l')}, {column}_hash AS h FROM {known}) AS l
+                JOIN ({side.format(s='r')}, {column}_hash AS h FROM {known}) AS r
+                ON l.h = r.h AND record_id_l < record_id_r WHERE {apart}),
+               (SELECT count(*) FROM {known})""").fetchall()
+    if records < 2:
+        return None
+    sample = f"({side} FROM {known} USING SAMPLE reservoir({sample_records} ROWS) REPEATABLE ({seed}))"
+    [(share_apart,)] = connection.sql(f"""
+        SELECT avg(CASE WHEN {apart} THEN 1.0 ELSE 0.0 END) FROM {sample.format(s='l')} AS l
+        JOIN {sample.format(s='r')} AS r ON record_id_l < record_id_r""").fetchall()
+    pairs_apart = records * (records - 1) / 2 * (share_apart or 0.0)
+    return (collisions + 1) / pairs_apart if pairs_apart else None
+
+
+def _with_collision_u(model: dict, encoded: pd.DataFrame, seed: int) -> dict:
+    """The model with the exact-agreement u of each personal identifier lowered to its collision rate."""
+    for comparison in model["comparisons"]:
+        if comparison["output_column_name"] in PERSONAL_IDENTIFIERS:
+            exact = next(level for level in comparison["comparison_levels"] if not level.get("is_null_level"))
+            u = identifier_collision_u(encoded, comparison["output_column_name"].removesuffix("_hash"), seed=seed)
+            if u is not None and u < exact.get("u_probability", 1.0):
+                exact["u_probability"] = u
+    return model
+
+
 def score_bloom_pairs(encoded: pd.DataFrame, *, seed: int = 2026, u_max_pairs: float = 1e6) -> pd.DataFrame:
     """Train the model on the encodings (unsupervised) and score every blocked pair.
 
@@ -196,18 +279,21 @@ def score_bloom_pairs(encoded: pd.DataFrame, *, seed: int = 2026, u_max_pairs: f
     """
     db_api = DuckDBAPI()
     try:
-        linker = Linker(_register_bit_table(db_api, encoded), settings(), log_level=SPLINK_LOG_LEVEL)
+        table = _register_bit_table(db_api, encoded)
+        linker = Linker(table, settings(), log_level=SPLINK_LOG_LEVEL)
         linker.training.estimate_probability_two_random_records_match(
             [block_on("ssn_hash", "dob_hash"), block_on("first_name_bloom", "last_name_bloom", "dob_hash")],
             recall=0.8)
         linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-        for rule in (block_on("ssn_hash"), block_on("dob_hash"), block_on("first_name_bloom", "last_name_bloom")):
+        for rule in EM_TRAINING_RULES:
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(rule)
             except EMTrainingException as error:
                 raise ValueError(f"pet-bloom trains its model on the encodings it is given; {len(encoded)} records "
                                  "give too few candidate pairs to train on: link more files together") from error
-        pairs = linker.inference.predict(warning_mode="never").as_pandas_dataframe()
+        model = _with_collision_u(linker.misc.save_model_to_json(), encoded, seed)
+        pairs = Linker(table, model, log_level=SPLINK_LOG_LEVEL).inference.predict(warning_mode="never")
+        pairs = pairs.as_pandas_dataframe()
     finally:
         db_api.duckdb_con.close()
     return pairs[["record_id_l", "record_id_r", "match_weight", "match_probability"]]

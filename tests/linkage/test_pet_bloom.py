@@ -13,6 +13,7 @@ from p20_platform.linkage.bloom import (
     MATCH_PROBABILITY_THRESHOLD,
     bloom_filters,
     encode_bloom,
+    identifier_collision_u,
     score_bloom_pairs,
 )
 from p20_platform.linkage.clusters import connected_components
@@ -114,10 +115,10 @@ def test_synthetic_population_accuracy_floors(synth_records, synth_truth, bloom_
 
     assert len(bloom_clusters) == len(synth_records) + 2 and bloom_clusters["record_id"].is_unique
     scores = pairwise_scores(bloom_clusters, truth)
-    # Measured on this population (seed 11): precision 0.998, recall 0.82, linkable recall 0.92.
+    # Measured on this population (seed 11): precision 0.995, recall 0.88, linkable recall 0.986.
     assert scores["pairwise_precision"] >= 0.995
-    assert scores["pairwise_recall"] >= 0.79
-    assert linkable_recall(bloom_clusters, synth_records, truth)["linkable_recall"] >= 0.89
+    assert scores["pairwise_recall"] >= 0.85
+    assert linkable_recall(bloom_clusters, synth_records, truth)["linkable_recall"] >= 0.96
     assert scored_pairs["match_probability"].between(0, 1).all()
 
 
@@ -131,6 +132,21 @@ def test_dispatch_links_a_subset_with_the_key_from_the_environment(synth_records
     assert sorted(clusters["record_id"]) == sorted(subset["record_id"])
     scores = pairwise_scores(clusters, synth_truth[0])
     assert scores["pairwise_precision"] >= 0.99 and scores["pairwise_recall"] >= 0.8
+
+
+def test_identifier_collision_u_counts_only_records_with_no_dob_component_in_common():
+    people = pd.DataFrame([
+        (f"SDE|{i}", "SDE", "f", str(i), "ANA", None, f"LAST{i}", dob, None, ssn, None, None)
+        for i, (dob, ssn) in enumerate([("1950-01-01", "111223333"), ("1990-12-20", "111223333"),
+                                        ("1950-01-02", "444556666"), ("1950-02-01", "444556666"),
+                                        ("2001-07-15", "777889999"), ("1963-04-09", None)])
+    ], columns=list(STANDARD_COLUMNS))
+    encoded = encode_bloom(people, KEY)
+
+    # 5 records with SSN and DOB: of their 10 pairs the three among 1950 births share a DOB component,
+    # and of the 7 apart one shares an SSN (plus the one collision added so that none means rare).
+    assert identifier_collision_u(encoded, "ssn") == pytest.approx((1 + 1) / 7)
+    assert identifier_collision_u(encoded.assign(ssn_hash=None), "ssn") is None
 
 
 def test_too_few_records_to_train_is_a_clear_error():
