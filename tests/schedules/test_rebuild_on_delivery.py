@@ -92,6 +92,8 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report(fresh_home: 
 
     # Nothing new: no rebuild, however often the sensor ticks (no retry storm).
     assert isinstance(tick(rebuild_on_delivery, instance, baseline.cursor), dg.SkipReason)
+    # Nor when the sensor starts afresh on a graph built after its loads (make demo, then make ui).
+    assert isinstance(tick(rebuild_on_delivery, instance, None), dg.SkipReason)
 
     # CSSD delivers again with half its people: two files, two loads, then one rebuild.
     cssd_people = redeliver_half(fresh_home, "CSSD", "02_15_2026")
