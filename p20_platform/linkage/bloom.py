@@ -44,6 +44,7 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 
 from p20_platform.linkage.clusters import connected_components
 from p20_platform.linkage.pet import key_components, keyed_digest, require_standard_columns
+from p20_platform.linkage.probabilistic import with_collision_u
 
 BLOOM_BITS = 256  # per field filter; a power of two so 16-bit HMAC chunks map uniformly
 HASHES_PER_QGRAM = 8  # k, at most 16: one HMAC-SHA256 digest yields 16 positions of 16 bits
@@ -261,17 +262,6 @@ def _collision_rate(connection: duckdb.DuckDBPyConnection, column: str, seed: in
     return (collisions + 1) / pairs_apart if pairs_apart else None
 
 
-def _with_collision_u(model: dict, encoded: pd.DataFrame, seed: int) -> dict:
-    """The model with the exact-agreement u of each personal identifier lowered to its collision rate."""
-    for comparison in model["comparisons"]:
-        if comparison["output_column_name"] in PERSONAL_IDENTIFIERS:
-            exact = next(level for level in comparison["comparison_levels"] if not level.get("is_null_level"))
-            u = identifier_collision_u(encoded, comparison["output_column_name"].removesuffix("_hash"), seed=seed)
-            if u is not None and u < exact.get("u_probability", 1.0):
-                exact["u_probability"] = u
-    return model
-
-
 def score_bloom_pairs(encoded: pd.DataFrame, *, seed: int = 2026, u_max_pairs: float = 1e6) -> pd.DataFrame:
     """Train the model on the encodings (unsupervised) and score every blocked pair.
 
@@ -291,7 +281,9 @@ def score_bloom_pairs(encoded: pd.DataFrame, *, seed: int = 2026, u_max_pairs: f
             except EMTrainingException as error:
                 raise ValueError(f"pet-bloom trains its model on the encodings it is given; {len(encoded)} records "
                                  "give too few candidate pairs to train on: link more files together") from error
-        model = _with_collision_u(linker.misc.save_model_to_json(), encoded, seed)
+        model = with_collision_u(
+            linker.misc.save_model_to_json(), PERSONAL_IDENTIFIERS,
+            lambda column: identifier_collision_u(encoded, column.removesuffix("_hash"), seed=seed))
         pairs = Linker(table, model, log_level=SPLINK_LOG_LEVEL).inference.predict(warning_mode="never")
         pairs = pairs.as_pandas_dataframe()
     finally:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -206,7 +206,7 @@ def train_model(records: pd.DataFrame, *, seed: int = 2026, em_max_pairs: float 
             except EMTrainingException:
                 continue  # no pairs under this rule in these files: the other rules still train
         model = linker.misc.save_model_to_json()
-    return _with_collision_u(model, records)
+    return with_collision_u(model, PERSONAL_IDENTIFIERS, lambda column: identifier_collision_u(records, column))
 
 
 def identifier_collision_u(records: pd.DataFrame, column: str) -> float | None:
@@ -237,12 +237,14 @@ def identifier_collision_u(records: pd.DataFrame, column: str) -> float | None:
     return (collisions + 1) / pairs_apart if pairs_apart else None
 
 
-def _with_collision_u(model: dict[str, Any], records: pd.DataFrame) -> dict[str, Any]:
-    """The model with the exact-agreement u of each personal identifier lowered to its collision rate."""
+def with_collision_u(model: dict[str, Any], identifiers: tuple[str, ...],
+                     collision_rate: Callable[[str], float | None]) -> dict[str, Any]:
+    """The model with the exact-agreement u of each identifier comparison lowered to its collision
+    rate (`collision_rate(output_column_name)`); shared by the plaintext and Bloom-filter models."""
     for comparison in model["comparisons"]:
-        if comparison["output_column_name"] in PERSONAL_IDENTIFIERS:
+        if comparison["output_column_name"] in identifiers:
             exact = next(level for level in comparison["comparison_levels"] if not level.get("is_null_level"))
-            u = identifier_collision_u(records, comparison["output_column_name"])
+            u = collision_rate(comparison["output_column_name"])
             if u is not None and u < exact.get("u_probability", 1.0):
                 exact["u_probability"] = u
     return model
