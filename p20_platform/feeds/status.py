@@ -14,7 +14,7 @@ import pandas as pd
 from p20_platform.feeds import manifest
 from p20_platform.feeds.landing import Feed
 from p20_platform.feeds.loaders import analytical_schema, identifier_columns, matching_table
-from p20_platform.feeds.stores import connect, quote
+from p20_platform.feeds.stores import connect, quote, table_exists
 from p20_platform.registry import agency
 from p20_platform.settings import Paths
 
@@ -38,12 +38,6 @@ def _feed_table(feed: Feed) -> str:
     return matching_table(code) if content == "matching" else f"{analytical_schema(code)}.analytical"
 
 
-def _table_exists(connection, table: str) -> bool:
-    schema, name = table.split(".")
-    return connection.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
-                              [schema, name]).fetchone()[0] > 0
-
-
 def feed_status(paths: Paths, feed: Feed) -> FeedStatus:
     code, content = feed
     with connect(paths.warehouse_db) as warehouse:
@@ -56,7 +50,7 @@ def feed_status(paths: Paths, feed: Feed) -> FeedStatus:
     rows, fill_rates, preview = 0, {}, None
     if store.exists():
         with connect(store) as connection:
-            if _table_exists(connection, table):
+            if table_exists(connection, *table.split(".")):
                 counts = connection.execute(
                     f"SELECT count(*), {', '.join(f'count({quote(c)})' for c in columns)} FROM {table}").fetchone()
                 rows = counts[0]
@@ -73,7 +67,7 @@ def fakeid_problems(paths: Paths, agency_code: str) -> dict[str, int]:
     if not paths.hub_db.exists():
         return {"rows": 0, "duplicated_fakeids": 0, "missing_fakeids": 0}
     with connect(paths.hub_db) as hub:
-        if not _table_exists(hub, table):
+        if not table_exists(hub, *table.split(".")):
             return {"rows": 0, "duplicated_fakeids": 0, "missing_fakeids": 0}
         rows, distinct, missing = hub.execute(
             f'SELECT count(*), count(DISTINCT "FakeID"), count(*) - count("FakeID") FROM {table}').fetchone()

@@ -36,3 +36,9 @@ def connect(database: Path, read_only: bool = False, wait_seconds: float = LOCK_
 def quote(identifier: str) -> str:
     """A safely quoted SQL identifier (agency codes and column names come from the registry)."""
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether schema.table exists (the result is consumed whole: DuckDB 2 breaks the connection otherwise)."""
+    return connection.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?",
+                              [schema, table]).fetchall()[0][0] > 0

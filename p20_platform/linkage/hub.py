@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from p20_platform.feeds.stores import connect, quote
+from p20_platform.feeds.stores import connect, quote, table_exists
 from p20_platform.linkage import cluster_records, standardise_records
 from p20_platform.linkage.clusters import connected_components
 from p20_platform.linkage.index import IdIssuer, assign_p20_ids
@@ -57,14 +57,8 @@ class IndexBuild:
                 "model_trained": self.model_trained}
 
 
-def _table_exists(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(connection.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
-        [schema, table]).fetchall()[0][0])
-
-
 def read_table(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.DataFrame | None:
-    if not _table_exists(connection, schema, table):
+    if not table_exists(connection, schema, table):
         return None
     return connection.sql(f"SELECT * FROM {quote(schema)}.{quote(table)}").df()
 
