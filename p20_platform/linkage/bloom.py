@@ -225,11 +225,8 @@ def settings() -> SettingsCreator:
     )
 
 
-COLLISION_SAMPLE_RECORDS = 3_000  # records sampled to estimate the share of pairs born apart
-
-
-def identifier_collision_u(encoded: pd.DataFrame, column: str, *, seed: int = 2026,
-                           sample_records: int = COLLISION_SAMPLE_RECORDS) -> float | None:
+def identifier_collision_u(encoded: pd.DataFrame, column: str, *, seed: int = 2026, sample_records: int = 3_000
+                           ) -> float | None:
     """u of exact agreement on a keyed personal identifier (SSN, SASID): the share of record pairs
     whose DOB filters share no year, month or day (surely two people) that carry the same digest,
     with one collision added so that none seen means "rare". The plaintext model's
@@ -284,11 +281,9 @@ def score_bloom_pairs(encoded: pd.DataFrame, *, seed: int = 2026, u_max_pairs: f
             except EMTrainingException as error:
                 raise ValueError(f"pet-bloom trains its model on the encodings it is given; {len(encoded)} records "
                                  "give too few candidate pairs to train on: link more files together") from error
-        # The same rate as identifier_collision_u, on the bit table this connection already holds.
         model = with_collision_u(
             linker.misc.save_model_to_json(), PERSONAL_IDENTIFIERS,
-            lambda column: _collision_rate(db_api.duckdb_con, column.removesuffix("_hash"), seed,
-                                           COLLISION_SAMPLE_RECORDS))
+            lambda column: identifier_collision_u(encoded, column.removesuffix("_hash"), seed=seed))
         pairs = Linker(table, model, log_level=SPLINK_LOG_LEVEL).inference.predict(warning_mode="never")
         pairs = pairs.as_pandas_dataframe()
     finally:
