@@ -25,6 +25,10 @@ The hub works on the encoded table alone and never needs the key:
    filters share no component; m by EM, with initial-only names left out of the name rule),
    pairs at or above MATCH_PROBABILITY_THRESHOLD are resolved into persons by connected
    components.
+4. The same encodings give the same crosswalk bit for bit, whatever the thread count, process
+   or row order: u samples records by a hash of their id, identifier u counts pairs exactly,
+   training runs on one DuckDB thread (parallel floating-point sums round differently from run
+   to run), and pairs and clusters come back in record-id order.
 """
 
 from __future__ import annotations
@@ -33,7 +37,6 @@ import hmac
 import logging
 from hashlib import sha256
 
-import duckdb
 import numpy as np
 import pandas as pd
 import splink.comparison_level_library as cll
@@ -139,17 +142,16 @@ def _dice_sql(field_a: str, side_a: str, field_b: str, side_b: str) -> str:
     return f"(2.0 * bit_count({a} & {b}) / nullif({field_a}_ones_{side_a} + {field_b}_ones_{side_b}, 0))"
 
 
-def _create_bit_table(connection: duckdb.DuckDBPyConnection, encoded: pd.DataFrame) -> None:
-    """Table `encoded_bits`: the encodings with filters as BIT strings and their bit counts, cast once."""
+def _register_bit_table(db_api: DuckDBAPI, encoded: pd.DataFrame) -> SplinkDataFrame:
+    """Table `encoded_bits`: the encodings with filters as BIT strings and their bit counts, cast once,
+    in record-id order so that every scan of it sums in the same order."""
+    connection = db_api.duckdb_con
     connection.register("encoded_input", encoded)
     casts = ", ".join(f"CAST({f}_bloom AS BIT) AS {f}_bloom" for f in FILTER_FIELDS)
     counts = ", ".join(f"bit_count(CAST({f}_bloom AS BIT)) AS {f}_ones" for f in FILTER_FIELDS)
-    connection.execute(f"CREATE TABLE encoded_bits AS SELECT * REPLACE ({casts}), {counts} FROM encoded_input")
+    connection.execute(f"CREATE TABLE encoded_bits AS SELECT * REPLACE ({casts}), {counts} FROM encoded_input"
+                       " ORDER BY record_id").fetchall()
     connection.unregister("encoded_input")
-
-
-def _register_bit_table(db_api: DuckDBAPI, encoded: pd.DataFrame) -> SplinkDataFrame:
-    _create_bit_table(db_api.duckdb_con, encoded)
     return db_api.register("encoded_bits", dataset_display_name="encoded_records")
 
 
@@ -225,50 +227,69 @@ def settings() -> SettingsCreator:
     )
 
 
-def identifier_collision_u(encoded: pd.DataFrame, column: str, *, seed: int = 2026, sample_records: int = 3_000
-                           ) -> float | None:
+def _filter_bits(filters: pd.Series) -> np.ndarray:
+    """Packed filters as rows of 0/1 float32: bits shared by many pairs at once are one exact matrix product."""
+    packed = np.frombuffer(b"".join(filters), dtype=np.uint8).reshape(len(filters), BLOOM_BITS // 8)
+    return np.unpackbits(packed, axis=1).astype(np.float32)
+
+
+def _dob_apart(shared: np.ndarray, ones_l: np.ndarray, ones_r: np.ndarray) -> np.ndarray:
+    """DOB-filter Dice below DOB_APART_DICE: no year, month or day in common, so surely two people."""
+    return 2 * shared / (ones_l + ones_r) < DOB_APART_DICE
+
+
+def _pairs_apart(filter_counts: pd.Series, chunk_rows: int = 1024) -> int:
+    """Record pairs whose DOB filters are apart, counted exactly over all pairs of distinct filters
+    (`filter_counts`: records per distinct filter). Cost grows with distinct DOBs, not records."""
+    bits, counts = _filter_bits(filter_counts.index.to_series()), filter_counts.to_numpy(np.int64)
+    ones = bits.sum(axis=1)
+    pairs = 0
+    for first in range(0, len(bits), chunk_rows):  # each chunk of filters against itself and the later ones
+        rows, later = slice(first, first + chunk_rows), slice(first + chunk_rows, None)
+        apart = _dob_apart(bits[rows] @ bits[first:].T, ones[rows, None], ones[None, first:])
+        weighted = counts[rows] @ apart
+        # within the chunk each pair appears twice (and a filter is never apart from itself)
+        pairs += int(weighted[:chunk_rows] @ counts[rows]) // 2 + int(weighted[chunk_rows:] @ counts[later])
+    return pairs
+
+
+def identifier_collision_u(encoded: pd.DataFrame, column: str) -> float | None:
     """u of exact agreement on a keyed personal identifier (SSN, SASID): the share of record pairs
     whose DOB filters share no year, month or day (surely two people) that carry the same digest,
     with one collision added so that none seen means "rare". The plaintext model's
-    `identifier_collision_u`, from encodings: the number of such pairs is all pairs times their
-    share in a random sample of records. None when no two records carry the identifier and a DOB.
+    `identifier_collision_u`, from encodings. Both counts are exact integers over all pairs (no
+    sample), so the value does not depend on row order or thread count. None when no two records
+    carry the identifier and a DOB.
     """
-    connection = duckdb.connect()
-    try:
-        _create_bit_table(connection, encoded)
-        return _collision_rate(connection, column, seed, sample_records)
-    finally:
-        connection.close()
-
-
-def _collision_rate(connection: duckdb.DuckDBPyConnection, column: str, seed: int, sample_records: int
-                    ) -> float | None:
-    """Collisions counted over all pairs in `encoded_bits`; pairs apart estimated from a sample."""
-    apart = f"{_dice_sql('dob', 'l', 'dob', 'r')} < {DOB_APART_DICE}"
-    known = f"(SELECT * FROM encoded_bits WHERE {column}_hash IS NOT NULL AND dob_bloom IS NOT NULL)"
-    side = "SELECT dob_bloom AS dob_bloom_{s}, dob_ones AS dob_ones_{s}, record_id AS record_id_{s}"
-    [(collisions, records)] = connection.sql(f"""
-        SELECT (SELECT count(*) FROM ({side.format(s='l')}, {column}_hash AS h FROM {known}) AS l
-                JOIN ({side.format(s='r')}, {column}_hash AS h FROM {known}) AS r
-                ON l.h = r.h AND record_id_l < record_id_r WHERE {apart}),
-               (SELECT count(*) FROM {known})""").fetchall()
-    if records < 2:
+    digest = f"{column}_hash"
+    known = encoded.loc[encoded[digest].notna() & encoded["dob_bloom"].notna(), ["record_id", digest, "dob_bloom"]]
+    filter_counts = known["dob_bloom"].value_counts()
+    pairs_apart = _pairs_apart(filter_counts)
+    if not pairs_apart:
         return None
-    sample = f"({side} FROM {known} USING SAMPLE reservoir({sample_records} ROWS) REPEATABLE ({seed}))"
-    [(share_apart,)] = connection.sql(f"""
-        SELECT avg(CASE WHEN {apart} THEN 1.0 ELSE 0.0 END) FROM {sample.format(s='l')} AS l
-        JOIN {sample.format(s='r')} AS r ON record_id_l < record_id_r""").fetchall()
-    pairs_apart = records * (records - 1) / 2 * (share_apart or 0.0)
-    return (collisions + 1) / pairs_apart if pairs_apart else None
+    same = known.merge(known, on=digest, suffixes=("_l", "_r"))
+    same = same[same["record_id_l"] < same["record_id_r"]]
+    bits_l, bits_r = _filter_bits(same["dob_bloom_l"]), _filter_bits(same["dob_bloom_r"])
+    collisions = int(_dob_apart((bits_l * bits_r).sum(axis=1), bits_l.sum(axis=1), bits_r.sum(axis=1)).sum())
+    return (collisions + 1) / pairs_apart
 
 
-def score_bloom_pairs(encoded: pd.DataFrame, *, seed: int = 2026, u_max_pairs: float = 1e6) -> pd.DataFrame:
+def score_bloom_pairs(encoded: pd.DataFrame, *, seed: int = 2026, u_max_pairs: float = 1e6,
+                      threads: int | None = None) -> pd.DataFrame:
     """Train the model on the encodings (unsupervised) and score every blocked pair.
 
-    Returns DataFrame[record_id_l, record_id_r, match_weight, match_probability].
+    The same encodings give the same model and scores bit for bit: training runs on one DuckDB
+    thread, because EM sums match probabilities in floating point and parallel sums come out in a
+    different order (and round differently) from run to run; u sampling selects records by a hash
+    of their id (Splink's seeded sample) and identifier u is an exact count. Only prediction, where
+    each pair's score is computed on its own, uses `threads` (default: all cores).
+
+    Returns DataFrame[record_id_l, record_id_r, match_weight, match_probability], ordered by the pair.
     """
     db_api = DuckDBAPI()
+    connection = db_api.duckdb_con
     try:
+        connection.execute("SET threads = 1").fetchall()
         table = _register_bit_table(db_api, encoded)
         linker = Linker(table, settings(), log_level=SPLINK_LOG_LEVEL)
         linker.training.estimate_probability_two_random_records_match(
@@ -281,20 +302,29 @@ def score_bloom_pairs(encoded: pd.DataFrame, *, seed: int = 2026, u_max_pairs: f
             except EMTrainingException as error:
                 raise ValueError(f"pet-bloom trains its model on the encodings it is given; {len(encoded)} records "
                                  "give too few candidate pairs to train on: link more files together") from error
-        model = with_collision_u(
-            linker.misc.save_model_to_json(), PERSONAL_IDENTIFIERS,
-            lambda column: identifier_collision_u(encoded, column.removesuffix("_hash"), seed=seed))
+        model = with_collision_u(linker.misc.save_model_to_json(), PERSONAL_IDENTIFIERS,
+                                 lambda column: identifier_collision_u(encoded, column.removesuffix("_hash")))
+        connection.execute(f"SET threads = {threads}" if threads else "RESET threads").fetchall()
         pairs = Linker(table, model, log_level=SPLINK_LOG_LEVEL).inference.predict(warning_mode="never")
-        pairs = pairs.as_pandas_dataframe()
+        pairs = pairs.as_pyarrow_table().to_pandas()  # Arrow: far faster than DuckDB's pandas conversion
     finally:
-        db_api.duckdb_con.close()
-    return pairs[["record_id_l", "record_id_r", "match_weight", "match_probability"]]
+        connection.close()
+    pairs = pairs[["record_id_l", "record_id_r", "match_weight", "match_probability"]]
+    return pairs.sort_values(["record_id_l", "record_id_r"], ignore_index=True)
 
 
-def match_bloom(encoded: pd.DataFrame, threshold: float = MATCH_PROBABILITY_THRESHOLD) -> pd.DataFrame:
+def clusters_from_pairs(record_ids: pd.Series, pairs: pd.DataFrame, threshold: float = MATCH_PROBABILITY_THRESHOLD
+                        ) -> pd.DataFrame:
+    """Persons from scored pairs: DataFrame[record_id, cluster_id] ordered by record id (the
+    clustering's own row order varies between runs)."""
+    clusters = connected_components(record_ids, pairs[pairs["match_probability"] >= threshold])
+    return clusters.sort_values("record_id", ignore_index=True)
+
+
+def match_bloom(encoded: pd.DataFrame, threshold: float = MATCH_PROBABILITY_THRESHOLD, *,
+                threads: int | None = None) -> pd.DataFrame:
     """The hub's clustering for pet-bloom: DataFrame[record_id, cluster_id] from encodings only."""
-    pairs = score_bloom_pairs(encoded)
-    return connected_components(encoded["record_id"], pairs[pairs["match_probability"] >= threshold])
+    return clusters_from_pairs(encoded["record_id"], score_bloom_pairs(encoded, threads=threads), threshold)
 
 
 def link_pet_bloom(records: pd.DataFrame, key: bytes, threshold: float = MATCH_PROBABILITY_THRESHOLD) -> pd.DataFrame:

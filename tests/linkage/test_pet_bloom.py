@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from itertools import combinations
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -11,12 +16,15 @@ from p20_platform.linkage.bloom import (
     BLOOM_BITS,
     FILTER_FIELDS,
     MATCH_PROBABILITY_THRESHOLD,
+    _dob_apart,
+    _filter_bits,
+    _pairs_apart,
     bloom_filters,
+    clusters_from_pairs,
     encode_bloom,
     identifier_collision_u,
     score_bloom_pairs,
 )
-from p20_platform.linkage.clusters import connected_components
 from p20_platform.linkage.evaluation import linkable_recall, pairwise_scores
 from p20_platform.linkage.pet import link_pet_keys, plaintext_leaks
 from p20_platform.linkage.pet_key import KEY_ENV
@@ -78,8 +86,7 @@ def scored_pairs(encoded):
 
 @pytest.fixture(scope="module")
 def bloom_clusters(encoded, scored_pairs):
-    linked = scored_pairs[scored_pairs["match_probability"] >= MATCH_PROBABILITY_THRESHOLD]
-    return connected_components(encoded["record_id"], linked)
+    return clusters_from_pairs(encoded["record_id"], scored_pairs, MATCH_PROBABILITY_THRESHOLD)
 
 
 def test_encoded_table_carries_only_encodings(encoded, records_with_typo):
@@ -149,6 +156,19 @@ def test_identifier_collision_u_counts_only_records_with_no_dob_component_in_com
     assert identifier_collision_u(encoded.assign(ssn_hash=None), "ssn") is None
 
 
+def test_pairs_apart_counted_in_chunks_equal_a_count_over_every_record_pair():
+    rng = np.random.default_rng(3)
+    dobs = pd.Series([f"{rng.integers(1950, 2010)}-{rng.integers(1, 13):02d}-{rng.integers(1, 29):02d}"
+                      for _ in range(200)], dtype="string")
+    filters = pd.Series(bloom_filters(dobs, "dob", KEY))
+    bits = _filter_bits(filters)
+    ones = bits.sum(axis=1)
+    every_pair = sum(bool(_dob_apart(bits[i] @ bits[j], ones[i], ones[j])) for i, j in combinations(range(200), 2))
+
+    assert 0 < every_pair < 200 * 199 // 2
+    assert {_pairs_apart(filters.value_counts(), chunk_rows) for chunk_rows in (1, 7, 1024)} == {every_pair}
+
+
 def test_too_few_records_to_train_is_a_clear_error():
     three = pd.DataFrame([
         ("SDE|1", "SDE", "f", "1", "MARIA", None, "GARCIA", "2004-03-09", "F", None, "1234567890", None),
@@ -164,3 +184,30 @@ def test_filters_do_not_depend_on_the_table_index():
     names = pd.Series(["JOHN", None, "ANN"], index=[7, 7, 7], dtype="string")
 
     assert bloom_filters(names, "first_name", KEY) == bloom_filters(names.reset_index(drop=True), "first_name", KEY)
+
+
+# Scores and clusters the encodings in a fresh interpreter: its own hash seed, DuckDB thread count and row order.
+_SEPARATE_RUN = """
+import sys
+import pandas as pd
+from p20_platform.linkage.bloom import clusters_from_pairs, score_bloom_pairs
+encoded_path, threads, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+encoded = pd.read_parquet(encoded_path)
+pairs = score_bloom_pairs(encoded, threads=threads)
+pairs.to_parquet(f"{out}/pairs.parquet")
+clusters_from_pairs(encoded["record_id"], pairs).to_parquet(f"{out}/clusters.parquet")
+"""
+
+
+def test_a_separate_run_with_other_threads_and_row_order_gives_identical_pairs_and_clusters(
+        encoded, scored_pairs, bloom_clusters, tmp_path):
+    """Bit-for-bit reproducible: EM's floating-point sums, sampling and clustering order must not depend
+    on the thread count (more than DuckDB's default here), the process or the order records arrive in."""
+    encoded.sample(frac=1, random_state=7).to_parquet(tmp_path / "encoded.parquet")
+    subprocess.run([sys.executable, "-c", _SEPARATE_RUN, str(tmp_path / "encoded.parquet"),
+                    str((os.cpu_count() or 1) + 1), str(tmp_path)],
+                   env={**os.environ, "PYTHONHASHSEED": "4711"}, check=True)
+
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "pairs.parquet"), scored_pairs, check_exact=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "clusters.parquet"), bloom_clusters, check_exact=True)
+    assert bloom_clusters["cluster_id"].nunique() < len(bloom_clusters)  # records were linked at all
