@@ -9,18 +9,41 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import yaml
+
 from p20_platform.settings import Paths
 
-# Every asset that writes DuckDB shares one pool; a limit of 1 keeps the single-writer rule
-# across runs (a sensor run and a scheduled run never write the same file at once).
-INSTANCE_CONFIG = """\
-# Written by p20_platform.pipeline; edit freely, it is not overwritten.
+# The instance's settings, one top-level section each; `prepare_environment` appends any section an
+# existing dagster.yaml lacks and never changes one that is there.
+INSTANCE_SECTIONS = {
+    # Every asset that writes DuckDB shares one pool; a limit of 1 keeps the single-writer rule
+    # across runs (a sensor run and a scheduled run never write the same file at once).
+    "concurrency": """\
 concurrency:
   pools:
     default_limit: 1
+""",
+    "telemetry": """\
 telemetry:
   enabled: false
-"""
+""",
+    # A run whose worker died with `dagster dev` stays STARTED forever unless something fails it.
+    # The default run launcher can neither check a worker's health nor resume one, so monitoring
+    # (a daemon `dagster dev` starts) works on time limits: a run stuck starting fails after
+    # start_timeout_seconds; a run past its `dagster/max_runtime` tag (the sensors set it, see
+    # schedules/stale_runs.py) is terminated and failed; pool slots a failed run still holds are
+    # freed, or a dead writer would block the duckdb_writer pool (limit 1) for good.
+    "run_monitoring": """\
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 180
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 60
+  free_slots_after_run_end_seconds: 60
+""",
+}
+INSTANCE_CONFIG_HEADER = ("# Written by p20_platform.pipeline; edit freely, it is not overwritten. A missing section\n"
+                          "# is appended again: to turn one off, set enabled: false instead of deleting it.\n")
 
 
 # Step-level DEBUG events go to the instance (and the UI); the console keeps to INFO and up.
@@ -31,12 +54,18 @@ def prepare_environment(paths: Paths) -> Path:
     """Point Dagster and the platform's resources at one data home; return DAGSTER_HOME."""
     paths.home.mkdir(parents=True, exist_ok=True)
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
-    config = paths.dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(INSTANCE_CONFIG)
+    write_instance_config(paths.dagster_home / "dagster.yaml")
     os.environ["P20_HOME"] = str(paths.home)
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
     return paths.dagster_home
+
+
+def write_instance_config(config: Path) -> None:
+    """Write dagster.yaml, or append the sections it lacks (homes made before a section existed)."""
+    existing = config.read_text() if config.exists() else INSTANCE_CONFIG_HEADER
+    missing = [text for key, text in INSTANCE_SECTIONS.items() if key not in (yaml.safe_load(existing) or {})]
+    if missing or not config.exists():
+        config.write_text(existing.rstrip("\n") + "\n" + "".join(missing))
 
 
 def materialize_all(paths: Paths) -> bool:

@@ -16,6 +16,7 @@ from dagster import (AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, 
 from p20_platform.feeds import FEEDS, feed_key_path, scan_landing
 from p20_platform.feeds.archive import archive_path
 from p20_platform.resources import DataHome
+from schedules.stale_runs import RUN_MAX_RUNTIME_TAGS
 
 FEED_SELECTION = AssetSelection.assets(*(AssetKey(feed_key_path(feed)) for feed in (*FEEDS, None)))
 
@@ -26,6 +27,6 @@ FEED_SELECTION = AssetSelection.assets(*(AssetKey(feed_key_path(feed)) for feed 
 def landing_sensor(context: SensorEvaluationContext, data_home: DataHome) -> SensorResult:
     arrivals, state = scan_landing(data_home.paths, json.loads(context.cursor or "{}"))
     requests = [RunRequest(run_key=arrival.run_key, asset_selection=[AssetKey(feed_key_path(arrival.feed))],
-                           tags={"p20/landing_file": arrival.relative_path})
+                           tags={"p20/landing_file": arrival.relative_path, **RUN_MAX_RUNTIME_TAGS})
                 for arrival in arrivals if not archive_path(data_home.paths.archive, arrival.sha256).exists()]
     return SensorResult(run_requests=requests, cursor=json.dumps(state, sort_keys=True))

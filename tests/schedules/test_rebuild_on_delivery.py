@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
+from assets.feeds import DUCKDB_POOL
 from p20_platform.definitions import defs
 from p20_platform.quality.catalog import SUITES_BY_MART
+from p20_platform.registry import agency
 from p20_platform.resources import RESOURCES
 from p20_platform.transform import PUBLISHED_DATABASE
-from schedules.automation import rebuild_on_delivery
+from schedules.automation import REBUILD_TAG, rebuild_on_delivery
 from schedules.sensors import landing_sensor
+from schedules.stale_runs import RUN_MAX_SECONDS
 
 REPORT_KEYS = {dg.AssetKey(["report", "annual_report"]), dg.AssetKey(["report", "crossover_brief"])}
 GRAPH = defs.resolve_asset_graph()
@@ -139,3 +143,73 @@ def test_the_rebuild_waits_while_deliveries_are_still_loading(fresh_home: Path, 
     assert {dg.AssetKey(["staging", "stg_doc__admissions"]), dg.AssetKey(["reference", "ct_towns"]),
             dg.AssetKey(["mpi", "crosswalk"])} <= selected
     assert not selected & {dg.AssetKey(["DOC", "matching"]), dg.AssetKey(["DOC", "analytical"])}
+
+
+def started_rebuild(instance, minutes_ago: float) -> dg.DagsterRun:
+    """A rebuild run whose worker started `minutes_ago` and never recorded an end (as after `dagster dev` died)."""
+    run = instance.create_run_for_job(defs.resolve_implicit_global_asset_job_def(),
+                                      asset_selection=frozenset({dg.AssetKey(["mpi", "crosswalk"])}),
+                                      status=dg.DagsterRunStatus.STARTING, tags={REBUILD_TAG: "true"})
+    instance.report_dagster_event(dg.DagsterEvent(event_type_value="PIPELINE_START", job_name=run.job_name),
+                                  run.run_id, timestamp=time.time() - minutes_ago * 60)
+    return instance.get_run_by_id(run.run_id)
+
+
+def test_a_rebuild_run_that_cannot_still_be_alive_no_longer_blocks(fresh_home: Path, monkeypatch):
+    monkeypatch.setenv("P20_HOME", str(fresh_home))
+    with dg.instance_for_test() as instance:  # SQLite storage, as `dagster dev` uses: pools are real
+        assert execute(instance, dg.RunRequest(asset_selection=[dg.AssetKey(["DOC", "analytical"])])).success
+        # A run younger than the maximum may be working: it blocks, and is left alone.
+        fresh = started_rebuild(instance, minutes_ago=RUN_MAX_SECONDS / 60 / 2)
+        waiting = tick(rebuild_on_delivery, instance, None)
+        assert isinstance(waiting, dg.SkipReason) and "a rebuild is still running" in waiting.skip_message
+        assert instance.get_run_by_id(fresh.run_id).status == dg.DagsterRunStatus.STARTED
+        instance.report_run_canceled(fresh)
+
+        # One older than the maximum, still holding the DuckDB writers' pool slot, is reported failed,
+        # its slot is freed, and the rebuild goes ahead.
+        dead = started_rebuild(instance, minutes_ago=RUN_MAX_SECONDS / 60 + 1)
+        instance.event_log_storage.set_concurrency_slots(DUCKDB_POOL, 1)
+        instance.event_log_storage.claim_concurrency_slot(DUCKDB_POOL, dead.run_id, "mpi__crosswalk")
+        [request] = tick(rebuild_on_delivery, instance, None).run_requests
+        assert request.tags["p20/updated_feeds"] == "DOC/analytical"
+        assert request.tags["dagster/max_runtime"] == str(RUN_MAX_SECONDS)
+        assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
+        [failure] = instance.all_logs(dead.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
+        assert "Marked failed by the rebuild_on_delivery sensor" in failure.message
+        assert f"longer than its maximum of {RUN_MAX_SECONDS} s" in failure.message
+        assert instance.event_log_storage.get_concurrency_info(DUCKDB_POOL).active_slot_count == 0
+
+
+def deliver_doc_analytical(home: Path, date: str, rows: list[str]) -> None:
+    """A newer DOC analytical delivery: the current file's header followed by `rows`."""
+    [current] = sorted((home / "landing" / "DOC").glob("*.analytical"))[:1]
+    header = current.read_text().splitlines(keepends=True)[0]
+    (home / "landing" / "DOC" / f"DOC.000.{date}.analytical").write_text(header + "".join(rows))
+
+
+def test_a_rejected_delivery_does_not_rebuild_a_partly_quarantined_one_does(fresh_home: Path, instance):
+    load = dg.RunRequest(asset_selection=[dg.AssetKey(["DOC", "analytical"])])
+    assert execute(instance, load).success
+    first = tick(rebuild_on_delivery, instance, None)
+    assert [r.tags["p20/updated_feeds"] for r in first.run_requests] == ["DOC/analytical"]
+
+    # A header and no records: the whole file fails its contract, and the feed keeps its current rows.
+    [current] = (fresh_home / "landing" / "DOC").glob("*.analytical")
+    rows = current.read_text().splitlines(keepends=True)[1:]
+    deliver_doc_analytical(fresh_home, "12_31_2030", [])
+    refused = execute(instance, load)  # the feed materializes (recording the rejection), its blocking check fails
+    assert not refused.success and built(refused) == {dg.AssetKey(["DOC", "analytical"])}
+    rejected = tick(rebuild_on_delivery, instance, first.cursor)
+    assert isinstance(rejected, dg.SkipReason)
+    assert "DOC/analytical (newest delivery rejected)" in rejected.skip_message
+
+    # One bad code among good rows: that row is quarantined, the rest become current, so it rebuilds.
+    fields = rows[0].split("\t")
+    fields[[e.name for e in agency("DOC").analytical].index("Gender")] = "Q"
+    deliver_doc_analytical(fresh_home, "01_31_2031", ["\t".join(fields), *rows[1:]])
+    assert execute(instance, load).success
+    latest = instance.get_latest_materialization_event(dg.AssetKey(["DOC", "analytical"])).asset_materialization
+    assert latest.metadata["status"].value == "loaded" and latest.metadata["rows_quarantined"].value == 1
+    [rebuild] = tick(rebuild_on_delivery, instance, first.cursor).run_requests
+    assert rebuild.tags["p20/updated_feeds"] == "DOC/analytical"
