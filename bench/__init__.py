@@ -23,8 +23,12 @@ def command_line(argv: list[str] | None, description: str, run: Callable[[argpar
     if add_arguments is not None:
         add_arguments(parser)
     args = parser.parse_args(argv)
-    result = run(args)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / result_name.format(persons=args.persons)).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(result, indent=2))
+    write_result(result_name.format(persons=args.persons), run(args))
     return 0
+
+
+def write_result(name: str, result: dict) -> None:
+    """Print a benchmark's figures and store them as bench/results/<name>."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(result, indent=2))
