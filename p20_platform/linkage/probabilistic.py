@@ -159,15 +159,13 @@ def _scoring_table(records: pd.DataFrame) -> pd.DataFrame:
 
 
 @contextmanager
-def _linker(records: pd.DataFrame, model: SettingsCreator | dict[str, Any], *, threads: int | None = None
-            ) -> Iterator[Linker]:
-    """A Linker over `records` in a private in-memory DuckDB (`threads` DuckDB threads), closed afterwards."""
+def _linker(records: pd.DataFrame, model: SettingsCreator | dict[str, Any]
+            ) -> Iterator[tuple[Linker, duckdb.DuckDBPyConnection]]:
+    """A Linker over `records` in a private in-memory DuckDB, and that connection; closed afterwards."""
     db_api = DuckDBAPI()
     try:
-        if threads is not None:
-            db_api.duckdb_con.execute(f"SET threads = {int(threads)}")
         table = db_api.register(_scoring_table(records), dataset_display_name="records")
-        yield Linker(table, model, log_level=SPLINK_LOG_LEVEL)
+        yield Linker(table, model, log_level=SPLINK_LOG_LEVEL), db_api.duckdb_con
     finally:
         db_api.duckdb_con.close()
 
@@ -199,16 +197,18 @@ def train_model(records: pd.DataFrame, *, seed: int = 2026, em_max_pairs: float 
 
     Too few records to learn from (a handful of hand-made files) give the reference model;
     parameters the data cannot inform (say no SSN in any file) keep the reference values.
-    Training runs on one DuckDB thread: EM sums match probabilities in floating point, and
-    parallel sums round differently from run to run, which moved pairs across the threshold.
+    EM runs on one DuckDB thread: it sums match probabilities in floating point, and parallel
+    sums round differently from run to run, which moved pairs across the threshold (the counts
+    behind the prior and u are integers, the same on any number of threads).
     """
     if len(records) < MIN_TRAINING_RECORDS:
         return reference_model()
-    with _linker(records, _untrained_model(), threads=1) as linker:
+    with _linker(records, _untrained_model()) as (linker, connection):
         linker.training.estimate_probability_two_random_records_match(
             [block_on("ssn", "dob"), block_on("first_name", "last_name", "dob")], recall=0.8)
         u_max_pairs = min(1e7, max(1e6, 100.0 * len(records)))  # u sampling dominates training time
         linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
+        connection.execute("SET threads = 1")
         for rule in EM_TRAINING_RULES:
             try:
                 linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_max_pairs)
@@ -274,7 +274,7 @@ def score_pairs(records: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
     """Every blocked pair not clearly a non-match, with match_weight, match_probability, mw_ columns."""
     if len(records) < MIN_TRAINING_RECORDS:
         model = _without_term_frequencies(model)
-    with _linker(records, model) as linker:
+    with _linker(records, model) as (linker, _):
         return linker.inference.predict(threshold_match_weight=KEEP_PAIRS_MATCH_WEIGHT, warning_mode="never"
                                         ).as_pyarrow_table().to_pandas()  # Arrow: ~8x faster at scale
 
