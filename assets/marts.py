@@ -65,7 +65,8 @@ MARTS_CHECK = "marts_match_truth"
                                    description="At-risk and disconnected counts per year within 2%, pathway "
                                                "shares within 2 points, mean years to crossover within 0.5")])
 def marts_vs_truth(context: AssetExecutionContext, data_home: DataHome):
-    """The marts next to the synthetic truth: with the real index, the gap measures linkage error."""
+    """The marts next to the synthetic truth: with the real index, the gap measures linkage error, and
+    the disconnected rows show how much of each count rests on wages no linkage could have found."""
     paths = data_home.paths
     if not (paths.truth / "status.parquet").exists():
         yield MaterializeResult(metadata={"truth": "absent: not a synthetic data home"})

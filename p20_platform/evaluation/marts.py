@@ -14,9 +14,12 @@ from dataclasses import dataclass
 import pandas as pd
 
 from p20_platform.feeds.stores import connect
+from p20_platform.linkage import read_matching_files, standardise_records
+from p20_platform.linkage.hub import WAGE_AGENCY
 from p20_platform.settings import Paths
 
 STATUS_GROUPS = ("at_risk", "disconnected")
+WITHIN_RANGE = "truth_within_unlinkable_wage_range"
 PATHWAYS = ("child_welfare_first", "juvenile_justice_first", "same_time")
 COUNT_TOLERANCE = 0.02  # relative difference of a yearly at-risk or disconnected count
 SHARE_TOLERANCE = 0.02  # absolute difference of a pathway share (2 points)
@@ -27,11 +30,16 @@ def oracle_mpi(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The index a perfect linkage would publish: crosswalk and persons, from truth/.
 
     Only people with at least one delivered record are in it, as with any real index.
+    `wage_linkable` is derived as the hub derives it: some delivered matching record of the person
+    carries a valid SSN after standardisation (see `delivered_ssn_flags`) or is a wage record.
     """
-    records = pd.read_parquet(paths.truth / "records.parquet", columns=["agency", "FakeID", "person_id"])
+    records = pd.read_parquet(paths.truth / "records.parquet", columns=["agency", "file", "FakeID", "person_id"])
     persons = pd.read_parquet(paths.truth / "persons.parquet", columns=["person_id", "birth_date", "sex"])
     crosswalk = pd.DataFrame({"agency": records["agency"], "FakeID": records["FakeID"],
                               "p20_id": records["person_id"].astype(str)})
+    with_ssn = records.merge(delivered_ssn_flags(paths, records), on=["file", "FakeID"], how="left",
+                             validate="1:1")
+    wage_linkable = (with_ssn["has_ssn"] | (with_ssn["agency"] == WAGE_AGENCY)).groupby(with_ssn["person_id"]).any()
     persons = persons[persons["person_id"].isin(records["person_id"])]
     birth = pd.to_datetime(persons["birth_date"])
     index = pd.DataFrame({
@@ -39,8 +47,26 @@ def oracle_mpi(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
         "birth_year": birth.dt.year.astype("int32"),
         "born_by_june_30": (birth.dt.month <= 6).to_numpy(),
         "sex": persons["sex"].where(persons["sex"].isin(["M", "F"])),
+        "wage_linkable": persons["person_id"].map(wage_linkable).to_numpy(dtype=bool),
     })
     return crosswalk, index
+
+
+def delivered_ssn_flags(paths: Paths, records: pd.DataFrame) -> pd.DataFrame:
+    """DataFrame[file, FakeID, has_ssn] for every matching file truth names, read from landing/.
+
+    The delivered files, standardised exactly as the hub standardises them, so an SSN that is
+    missing, malformed or a known dummy counts as absent here as it does in the real index.
+    """
+    files = records[["agency", "file"]].drop_duplicates()
+    paths_of = [paths.agency_landing(agency) / file for agency, file in files.itertuples(index=False)]
+    absent = [str(path) for path in paths_of if not path.is_file()]
+    if absent:
+        raise FileNotFoundError(f"the oracle index needs the delivered matching files truth names; missing: "
+                                f"{', '.join(absent[:3])}{' ...' if len(absent) > 3 else ''}")
+    standardised = standardise_records(read_matching_files(paths_of))
+    return pd.DataFrame({"file": standardised["source_file"], "FakeID": standardised["FakeID"],
+                         "has_ssn": standardised["ssn"].notna().to_numpy()})
 
 
 def write_oracle_mpi(paths: Paths) -> int:
@@ -54,7 +80,7 @@ def write_oracle_mpi(paths: Paths) -> int:
                           "FakeID::VARCHAR AS FakeID, p20_id::VARCHAR AS p20_id FROM oracle_crosswalk")
         warehouse.execute("CREATE OR REPLACE TABLE mpi.persons AS SELECT p20_id::VARCHAR AS p20_id, "
                           "birth_year::INTEGER AS birth_year, born_by_june_30::BOOLEAN AS born_by_june_30, "
-                          "sex::VARCHAR AS sex FROM oracle_persons")
+                          "sex::VARCHAR AS sex, wage_linkable::BOOLEAN AS wage_linkable FROM oracle_persons")
     return len(persons)
 
 
@@ -62,7 +88,8 @@ def write_oracle_mpi(paths: Paths) -> int:
 class MartComparison:
     """Marts next to truth: yearly status counts, crossover pathway shares, time to crossover."""
 
-    # report_year, status_group, mart, truth (recorded people), truth_never_recorded, difference, relative_difference
+    # report_year, status_group, mart, truth (recorded people), truth_never_recorded, difference,
+    # relative_difference; disconnected rows also mart_unlinkable_wages and truth_within_unlinkable_wage_range
     status_counts: pd.DataFrame
     pathways: pd.DataFrame  # pathway, mart_share, truth_share, difference (points as fractions)
     years_to_crossover: pd.DataFrame  # statistic, mart, truth, difference
@@ -84,6 +111,12 @@ class MartComparison:
     def passed(self) -> bool:
         return self.counts_within_tolerance and self.pathways_within_tolerance and self.years_within_tolerance
 
+    @property
+    def disconnected_years_within_unlinkable_wage_range(self) -> float:
+        """Share of report years whose truth disconnected count lies in [mart - unlinkable wages, mart]."""
+        within = self.status_counts[WITHIN_RANGE].dropna()
+        return float(within.astype(bool).mean()) if len(within) else float("nan")
+
     def summary(self) -> dict[str, float]:
         """Headline numbers for Dagster metadata (counts and shares only: nothing about a person)."""
         return {
@@ -91,6 +124,8 @@ class MartComparison:
             "max_abs_pathway_share_difference": float(self.pathways["difference"].abs().max()),
             "mean_years_to_crossover_difference": float(
                 self.years_to_crossover.set_index("statistic").loc["mean", "difference"]),
+            "disconnected_years_truth_within_unlinkable_wage_range":
+                self.disconnected_years_within_unlinkable_wage_range,
         }
 
     def to_markdown(self) -> str:
@@ -102,6 +137,13 @@ class MartComparison:
             "Truth counts people with at least one delivered record; `truth_never_recorded` counts the "
             "people no agency recorded, whom no index can see.",
             "## Disconnected youth: counts per report year",
+            "For disconnected rows, `mart_unlinkable_wages` counts the mart's disconnected youth whose status "
+            "rests on wages that could not have been linked (diploma, no job found, nothing else; no record "
+            "of theirs carries the SSN wage records link by). The true count should lie in [mart - "
+            "mart_unlinkable_wages, mart]; `truth_within_unlinkable_wage_range` says whether it does "
+            f"({self.disconnected_years_within_unlinkable_wage_range:.0%} of years). The range is shown beside "
+            "the tolerance, not in it: the verdict above still needs every count within "
+            f"{COUNT_TOLERANCE:.0%}.",
             self.status_counts.to_markdown(index=False, floatfmt=".4f"),
             "## Crossover youth: pathway shares",
             self.pathways.to_markdown(index=False, floatfmt=".4f"),
@@ -118,6 +160,16 @@ def _status_group_counts(statuses: pd.DataFrame) -> pd.Series:
     return counted.groupby(["report_year", "status_group"]).size().reindex(full, fill_value=0)
 
 
+def _with_unlinkable_wage_range(counts: pd.DataFrame, mart_status: pd.DataFrame) -> pd.DataFrame:
+    """Disconnected rows gain the mart's unlinkable-wage count and whether truth lies in the range it opens."""
+    unlinkable = mart_status[mart_status["status_rests_on_unlinkable_wages"]].groupby("report_year").size()
+    disconnected = counts["status_group"] == "disconnected"
+    mart_unlinkable = counts["report_year"].map(unlinkable).fillna(0).astype("Int64").where(disconnected)
+    within = (counts["mart"] - mart_unlinkable <= counts["truth"]) & (counts["truth"] <= counts["mart"])
+    return counts.assign(mart_unlinkable_wages=mart_unlinkable,
+                         **{WITHIN_RANGE: within.astype("boolean").where(disconnected)})
+
+
 def _pathway_shares(cohort: pd.DataFrame) -> pd.Series:
     return cohort["pathway"].value_counts(normalize=True).reindex(list(PATHWAYS), fill_value=0.0)
 
@@ -130,8 +182,8 @@ def compare_marts_with_truth(paths: Paths) -> MartComparison:
     the oracle index, linkage error with the real one). They are reported in their own column.
     """
     with connect(paths.warehouse_db, read_only=True) as warehouse:
-        mart_status = warehouse.execute(
-            "SELECT report_year, status FROM marts.disconnected_youth_person_year").df()
+        mart_status = warehouse.execute("SELECT report_year, status, status_rests_on_unlinkable_wages "
+                                        "FROM marts.disconnected_youth_person_year").df()
         mart_cohort = warehouse.execute("SELECT pathway, years_to_crossover FROM marts.crossover_youth_cohort").df()
     recorded = pd.read_parquet(paths.truth / "records.parquet", columns=["person_id"])["person_id"].unique()
     truth_status = pd.read_parquet(paths.truth / "status.parquet", columns=["person_id", "report_year", "status"])
@@ -146,6 +198,7 @@ def compare_marts_with_truth(paths: Paths) -> MartComparison:
     counts["relative_difference"] = counts["difference"] / counts["truth"].where(counts["truth"] > 0)
     counts["relative_difference"] = counts["relative_difference"].fillna(
         (counts["difference"] != 0).astype(float))
+    counts = _with_unlinkable_wage_range(counts, mart_status)
 
     pathways = pd.DataFrame({"mart_share": _pathway_shares(mart_cohort), "truth_share": _pathway_shares(truth_cohort)})
     pathways["difference"] = pathways["mart_share"] - pathways["truth_share"]

@@ -9,8 +9,9 @@ Hub tables (schema `mpi` in hub.duckdb; identifiers never leave the hub):
 - `model`: the trained Splink model as JSON (trained rarely, reused by every rebuild);
 - `id_issuer`: the secret salt and counter behind fresh p20_ids.
 The pseudonymous crosswalk (agency, FakeID, p20_id) is published to the warehouse, schema `mpi`,
-with `persons` (p20_id, birth_year, born_by_june_30, sex): enough to compute age on June 30 of a
-report year without a date of birth ever leaving the hub.
+with `persons` (p20_id, birth_year, born_by_june_30, sex, wage_linkable): enough to compute age on
+June 30 of a report year, and to tell whether wages could have been linked, without a date of
+birth or an SSN ever leaving the hub.
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from p20_platform.linkage.probabilistic import (
 )
 from p20_platform.registry import AGENCIES, MATCHING_FIELDS
 from p20_platform.settings import paths
+
+WAGE_AGENCY = "DOL"  # its UI wage records are the marts' only evidence of employment
 
 
 @dataclass(frozen=True)
@@ -130,27 +133,35 @@ def _save_index(connection: duckdb.DuckDBPyConnection, home: Path, strategy: str
 
 
 def person_attributes(records: pd.DataFrame, ids: pd.DataFrame) -> pd.DataFrame:
-    """Per p20_id the most frequent valid DOB reduced to birth year and half, and the most frequent sex.
+    """Per p20_id the most frequent valid DOB reduced to birth year and half, the most frequent sex,
+    and `wage_linkable`: whether any record of the entry carries a valid SSN or is a wage record.
 
-    Ties go to the earliest value so a rebuild on the same records publishes the same table.
+    UI wage records are linked by SSN alone (they carry no DOB), so a person none of whose records
+    holds one can have no wages in the marts whatever the truth; the marts say so instead of
+    guessing. Only presence counts, so `ssn` may hold the SSN or a PET strategy's keyed digest of
+    it. Ties go to the earliest value so a rebuild on the same records publishes the same table.
     """
-    linked = records[["record_id", "dob", "gender"]].merge(ids, on="record_id", validate="1:1")
+    linked = records[["record_id", "agency", "dob", "gender", "ssn"]].merge(ids, on="record_id", validate="1:1")
     return duckdb.sql("""
         WITH dob_votes AS (
             SELECT p20_id, dob, count(*) AS votes FROM linked WHERE dob IS NOT NULL GROUP BY p20_id, dob
             QUALIFY row_number() OVER (PARTITION BY p20_id ORDER BY votes DESC, dob) = 1),
         sex_votes AS (
             SELECT p20_id, gender, count(*) AS votes FROM linked WHERE gender IS NOT NULL GROUP BY p20_id, gender
-            QUALIFY row_number() OVER (PARTITION BY p20_id ORDER BY votes DESC, gender) = 1)
-        SELECT persons.p20_id,
+            QUALIFY row_number() OVER (PARTITION BY p20_id ORDER BY votes DESC, gender) = 1),
+        entries AS (
+            SELECT p20_id, bool_or(ssn IS NOT NULL OR agency = $wage_agency) AS wage_linkable
+            FROM linked GROUP BY p20_id)
+        SELECT entries.p20_id,
                CAST(year(CAST(dob_votes.dob AS DATE)) AS INTEGER) AS birth_year,
                month(CAST(dob_votes.dob AS DATE)) <= 6 AS born_by_june_30,
-               sex_votes.gender AS sex
-        FROM (SELECT DISTINCT p20_id FROM linked) AS persons
+               sex_votes.gender AS sex,
+               entries.wage_linkable
+        FROM entries
         LEFT JOIN dob_votes USING (p20_id)
         LEFT JOIN sex_votes USING (p20_id)
-        ORDER BY persons.p20_id
-    """).df()
+        ORDER BY entries.p20_id
+    """, params={"wage_agency": WAGE_AGENCY}).df()
 
 
 def rebuild_index(home: Path | None = None, strategy: str = "probabilistic", *, retrain: bool = False) -> IndexBuild:

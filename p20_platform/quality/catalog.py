@@ -18,7 +18,7 @@ DISCONNECTED = STATUSES[3:5]
 # Columns per mart that hold counts (never negative) and shares (within [0, 1]).
 COUNT_COLUMNS: dict[str, tuple[str, ...]] = {
     PERSON_YEAR: (),
-    COUNTS: ("youth", *STATUSES, "at_risk", "disconnected"),
+    COUNTS: ("youth", *STATUSES, "at_risk", "disconnected", "disconnected_unlinkable_wages"),
     FACTORS: ("youth_with_factor", "disconnected_with_factor", "youth_without_factor", "disconnected_without_factor"),
     COHORT: ("years_to_crossover", "substantiated_allegations", "placements", "congregate_care_placements",
              "juvenile_cases", "delinquency_cases", "detained_cases"),

@@ -3,9 +3,10 @@
 Everything the report shows is published together, so every table is protected together:
 the continuum over the years (nested: at risk or disconnected > at risk / disconnected /
 connected > the six published statuses), one table per breakdown and per subgroup for the
-report years, and one 2x2 table per prior factor. Breakdown and subgroup tables share their
-margins with the continuum (same measure, same coordinates), so a count hidden in one table
-cannot be recovered from another.
+report years, one table per report year splitting each category by whether its status rests
+on unlinkable wage records, and one 2x2 table per prior factor. Breakdown, subgroup and wage
+tables share their margins with the continuum (same measure, same coordinates), so a count
+hidden in one table cannot be recovered from another.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ WITH_FACTOR, WITHOUT_FACTOR = "with factor", "without factor"
 LATER_OUTCOME, BECAME_DISCONNECTED, NEVER_DISCONNECTED = "later_outcome", "became disconnected", "never disconnected"
 YOUTH, YOUTH_EVER_IN_SCOPE = "youth", "youth_ever_14_26"
 STATUS = "continuum_status"  # not "status": published tables use that column for the suppression reason
+WAGE_EVIDENCE = "wage_evidence"
+RESTS_ON_UNLINKABLE_WAGES, OTHER_EVIDENCE = "rests on unlinkable wage records", "other evidence"
 
 # Agencies whose feeds decide each table (see the dbt lineage); the strictest rule of all wins.
 STATUS_SOURCES = ("SDE", "CTECS", "DOL", "DOC", "OWS", "CSCU", "CCIC", "UConn")
@@ -45,13 +48,15 @@ class AnnualReportTables:
     """The protected tables of the annual report, with the mart rows they were built from.
 
     `continuum` has one table per year of the trend; `breakdowns` and `subgroups` are keyed by
-    (report year, dimension or subgroup) for the report years; `factors` by factor.
+    (report year, dimension or subgroup) for the report years; `unlinkable_wages` by report year;
+    `factors` by factor.
     """
 
     report_years: tuple[int, ...]
     continuum: Mapping[int, PublishedTable]
     breakdowns: Mapping[tuple[int, str], PublishedTable]
     subgroups: Mapping[tuple[int, str], PublishedTable]
+    unlinkable_wages: Mapping[int, PublishedTable]
     factors: Mapping[str, PublishedTable]
     counts: pd.DataFrame
     factor_rows: pd.DataFrame
@@ -59,7 +64,7 @@ class AnnualReportTables:
     @property
     def published(self) -> list[PublishedTable]:
         return [*self.continuum.values(), *self.breakdowns.values(), *self.subgroups.values(),
-                *self.factors.values()]
+                *self.unlinkable_wages.values(), *self.factors.values()]
 
 
 def protect_annual_report(counts: pd.DataFrame, factors: pd.DataFrame,
@@ -85,13 +90,15 @@ def protect_annual_report(counts: pd.DataFrame, factors: pd.DataFrame,
     continuum = {y: continuum_table(year_rows(y), y) for y in trend_years}
     breakdowns = {(y, d): breakdown_table(year_rows(y), y, d) for y in years for d in BREAKDOWNS}
     subgroup_tables = {(y, s): subgroup_table(year_rows(y), y, s) for y in years for s in subgroups}
+    wage_tables = {y: unlinkable_wages_table(year_rows(y), y) for y in years}
     factor_tables = {row.factor: factor_table(row) for row in factors.itertuples(index=False)}
-    groups = (continuum, breakdowns, subgroup_tables, factor_tables)
+    groups = (continuum, breakdowns, subgroup_tables, wage_tables, factor_tables)
     protected = iter(protect([t for group in groups for t in group.values()]))
-    continuum, breakdowns, subgroup_tables, factor_tables = (
+    continuum, breakdowns, subgroup_tables, wage_tables, factor_tables = (
         {key: next(protected) for key in group} for group in groups)
     return AnnualReportTables(report_years=years, continuum=continuum, breakdowns=breakdowns,
-                              subgroups=subgroup_tables, factors=factor_tables, counts=counts, factor_rows=factors)
+                              subgroups=subgroup_tables, unlinkable_wages=wage_tables, factors=factor_tables,
+                              counts=counts, factor_rows=factors)
 
 
 def youth_measure(year: int) -> str:
@@ -128,6 +135,25 @@ def subgroup_table(rows: pd.DataFrame, year: int, subgroup: str) -> CountTable:
     return CountTable(name=f"youth_{year}_{subgroup}", cells=cells, dimensions=(subgroup, "category"),
                       measure=youth_measure(year),
                       sources=(*STATUS_SOURCES, *SUBGROUP_SOURCES.get(subgroup, ("SDE",))))
+
+
+def unlinkable_wages_table(rows: pd.DataFrame, year: int) -> CountTable:
+    """One year's youth per category, split by whether the status rests on unlinkable wage records.
+
+    Only a disconnected status can (a wage record would make the youth connected), so the other
+    categories hold zeros there; the table covers every youth so that its margins are the
+    continuum's and the range it gives (disconnected less those, up to disconnected) is
+    protected together with every other published count.
+    """
+    overall = rows.loc[rows["dimension"] == "all"].iloc[0]
+    unlinkable = {category: 0 for category in CATEGORIES} | {"disconnected": overall["disconnected_unlinkable_wages"]}
+    cells = pd.DataFrame({
+        "category": list(CATEGORIES) * 2,
+        WAGE_EVIDENCE: [RESTS_ON_UNLINKABLE_WAGES] * 3 + [OTHER_EVIDENCE] * 3,
+        "count": [*(unlinkable[c] for c in CATEGORIES), *(overall[c] - unlinkable[c] for c in CATEGORIES)],
+    })
+    return CountTable(name=f"youth_{year}_by_wage_evidence", cells=cells, dimensions=("category", WAGE_EVIDENCE),
+                      measure=youth_measure(year), sources=STATUS_SOURCES)
 
 
 def factor_table(row) -> CountTable:

@@ -23,8 +23,8 @@ COUNT, PERCENT, STATISTIC = "count", "percent", "statistic"
 
 @dataclass(frozen=True)
 class Trace:
-    """Where a number comes from: `mart` row `key`, `column` (for a percentage: numerator
-    columns joined by '+', over the `denominator` column of the same row)."""
+    """Where a number comes from: `mart` row `key`, `column` (columns of that row added with '+'
+    or subtracted with '-'; for a percentage the numerator, over the `denominator` column)."""
 
     mart: str
     key: Mapping[str, Hashable]

@@ -107,6 +107,8 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
             {subgroup: dy.IN_SUBGROUP})))
 
     factors = [_factor_row(tables, row) for row in tables.factor_rows.itertuples(index=False)]
+    wage_range = _unlinkable_wage_range(PublishedCells(tables.unlinkable_wages[year]),
+                                        lambda column: _counts_trace(year, "all", all_label, column))
     race = next(b for b in breakdowns if b["dimension"] == "race_ethnicity")
     charts = {
         "trend": line_chart("At risk and disconnected youth by report year", [str(y) for y, _ in trend],
@@ -119,7 +121,21 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
                              [(f["label"], f["rate_with"]) for f in factors]),
     }
     return {"year": year, "current": current, "trend": trend, "breakdowns": breakdowns, "subgroups": subgroups,
-            "factors": factors, "charts": charts, "linkage": linkage, **_methods(tables.published)}
+            "wage_range": wage_range, "factors": factors, "charts": charts, "linkage": linkage,
+            **_methods(tables.published)}
+
+
+def _unlinkable_wage_range(cells: PublishedCells, trace) -> dict[str, Figure]:
+    """The disconnected count as a range: the count (upper bound), those resting on unlinkable wage
+    records, and the count without them (lower bound), each a cell of the protected wage table."""
+    disconnected = {"category": "disconnected"}
+    return {
+        "upper": cells.count(trace("disconnected"), **disconnected),
+        "unlinkable": cells.count(trace("disconnected_unlinkable_wages"), **disconnected,
+                                  **{dy.WAGE_EVIDENCE: dy.RESTS_ON_UNLINKABLE_WAGES}),
+        "lower": cells.count(trace("disconnected-disconnected_unlinkable_wages"), **disconnected,
+                             **{dy.WAGE_EVIDENCE: dy.OTHER_EVIDENCE}),
+    }
 
 
 def _factor_row(tables: dy.AnnualReportTables, row) -> dict[str, Any]:

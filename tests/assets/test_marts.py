@@ -60,8 +60,10 @@ def test_the_evaluation_asset_finds_the_marts_match_truth_and_writes_a_report(ru
     metadata = next(e.materialization.metadata for e in result.get_asset_materialization_events()
                     if e.asset_key == AssetKey(["evaluation", "marts_vs_truth"]))
     assert metadata["max_abs_relative_count_difference"].value == 0.0
+    assert metadata["disconnected_years_truth_within_unlinkable_wage_range"].value == 1.0
     report = (home.reports / "marts_vs_truth.md").read_text()
     assert report.startswith("# Marts compared with synthetic truth: PASSED")
+    assert "mart_unlinkable_wages" in report and "truth_within_unlinkable_wage_range" in report
 
 
 def test_analysts_read_the_published_copy_while_the_warehouse_is_held_by_a_writer(run):

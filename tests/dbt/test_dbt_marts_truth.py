@@ -7,6 +7,8 @@ import pytest
 
 from p20_platform.evaluation.marts import compare_marts_with_truth
 from p20_platform.feeds import identifier_columns
+from p20_platform.linkage.hub import WAGE_AGENCY
+from p20_platform.registry import AGENCIES
 from p20_platform.synth.reference import SPD15, UNCOLLECTED_RECORDED_AS
 
 FACTS = ["enrolled_k12", "enrolled_hs", "credits_off_track", "chronically_absent", "behaviour_incident",
@@ -73,6 +75,25 @@ def test_counts_add_up_to_person_years_with_year_over_year_change(warehouse):
     for dimension in ("sex", "age_band", "race_ethnicity", "town"):
         per_year = counts[counts["dimension"] == dimension].groupby("report_year")["youth"].sum()
         assert (per_year == overall["youth"]).all(), dimension
+
+
+def test_wage_linkable_is_whether_a_delivered_record_of_the_person_carries_an_ssn(warehouse, built_home):
+    """Checked against the generator's own record flags: a wage record, or the agency sends SSNs and
+    this record's was neither blanked nor made invalid. A digit transposition may turn a valid SSN
+    into an invalid one, which the hub (rightly) does not count, so only those records may disagree."""
+    records = pd.read_parquet(built_home.truth / "records.parquet")
+    sends_ssn = records["agency"].isin([a.code for a in AGENCIES if "SSN" in a.matching_fields])
+    carries = sends_ssn & ~records["missing_SSN"] & ~records["ssn_invalid"]
+    wage_record = records["agency"] == WAGE_AGENCY
+    person = records["person_id"].astype(str)
+    may_carry = (carries | wage_record).groupby(person).any()
+    surely_carries = ((carries & ~records["ssn_digit_transposition"]) | wage_record).groupby(person).any()
+    index = warehouse.execute("SELECT p20_id, wage_linkable FROM staging.stg_mpi__persons").df().set_index("p20_id")
+    linkable = index["wage_linkable"].astype(bool)
+    assert set(linkable.index) == set(may_carry.index)
+    assert not (linkable & ~may_carry.reindex(linkable.index)).any()
+    assert (linkable | ~surely_carries.reindex(linkable.index)).all()
+    assert 0.5 < linkable.mean() < 1.0 and (~linkable).sum() > 0  # both kinds exist in the small population
 
 
 def test_a_category_no_agency_collects_is_not_collected_never_zero(warehouse):

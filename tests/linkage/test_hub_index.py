@@ -10,6 +10,7 @@ import pandas as pd
 from p20_platform.feeds import load_feed
 from p20_platform.linkage.evaluation import pairwise_scores
 from p20_platform.linkage.hub import link_new_delivery, rebuild_index
+from p20_platform.linkage.pet_key import create_demo_key
 from p20_platform.settings import paths
 
 
@@ -80,14 +81,48 @@ def test_published_person_attributes_follow_the_majority_and_hold_no_date_of_bir
     from p20_platform.linkage.hub import person_attributes
 
     records = pd.DataFrame({
-        "record_id": ["a", "b", "c", "d", "e"],
-        "dob": ["2004-08-02", "2004-08-02", "2004-02-08", None, "1999-06-30"],
-        "gender": ["F", None, "M", None, "M"],
+        "record_id": ["a", "b", "c", "d", "e", "f"],
+        "agency": ["SDE", "DCF", "DSS", "DOL", "SDE", "SDE"],
+        "dob": ["2004-08-02", "2004-08-02", "2004-02-08", None, "1999-06-30", "2001-01-01"],
+        "gender": ["F", None, "M", None, "M", None],
+        "ssn": [None, None, "078051121", None, None, None],
     })
-    ids = pd.DataFrame({"record_id": ["a", "b", "c", "d", "e"], "p20_id": ["P1", "P1", "P1", "P2", "P3"]})
+    ids = pd.DataFrame({"record_id": ["a", "b", "c", "d", "e", "f"], "p20_id": ["P1", "P1", "P1", "P2", "P3", "P4"]})
     persons = person_attributes(records, ids).set_index("p20_id")
-    assert list(persons.columns) == ["birth_year", "born_by_june_30", "sex"]
+    assert list(persons.columns) == ["birth_year", "born_by_june_30", "sex", "wage_linkable"]
     assert persons.loc["P1", "birth_year"] == 2004 and not persons.loc["P1", "born_by_june_30"]
     assert persons.loc["P1", "sex"] == "F"  # one vote each: the tie goes to the earliest value
     assert pd.isna(persons.loc["P2", "birth_year"]) and pd.isna(persons.loc["P2", "sex"])
     assert persons.loc["P3", "born_by_june_30"] and persons.loc["P3", "birth_year"] == 1999
+    # one SSN anywhere in the entry, or a wage record itself, is what lets wages link
+    assert persons["wage_linkable"].to_dict() == {"P1": True, "P2": True, "P3": False, "P4": False}
+    assert not set(persons.astype(str).stack()) & {"078051121"}
+
+
+def _published_wage_linkable(home: Path) -> pd.Series:
+    persons = _table(paths(home).warehouse_db, "SELECT p20_id, wage_linkable FROM mpi.persons")
+    return persons.set_index("p20_id")["wage_linkable"].astype(bool).sort_index()
+
+
+def _hub_wage_linkable(home: Path) -> pd.Series:
+    """From the hub's own tables: does any record of the entry hold an SSN or come from DOL."""
+    entries = _table(paths(home).hub_db, """
+        SELECT crosswalk.p20_id, bool_or(records.ssn IS NOT NULL OR records.agency = 'DOL') AS wage_linkable
+        FROM mpi.records AS records JOIN mpi.crosswalk AS crosswalk USING (record_id)
+        GROUP BY crosswalk.p20_id""")
+    return entries.set_index("p20_id")["wage_linkable"].astype(bool).sort_index()
+
+
+def test_published_wage_linkable_says_whether_an_entry_holds_an_ssn_for_every_strategy(indexed_copy):
+    """Only the flag leaves the hub; PET strategies, which link on keyed digests, publish the same thing."""
+    def assert_published_flag_is_the_hubs() -> None:
+        published = _published_wage_linkable(indexed_copy)
+        assert published.equals(_hub_wage_linkable(indexed_copy))
+        assert 0.5 < published.mean() < 1.0  # youth known only to education have no SSN
+
+    assert_published_flag_is_the_hubs()
+    create_demo_key(indexed_copy)
+    rebuild_index(indexed_copy, "pet-keys")
+    assert_published_flag_is_the_hubs()
+    columns = _table(paths(indexed_copy).warehouse_db, "SELECT * FROM mpi.persons LIMIT 0").columns
+    assert list(columns) == ["p20_id", "birth_year", "born_by_june_30", "sex", "wage_linkable"]

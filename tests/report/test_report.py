@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from dagster import materialize
 
@@ -18,11 +20,12 @@ from assets.feeds import feed_assets
 from assets.marts import p20_dbt_models, published_marts
 from assets.mpi import crosswalk, linkage_evaluation
 from assets.report import annual_report, crossover_brief
-from p20_platform.disclosure import DisclosureViolation, PublishedTable, audit
+from p20_platform.disclosure import TOTAL, DisclosureViolation, PublishedTable, audit
 from p20_platform.linkage.pet_key import create_demo_key
 from p20_platform.report import (protect_annual_report, protect_crossover_brief, publish_annual_reports,
                                  read_mart)
-from p20_platform.report.disconnected import breakdown_table
+from p20_platform.report.disconnected import (OTHER_EVIDENCE, RESTS_ON_UNLINKABLE_WAGES, WAGE_EVIDENCE,
+                                             breakdown_table)
 from p20_platform.resources import DataHome
 from p20_platform.settings import Paths, paths
 from p20_platform.transform import PUBLISHED_DATABASE
@@ -81,6 +84,11 @@ def _documents(home: Paths) -> list[Path]:
     return sorted((home.reports / "annual").glob("*.html")) + [home.reports / "crossover" / "crossover_brief.html"]
 
 
+def _column_value(row, expression: str) -> float:
+    """A trace's column expression on a mart row: columns added with '+' or subtracted with '-'."""
+    return sum(-row[column] if sign == "-" else row[column] for sign, column in re.findall(r"([+-]?)(\w+)", expression))
+
+
 def _percent(numerator: float, denominator: float) -> str:
     exact = Decimal(int(numerator)) * 100 / Decimal(int(denominator))
     return f"{exact.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%"
@@ -123,12 +131,12 @@ def test_every_number_in_the_documents_traces_to_a_mart_or_evaluation_value(run)
                     row = row.iloc[0]
                     if text in ("*", "-"):  # suppressed or undefined: the row exists, no value is shown
                         continue
-                    value = sum(row[c] for c in owner["data-column"].split("+"))
+                    value = _column_value(row, owner["data-column"])
                     kind = owner["data-kind"]
                     if kind == "count":
                         assert int(text) == value
                     elif kind == "percent":
-                        denominator = sum(row[c] for c in owner["data-denominator"].split("+"))
+                        denominator = _column_value(row, owner["data-denominator"])
                         assert text == _percent(value, denominator)
                     elif kind == "change":
                         assert int(text) == value
@@ -155,6 +163,8 @@ def test_the_published_tables_pass_the_audit_so_suppressed_cells_cannot_be_recov
     annual = protect_annual_report(counts, read_mart(home, "disconnected_youth_factors"),
                                    [int(counts["report_year"].max())])
     brief = protect_crossover_brief(read_mart(home, "crossover_youth_summary"))
+    audited = {table.name for table in annual.published}
+    assert {table.name for table in annual.unlinkable_wages.values()} <= audited  # the range is audited too
     for tables in (annual.published, brief.published):
         assert audit(tables).empty
         assert sum(int(t.cells["count"].isna().sum()) for t in tables) > 0
@@ -186,3 +196,65 @@ def test_the_asset_fails_clearly_without_a_linkage_evaluation(run):
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "mpi/linkage_evaluation" in str(failure.event_specific_data.error)
 
+
+
+class RangeCollector(HTMLParser):
+    """The text and data-column of every number inside the report's range paragraph."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.text: list[str] = []
+        self.figures: list[tuple[str, str]] = []
+        self._column: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if attributes.get("data-role") == "range":
+            self.depth = 1
+        elif self.depth:
+            self.depth += 1
+            self._column = attributes.get("data-column")
+
+    def handle_endtag(self, tag):
+        if self.depth:
+            self.depth -= 1
+            self._column = None
+
+    def handle_data(self, data):
+        if self.depth:
+            self.text.append(data)
+            if self._column:
+                self.figures.append((self._column, data.strip()))
+
+
+def test_the_headline_gives_the_disconnected_range_that_unlinkable_wages_open(run):
+    """The range sentence shows the disconnected count, those resting on unlinkable wage records and the
+    count without them, each exactly as the protected wage table publishes it."""
+    home, _ = run
+    counts = read_mart(home, "disconnected_youth_counts")
+    year = int(counts["report_year"].max())
+    tables = protect_annual_report(counts, read_mart(home, "disconnected_youth_factors"), [year])
+    collector = RangeCollector()
+    collector.feed((home.reports / "annual" / f"disconnected_youth_{year}.html").read_text())
+    sentence = " ".join("".join(collector.text).split())
+    assert f"the number of disconnected youth in {year} lies between" in sentence and "see Methods" in sentence
+    columns = [column for column, _ in collector.figures]
+    assert columns == ["disconnected", "disconnected_unlinkable_wages", "disconnected-disconnected_unlinkable_wages",
+                       "disconnected"]
+    upper, unlinkable, lower, _ = (text for _, text in collector.figures)
+
+    published = tables.unlinkable_wages[year].cells.set_index(["category", WAGE_EVIDENCE])["count"]
+    shown = {"upper": published[("disconnected", TOTAL)],
+             "unlinkable": published[("disconnected", RESTS_ON_UNLINKABLE_WAGES)],
+             "lower": published[("disconnected", OTHER_EVIDENCE)]}
+    for name, text in (("upper", upper), ("unlinkable", unlinkable), ("lower", lower)):
+        assert text == ("*" if pd.isna(shown[name]) else str(int(shown[name]))), name
+    overall = counts[(counts["report_year"] == year) & (counts["dimension"] == "all")].iloc[0]
+    assert overall["disconnected_unlinkable_wages"] > 0  # the small population has youth with no SSN anywhere
+    if unlinkable != "*":
+        assert not 1 <= int(unlinkable) <= 10
+        assert int(unlinkable) == overall["disconnected_unlinkable_wages"]
+        assert int(lower) + int(unlinkable) == int(upper) == overall["disconnected"]
+    else:
+        assert lower == "*"  # else the hidden count would follow from the other two

@@ -1,7 +1,8 @@
 -- One row per person per report year (2015-2025) while aged 14-26 on June 30, with every fact
 -- the disconnected-youth definition needs (the three at-risk facts only for high school
 -- students, as the definition says). Age comes from the index's birth year and
--- born-by-June-30 flag, so no date of birth is needed here.
+-- born-by-June-30 flag, so no date of birth is needed here; wage_linkable says whether
+-- `employed = false` could have been anything else.
 with report_years as (
     select unnest(range({{ var('first_report_year') }}, {{ var('last_report_year') }} + 1)) as report_year
 ),
@@ -10,7 +11,8 @@ person_years as (
     select
         persons.p20_id,
         report_years.report_year,
-        report_years.report_year - persons.birth_year - case when persons.born_by_june_30 then 0 else 1 end as age
+        report_years.report_year - persons.birth_year - case when persons.born_by_june_30 then 0 else 1 end as age,
+        persons.wage_linkable
     from {{ ref('stg_mpi__persons') }} as persons
     cross join report_years
 ),
@@ -41,6 +43,7 @@ select
     coalesce(school.grade_number between 9 and 12 and school.discipline_incidents >= 1, false) as behaviour_incident,
     coalesce(diplomas.diploma_date <= {{ june_30('person_years.report_year') }}, false) as has_diploma,
     coalesce(activity.employed, false) as employed,
+    person_years.wage_linkable,
     coalesce(activity.postsecondary, false) as postsecondary,
     coalesce(activity.training, false) as training,
     coalesce(activity.incarcerated, false) as incarcerated

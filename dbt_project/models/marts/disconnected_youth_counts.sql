@@ -1,5 +1,6 @@
 -- Counts on the continuum by report year, overall and by town, race/ethnicity, sex, age band
--- and subgroup, with the change from the previous report year. SPD 15 categories that no
+-- and subgroup, with the change from the previous report year, and how many of the disconnected
+-- are so only because their wages could not have been linked. SPD 15 categories that no
 -- agency collects appear with null counts and category_collected = false, never as zero.
 -- Internal (state staff) table: the published report applies disclosure avoidance on top.
 with person_years as (
@@ -21,19 +22,20 @@ with person_years as (
 ),
 
 breakdowns as (
-    select report_year, 'all' as dimension, 'All youth aged 14-26' as dimension_value, status from person_years
+    {%- set dimensions = {'all': "'All youth aged 14-26'", 'town': 'town', 'race_ethnicity': 'race_ethnicity',
+                          'sex': "coalesce(sex, 'Unknown')", 'age_band': 'age_band'} %}
+    {%- set subgroups = ['ever_english_learner', 'ever_disability', 'ever_free_reduced_lunch', 'ever_homeless_student',
+                         'child_welfare_involved', 'juvenile_justice_involved'] %}
+    {% for dimension, value in dimensions.items() %}
+    {% if not loop.first %}union all{% endif %}
+    select report_year, '{{ dimension }}' as dimension, {{ value }} as dimension_value, status,
+           status_rests_on_unlinkable_wages
+    from person_years
+    {% endfor %}
+    {% for subgroup in subgroups %}
     union all
-    select report_year, 'town', town, status from person_years
-    union all
-    select report_year, 'race_ethnicity', race_ethnicity, status from person_years
-    union all
-    select report_year, 'sex', coalesce(sex, 'Unknown'), status from person_years
-    union all
-    select report_year, 'age_band', age_band, status from person_years
-    {% for subgroup in ['ever_english_learner', 'ever_disability', 'ever_free_reduced_lunch', 'ever_homeless_student',
-                        'child_welfare_involved', 'juvenile_justice_involved'] %}
-    union all
-    select report_year, 'subgroup', '{{ subgroup }}', status from person_years where {{ subgroup }}
+    select report_year, 'subgroup', '{{ subgroup }}', status, status_rests_on_unlinkable_wages
+    from person_years where {{ subgroup }}
     {% endfor %}
 ),
 
@@ -48,7 +50,8 @@ counted as (
         count(*) filter (where status = 'at_risk_severe') as at_risk_severe,
         count(*) filter (where status = 'disconnected_moderate') as disconnected_moderate,
         count(*) filter (where status = 'disconnected_severe') as disconnected_severe,
-        count(*) filter (where status = 'connected') as connected
+        count(*) filter (where status = 'connected') as connected,
+        count(*) filter (where status_rests_on_unlinkable_wages) as disconnected_unlinkable_wages
     from breakdowns
     group by report_year, dimension, dimension_value
 ),
@@ -96,6 +99,7 @@ select
     current_year.disconnected_moderate,
     current_year.disconnected_severe,
     current_year.disconnected,
+    current_year.disconnected_unlinkable_wages,
     current_year.connected,
     round((current_year.at_risk + current_year.disconnected) / current_year.youth, 4) as at_risk_or_disconnected_share,
     current_year.at_risk - previous_year.at_risk as at_risk_change,

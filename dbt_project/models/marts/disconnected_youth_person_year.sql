@@ -1,6 +1,7 @@
 -- Status of every person aged 14-26 in every report year on the published continuum.
 -- At-risk applies only to high school students; the disconnected statuses only to those not
--- enrolled in K-12. Everyone else in scope is connected.
+-- enrolled in K-12. Everyone else in scope is connected. status_rests_on_unlinkable_wages marks
+-- the disconnected whose status would be connected with a wage record the index could never link.
 with person_years as (
     select * from {{ ref('int_person_years') }}
 )
@@ -29,6 +30,14 @@ select
     person_years.postsecondary,
     person_years.training,
     person_years.incarcerated,
+    person_years.wage_linkable,
+    not person_years.enrolled_k12
+        and person_years.has_diploma
+        and not person_years.employed
+        and not person_years.postsecondary
+        and not person_years.training
+        and not person_years.incarcerated
+        and not person_years.wage_linkable as status_rests_on_unlinkable_wages,
     case
         when person_years.enrolled_hs then
             case

@@ -1,0 +1,6 @@
+-- A status rests on unlinkable wages only when wages would make it connected: that is a
+-- moderately disconnected youth with a diploma whose index entry holds no SSN.
+select p20_id, report_year, status, wage_linkable
+from {{ ref('disconnected_youth_person_year') }}
+where status_rests_on_unlinkable_wages
+    and (status <> 'disconnected_moderate' or wage_linkable or not has_diploma)
