@@ -146,6 +146,9 @@ def settings() -> SettingsCreator:
             block_on("first_name", "last_name", "substr(dob, 6, 5)"),
             "l.first_name = r.last_name AND l.last_name = r.first_name",
             block_on("dob", "substr(ssn, 1, 5)"),
+            # wage records (no DOB) whose SSN has one digit wrong: one of the two halves still agrees
+            block_on("last_name", "substr(ssn, 1, 4)"),
+            block_on("last_name", "substr(ssn, 6, 4)"),
         ],
         additional_columns_to_retain=["agency"],
         retain_matching_columns=True,
