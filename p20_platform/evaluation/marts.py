@@ -15,7 +15,7 @@ import pandas as pd
 
 from p20_platform.feeds.stores import connect
 from p20_platform.linkage import read_matching_files, standardise_records
-from p20_platform.linkage.hub import WAGE_AGENCY
+from p20_platform.linkage.hub import person_attributes
 from p20_platform.settings import Paths
 
 STATUS_GROUPS = ("at_risk", "disconnected")
@@ -30,16 +30,13 @@ def oracle_mpi(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The index a perfect linkage would publish: crosswalk and persons, from truth/.
 
     Only people with at least one delivered record are in it, as with any real index.
-    `wage_linkable` is derived as the hub derives it: some delivered matching record of the person
-    carries a valid SSN after standardisation (see `delivered_ssn_flags`) or is a wage record.
+    `wage_linkable` is the hub's own rule applied to the true persons (see `delivered_wage_linkable`).
     """
     records = pd.read_parquet(paths.truth / "records.parquet", columns=["agency", "file", "FakeID", "person_id"])
     persons = pd.read_parquet(paths.truth / "persons.parquet", columns=["person_id", "birth_date", "sex"])
     crosswalk = pd.DataFrame({"agency": records["agency"], "FakeID": records["FakeID"],
                               "p20_id": records["person_id"].astype(str)})
-    with_ssn = records.merge(delivered_ssn_flags(paths, records), on=["file", "FakeID"], how="left",
-                             validate="1:1")
-    wage_linkable = (with_ssn["has_ssn"] | (with_ssn["agency"] == WAGE_AGENCY)).groupby(with_ssn["person_id"]).any()
+    wage_linkable = delivered_wage_linkable(paths, records)
     persons = persons[persons["person_id"].isin(records["person_id"])]
     birth = pd.to_datetime(persons["birth_date"])
     index = pd.DataFrame({
@@ -47,16 +44,15 @@ def oracle_mpi(paths: Paths) -> tuple[pd.DataFrame, pd.DataFrame]:
         "birth_year": birth.dt.year.astype("int32"),
         "born_by_june_30": (birth.dt.month <= 6).to_numpy(),
         "sex": persons["sex"].where(persons["sex"].isin(["M", "F"])),
-        "wage_linkable": persons["person_id"].map(wage_linkable).to_numpy(dtype=bool),
+        "wage_linkable": persons["person_id"].astype(str).map(wage_linkable).eq(True).to_numpy(),
     })
     return crosswalk, index
 
 
-def delivered_ssn_flags(paths: Paths, records: pd.DataFrame) -> pd.DataFrame:
-    """DataFrame[file, FakeID, has_ssn] for every matching file truth names, read from landing/.
-
-    The delivered files, standardised exactly as the hub standardises them, so an SSN that is
-    missing, malformed or a known dummy counts as absent here as it does in the real index.
+def delivered_wage_linkable(paths: Paths, records: pd.DataFrame) -> pd.Series:
+    """`wage_linkable` per true person (index: person_id as text), by the hub's `person_attributes`
+    over the delivered matching files from landing/, standardised as the hub standardises them, so
+    an SSN that is missing, malformed or a known dummy counts as absent here as in the real index.
     """
     files = records[["agency", "file"]].drop_duplicates()
     paths_of = [paths.agency_landing(agency) / file for agency, file in files.itertuples(index=False)]
@@ -65,8 +61,9 @@ def delivered_ssn_flags(paths: Paths, records: pd.DataFrame) -> pd.DataFrame:
         raise FileNotFoundError(f"the oracle index needs the delivered matching files truth names; missing: "
                                 f"{', '.join(absent[:3])}{' ...' if len(absent) > 3 else ''}")
     standardised = standardise_records(read_matching_files(paths_of))
-    return pd.DataFrame({"file": standardised["source_file"], "FakeID": standardised["FakeID"],
-                         "has_ssn": standardised["ssn"].notna().to_numpy()})
+    true_ids = pd.DataFrame({"record_id": records["file"].astype(str) + "|" + records["FakeID"].astype(str),
+                             "p20_id": records["person_id"].astype(str)})
+    return person_attributes(standardised, true_ids).set_index("p20_id")["wage_linkable"]
 
 
 def write_oracle_mpi(paths: Paths) -> int:
