@@ -17,7 +17,8 @@ from p20_platform.settings import paths
 def _synth(args: argparse.Namespace) -> int:
     from p20_platform.synth import generate
 
-    result = generate(persons=args.persons, seed=args.seed, out=Path(args.out), progress=not args.quiet)
+    result = generate(persons=args.persons, seed=args.seed, out=Path(args.out), progress=not args.quiet,
+                      bridge_rate=args.bridge_rate)
     print(result.describe())
     return 0
 
@@ -73,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     synth.add_argument("--persons", type=int, default=20_000)
     synth.add_argument("--seed", type=int, default=2026)
     synth.add_argument("--out", default=str(paths().home), help="data home to write landing/ and truth/ into")
+    synth.add_argument("--bridge-rate", type=float, default=1.0,
+                       help="multiplies the rate of DOL's DOB-bearing UI claims, the bridge that makes wages "
+                            "linkable to youth (1 = documented default; about 3 halves the unlinkable share)")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(run=_synth)
 

@@ -124,12 +124,13 @@ AGENCIES: tuple[Agency, ...] = (
         code="DOL",
         name="Department of Labor",
         legal_framework="Workforce and wage (20 CFR 603.4, C.G.S. 31-254, WIOA)",
-        role="UI quarterly wages (employment) and registered apprenticeships",
-        matching_fields=("LastName", "FirstName", "SSN", "FakeID"),
+        role="UI quarterly wages (employment), unemployment-insurance claims and registered apprenticeships",
+        matching_fields=("LastName", "FirstName", "DOB", "SSN", "FakeID"),
         analytical=(
             _fake_id(),
-            Element("RecordType", "code", "UI_WAGE: one quarter of UI-covered wages; APPRENTICESHIP: one registration",
-                    required=True, allowed=("UI_WAGE", "APPRENTICESHIP")),
+            Element("RecordType", "code", "UI_WAGE: one quarter of UI-covered wages; APPRENTICESHIP: one registration; "
+                    "UI_CLAIM: one unemployment-insurance claim", required=True,
+                    allowed=("UI_WAGE", "APPRENTICESHIP", "UI_CLAIM")),
             Element("Year", "integer", "Wage year", minimum=1990, maximum=2100),
             Element("Quarter", "integer", "Wage quarter", minimum=1, maximum=4),
             Element("Wage", "decimal", "Wages paid in the quarter, dollars", minimum=0),
@@ -138,6 +139,7 @@ AGENCIES: tuple[Agency, ...] = (
             _date("Apprentice_EnrolledDate", "Apprenticeship registration date"),
             _date("Apprentice_CompletedDate", "Apprenticeship completion date"),
             _date("Apprentice_TerminatedDate", "Apprenticeship cancellation date"),
+            _date("Claim_EffectiveDate", "Effective date of an unemployment-insurance claim"),
             _flag("Ethnicity_Hispanic", "Hispanic/Latino (PIRL 210)"),
             _flag("Race_AmericanIndian", "American Indian/Alaska Native (PIRL 211)"),
             _flag("Race_Asian", "Asian (PIRL 212)"),
@@ -479,7 +481,9 @@ def agency(code: str) -> Agency:
 # else is named as the agency publishes it (spaces and punctuation dropped); a test holds the
 # registry to this, so a new element is either found in the dictionary or justified here.
 DESIGNED_ELEMENTS: dict[str, dict[str, str]] = {
-    "DOL": {"RecordType": "one analytical file per request carries both UI wages and apprenticeships",
+    "DOL": {"RecordType": "one analytical file per request carries UI wages, UI claims and apprenticeships",
+            "Claim_EffectiveDate": "UI claims are not in the published dictionary; the claims system holds the "
+                                   "claimant's DOB, which the matching file carries for claimants and apprentices",
             **{c: "PIRL race flags (elements 211-215) under a short name" for c in (
                 "Race_AmericanIndian", "Race_Asian", "Race_Black", "Race_PacificIslander", "Race_White")}},
     "CTECS": {"FallOfYear": "school year of the record, as in SDE", "Program": "the trade a student studies"},

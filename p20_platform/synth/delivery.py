@@ -30,6 +30,10 @@ FAKE_ID_ALPHABET = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi
 UPPERCASE_NAME_AGENCIES = frozenset({"DOL", "DOC", "DSS", "CSSD"})  # mainframe systems store names in capitals
 # Row sets whose records collect no race (UI wage records come from employers' payroll reports).
 RACE_NOT_COLLECTED = frozenset({"DOL:UI_WAGE"})
+# Row sets whose records hold no date of birth and only a first initial: a person known only from
+# them has an empty DOB and an initial (UI wage records, from employers' payroll reports); DOL's
+# claim and apprenticeship systems hold the claimant's full first name and DOB.
+PAYROLL_IDENTITY_ONLY = frozenset({"DOL:UI_WAGE"})
 
 
 def file_name(agency: str, request: str, delivery_date: dt.date, content: str) -> str:
@@ -79,22 +83,27 @@ def _identity(persons: pd.DataFrame, people: np.ndarray, as_of: np.ndarray, sasi
 def build_delivery(agency: Agency, parts: dict[str, pd.DataFrame], persons: pd.DataFrame, sasid: np.ndarray,
                    high_school: np.ndarray, config: NoiseConfig, rng: np.random.Generator) -> Delivery:
     """Matching records (one per person known, a few twice) and analytical rows keyed by FakeID."""
-    contacts = pd.concat([frame[["person_index", "as_of"]] for frame in parts.values()], ignore_index=True)
-    latest = contacts.groupby("person_index")["as_of"].max()
-    people = latest.index.to_numpy()
-    as_of = latest.to_numpy().astype("datetime64[D]")
+    contacts = pd.concat([frame[["person_index", "as_of"]].assign(own=key not in PAYROLL_IDENTITY_ONLY)
+                          for key, frame in parts.items()], ignore_index=True)
+    per_person = contacts.groupby("person_index").agg(as_of=("as_of", "max"), own=("own", "any"))
+    people = per_person.index.to_numpy()
+    as_of = per_person["as_of"].to_numpy().astype("datetime64[D]")
     twice = rng.random(len(people)) < config.rate(agency.code, "duplicate")
     record_person = np.concatenate([np.arange(len(people)), np.flatnonzero(twice)])
     is_duplicate = np.arange(len(record_person)) >= len(people)
 
     identity = _identity(persons, people[record_person], as_of[record_person], sasid, high_school)
     noisy = apply_noise(identity, agency.code, agency.matching_fields, config, rng)
+    payroll_only = ~per_person["own"].to_numpy()[record_person]
+    if payroll_only.any():
+        noisy.loc[payroll_only, "DOB"] = None
+        for flag in ("dob_day_month_swap", "dob_digit_transposition", "dob_placeholder", "missing_DOB"):
+            noisy.loc[payroll_only, flag] = False
+        noisy.loc[payroll_only, "FirstName"] = noisy.loc[payroll_only, "FirstName"].str.slice(0, 1)
     if agency.code in UPPERCASE_NAME_AGENCIES:
         for name in ("LastName", "MiddleName", "FirstName"):
             if name in noisy:
                 noisy[name] = noisy[name].str.upper()
-    if agency.code == "DOL":
-        noisy["FirstName"] = noisy["FirstName"].str.slice(0, 1)
 
     order = rng.permutation(len(record_person))  # files are not in person order
     ids = fake_ids(rng, len(record_person))

@@ -26,6 +26,8 @@ from p20_platform.synth.noise import NoiseConfig
 from p20_platform.synth.population import make_persons
 
 DEFAULT_DELIVERY_DATE = dt.date(2026, 1, 15)
+DEFAULT_BRIDGE_RATE = 1.0
+MAX_BRIDGE_RATE = 30.0  # beyond this every wage earner already has a claim in most years (rate capped at 0.9)
 TRUTH_README = """# Ground truth for the synthetic population — evaluation only
 
 These files describe who every synthetic record really is, and each person's true
@@ -61,16 +63,19 @@ def _stream(seed: int, *keys: object) -> np.random.Generator:
     return np.random.default_rng([seed, *(zlib.crc32(str(k).encode()) for k in keys)])
 
 
-def _check_arguments(persons: int, seed: int, request: str) -> None:
+def _check_arguments(persons: int, seed: int, request: str, bridge_rate: float) -> None:
     if not isinstance(persons, int) or persons < 1:
         raise ValueError(f"persons must be a positive integer, got {persons!r}")
     if not isinstance(seed, int) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if not re.fullmatch(r"[0-9]{3}", request):
         raise ValueError(f"request must be three digits like '000', got {request!r}")
+    if not isinstance(bridge_rate, (int, float)) or not 0 <= bridge_rate <= MAX_BRIDGE_RATE:
+        raise ValueError(f"bridge_rate must be a number from 0 to {MAX_BRIDGE_RATE}, got {bridge_rate!r}")
 
 
-def _persons_truth(persons: pd.DataFrame, sasid: np.ndarray, high_school: np.ndarray) -> pd.DataFrame:
+def _persons_truth(persons: pd.DataFrame, histories: Histories) -> pd.DataFrame:
+    sasid, high_school, career = histories.sasid, histories.high_school, histories.career
     return pd.DataFrame({
         "person_id": persons["person_id"], "first_name": persons["first_name"],
         "middle_name": persons["middle_name"], "last_name": persons["last_name"],
@@ -79,13 +84,20 @@ def _persons_truth(persons: pd.DataFrame, sasid: np.ndarray, high_school: np.nda
         "sasid": sasid, "high_school_code": high_school, "twin_id": persons["twin_id"],
         "married_surname": persons["married_surname"],
         "marriage_date": persons["marriage_date"].to_numpy().astype("datetime64[D]"),
+        "public_school": career.public, "diploma_date": career.diploma,
     })
 
 
 def generate(persons: int, seed: int, out: Path, *, progress: bool = True, noise: NoiseConfig | None = None,
-             delivery_date: dt.date = DEFAULT_DELIVERY_DATE, request: str = "000") -> SynthResult:
-    """Write every agency's matching and analytical files plus the ground truth under `out`."""
-    _check_arguments(persons, seed, request)
+             delivery_date: dt.date = DEFAULT_DELIVERY_DATE, request: str = "000",
+             bridge_rate: float = DEFAULT_BRIDGE_RATE) -> SynthResult:
+    """Write every agency's matching and analytical files plus the ground truth under `out`.
+
+    `bridge_rate` scales how often DOL records give a wage SSN a date of birth (UI claims,
+    see `histories.ui_claims`): 1.0 is the documented default; higher values make more of the
+    wage file linkable to youth without changing anyone's true status.
+    """
+    _check_arguments(persons, seed, request, bridge_rate)
     noise = noise or NoiseConfig()
     home = paths(out)
     result = SynthResult(persons=persons, seed=seed, out=home.home, truth_dir=home.truth)
@@ -95,10 +107,10 @@ def generate(persons: int, seed: int, out: Path, *, progress: bool = True, noise
     people = make_persons(_stream(seed, "persons"), persons)
     stages.update()
     stages.set_postfix_str("life histories")
-    histories = build_histories(lambda name: _stream(seed, "history", name), people)
+    histories = build_histories(lambda name: _stream(seed, "history", name), people, bridge_rate)
     stages.update()
     stages.set_postfix_str("truth status")
-    status = truth.status(people, histories.events)
+    status = truth.status(people, histories.events, histories.career)
     crossover = truth.crossover(people, histories.events)
     stages.update()
 
@@ -145,7 +157,7 @@ def _write_truth(directory: Path, people: pd.DataFrame, histories: Histories, re
     flags = [c for c in record_table.columns if c not in leading]
     record_table[flags] = record_table[flags].fillna(False).astype(bool)
     tables = {
-        "persons": _persons_truth(people, histories.sasid, histories.high_school),
+        "persons": _persons_truth(people, histories),
         "records": record_table[leading + flags],
         "status": status,
         "crossover": crossover,

@@ -16,7 +16,8 @@ Agency data windows (first delivered date; histories run to the end of 2025). St
 each agency's data dictionary "Years Available", except where the brief needs more history:
   SDE    FallOfYear 2006 (dictionary: 2006-07 to present)
   CTECS  FallOfYear 2009 (2009 to 2022, carried to the present)
-  DOL    UI wages 2010Q1–2025Q4 only (volume); apprenticeships from 2003 (dictionary: 2003-)
+  DOL    UI wages 2010Q1–2025Q4 only (volume), UI claims in wage years; apprenticeships from
+         2003 (dictionary: 2003-)
   DCF    1988-07-01: covers the childhood of everyone aged 14–26 in 2015–2025 (dictionary: 2015)
   CSSD   1998-07-01: from the 10th birthday of the oldest of them (dictionary: 2010)
   DOC    2000 (2000-current); CSCU, UConn 2009; CCIC 2005; OHE 2012; CCEH 2012; OEC 2017;
@@ -55,6 +56,21 @@ CROSSOVER_TARGET = {"child_welfare_first": 0.90, "juvenile_justice_first": 0.09,
 
 
 @dataclass
+class SchoolCareer:
+    """Each person's real schooling, wherever it happened (arrays indexed by person)."""
+
+    diploma: np.ndarray  # datetime64[D]: high school diploma, CT public or not (NaT: none by 2025)
+    public: np.ndarray  # bool: went to a Connecticut public school
+    first_fall: np.ndarray  # int: FallOfYear of kindergarten
+    last_fall: np.ndarray  # int: FallOfYear of the last school year
+
+    def enrolled(self, person: np.ndarray, report_year: np.ndarray) -> np.ndarray:
+        """In school (any school) in the school year that ends in `report_year`."""
+        fall = np.asarray(report_year) - 1
+        return (self.first_fall[person] <= fall) & (fall <= self.last_fall[person])
+
+
+@dataclass
 class Histories:
     """Analytical rows per agency plus the person-level facts the identifiers need.
 
@@ -66,6 +82,7 @@ class Histories:
     events: dict[str, pd.DataFrame]
     sasid: np.ndarray  # object: 10-digit SASID or None
     high_school: np.ndarray  # object: 6-character HighSchoolCode or None
+    career: SchoolCareer  # real school careers, public or not: truth needs what no file shows
 
     def parts(self, agency: str) -> dict[str, pd.DataFrame]:
         """All of one agency's row sets, in file order."""
@@ -106,6 +123,9 @@ class Schooling:
     dropout: np.ndarray
     sasid: np.ndarray
     high_school: np.ndarray
+    public: np.ndarray  # bool: went to a Connecticut public school (the rest: private, home or out of state)
+    first_fall: np.ndarray  # int: FallOfYear of kindergarten
+    last_fall: np.ndarray  # int: FallOfYear of the last school year, wherever the person went to school
 
 
 def _high_schools(rng: np.random.Generator, persons: pd.DataFrame) -> np.ndarray:
@@ -124,7 +144,9 @@ def schooling(rng: np.random.Generator, persons: pd.DataFrame) -> Schooling:
     public = rng.random(n) < PUBLIC_SCHOOL_SHARE
     repeats = rng.random(n) < sigmoid(-3.0 + 0.9 * risk)
     repeat_grade = rng.integers(1, 10, size=n)
-    dropout = public & (rng.random(n) < sigmoid(-3.8 + 1.35 * risk))
+    # Youth schooled outside CT public schools drop out at the same risk-driven rate: their
+    # diploma is real or missing, only no Connecticut record shows which.
+    dropout = rng.random(n) < sigmoid(-3.8 + 1.35 * risk)
     last_grade = np.where(dropout, _codes(rng, n, [9, 10, 11, 12], [0.15, 0.3, 0.35, 0.2]).astype(np.int64), 12)
     has_prek = rng.random(n) < 0.15
     grad_day = rng.integers(10, 26, n)
@@ -171,10 +193,7 @@ def schooling(rng: np.random.Generator, persons: pd.DataFrame) -> Schooling:
         ReportingDistrictCode=persons["town_code"].to_numpy()[p] + "0011",
         SchoolCode=school_code,
         GradeLevelCode=np.where(grade < 0, "PK", np.where(grade == 0, "K", zero_padded(grade, 2))),
-        EnglishLearnerStatus=(rng.random(m) < np.where(np.isin(persons["race"].to_numpy()[p], [1, 3, 4]), 0.18, 0.02)).astype(np.int8),
-        DisabilityStatus=(rng.random(m) < sigmoid(-2.3 + 0.5 * row_risk)).astype(np.int8),
-        FreeReducedLunchFlag=(persons["poverty"].to_numpy()[p] | (rng.random(m) < 0.12)).astype(np.int8),
-        HomelessnessStatusFlag=(persons["poverty"].to_numpy()[p] & (rng.random(m) < 0.04)).astype(np.int8),
+        **_subgroup_flags(rng, persons, p, grade),
         AttendanceDays=attendance,
         MembershipDays=membership,
         CreditsEarned=credits,
@@ -209,7 +228,50 @@ def schooling(rng: np.random.Generator, persons: pd.DataFrame) -> Schooling:
         Credential=np.where(earned_credential, _codes(rng, len(c), ["OSHA 10", "ServSafe", "ASE Entry", "CNA", "EPA 608"]), None),
         Credentialdate=np.where(earned_credential, dates(fall[c] + 1, 5, rng.integers(1, 29, len(c))), np.datetime64("NaT")),
     )
-    return Schooling(sde, ctecs, graduation, diploma, dropout, sasid, high_school)
+    return Schooling(sde, ctecs, graduation, diploma, dropout, sasid, high_school, public, k_fall,
+                     k_fall + last_grade + repeats)
+
+
+def _spell_in_grades(rng: np.random.Generator, ever: np.ndarray, entry_weights: dict[int, float],
+                     stays: float, years: tuple[int, int], p: np.ndarray, grade: np.ndarray) -> np.ndarray:
+    """A person trait held over a run of grades: from an entry grade until an exit grade.
+
+    `ever` marks who ever holds it; the entry grade is drawn from `entry_weights` (grade: weight,
+    PK = -1); a share `stays` keep it to the end of school, the others hold it for a number of
+    years uniform in `years`. Returns the flag for each student-year row (person `p`, `grade`).
+    """
+    n = len(ever)
+    entry = _codes(rng, n, list(entry_weights), list(entry_weights.values())).astype(np.int64)
+    length = np.where(rng.random(n) < stays, 99, rng.integers(years[0], years[1] + 1, n))
+    return (ever[p] & (grade >= entry[p]) & (grade < entry[p] + length[p])).astype(np.int8)
+
+
+def _subgroup_flags(rng: np.random.Generator, persons: pd.DataFrame, p: np.ndarray, grade: np.ndarray) -> dict:
+    """SDE subgroup flags as persistent traits with entry and exit, not fresh draws each year.
+
+    Targets (share of students flagged in a school year; see p20_platform/data/README.md):
+    students with disabilities (IEP) ~16%, English learners ~9%, free/reduced-price meals ~40%,
+    homeless (McKinney-Vento) ~1%.
+    """
+    n = len(persons)
+    risk = persons["risk"].to_numpy(np.float64)
+    poverty = persons["poverty"].to_numpy()
+    early = {-1: 2, 0: 6, 1: 5, 2: 4, 3: 4, 4: 3, 5: 2, 6: 2, 7: 1, 8: 1, 9: 1, 10: 0.5, 11: 0.3}
+    disability = _spell_in_grades(rng, rng.random(n) < sigmoid(-1.28 + 0.5 * risk), early, 0.7, (2, 6), p, grade)
+    language_minority = np.isin(persons["race"].to_numpy(), [1, 3, 4])  # Asian, Hispanic, MENA
+    arrives = {-1: 3, 0: 10, 1: 2, 2: 1.5, 3: 1.5, 4: 1, 5: 1, 6: 1, 7: 1, 8: 1, 9: 1.5, 10: 1, 11: 0.5}
+    learner = _spell_in_grades(rng, rng.random(n) < np.where(language_minority, 0.6, 0.06), arrives, 0.15, (3, 8),
+                               p, grade)
+    near_poor = ~poverty & (rng.random(n) < 0.6)
+    any_grade = {k: 1 for k in range(-1, 12)}
+    spells = _spell_in_grades(rng, near_poor, any_grade, 0.4, (2, 8), p, grade)
+    homeless = _spell_in_grades(rng, rng.random(n) < np.where(poverty, 0.25, 0.02), any_grade, 0.0, (1, 3), p, grade)
+    return {
+        "EnglishLearnerStatus": learner,
+        "DisabilityStatus": disability,
+        "FreeReducedLunchFlag": (poverty[p] | spells.astype(bool)).astype(np.int8),
+        "HomelessnessStatusFlag": homeless,
+    }
 
 
 # ---------------------------------------------------------------- child welfare and juvenile justice
@@ -583,7 +645,7 @@ def wages(rng: np.random.Generator, persons: pd.DataFrame, school: Schooling, co
         diploma = school.diploma <= dates(year, 6, 30)
         p = np.select(
             [in_school, in_college[:, column], age >= 27, diploma],
-            [np.full(n, 0.35), np.full(n, 0.72), sigmoid(2.4 - 0.6 * risk), sigmoid(3.9 - 1.3 * risk)],
+            [np.full(n, 0.35), np.full(n, 0.72), sigmoid(2.4 - 0.6 * risk), sigmoid(3.4 - 1.3 * risk)],
             default=sigmoid(1.3 - 0.6 * risk),
         )
         p = np.where(locked_up[:, column], p * 0.3, p)
@@ -601,6 +663,34 @@ def wages(rng: np.random.Generator, persons: pd.DataFrame, school: Schooling, co
                              Year=np.full(len(person), year, dtype=np.int16), Quarter=(q + 1).astype(np.int8),
                              Wage=wage, NAICS_Code=pd.Categorical.from_codes(industry, NAICS)))
     return pd.concat(frames, ignore_index=True)  # equal categories stay categorical: tens of millions of rows
+
+
+# Yearly chance that a person with UI-covered wages in a year files an unemployment-insurance
+# claim that year, by age; recession and pandemic years multiply it (see p20_platform/data/README.md).
+UI_CLAIM_RATE = {"under_25": 0.03, "25_and_over": 0.06}
+UI_CLAIM_YEAR_FACTOR = {2010: 1.5, 2011: 1.3, 2020: 4.0, 2021: 1.8}
+
+
+def ui_claims(rng: np.random.Generator, persons: pd.DataFrame, wage_rows: pd.DataFrame,
+              bridge_rate: float = 1.0) -> pd.DataFrame:
+    """DOL unemployment-insurance claims: a claim needs wages in the year it is filed.
+
+    Claim records carry the claimant's date of birth (DOL verifies identity on it), so they are
+    one of the bridges that give a wage SSN a name and DOB. `bridge_rate` multiplies the yearly
+    claim rate (capped at 0.9): the synthetic population's knob for how much of the wage file
+    can be linked. Claims change no one's employment or status.
+    """
+    key = np.unique(wage_rows["person_index"].to_numpy(np.int64) * 10_000 + wage_rows["Year"].to_numpy(np.int64))
+    person, year = key // 10_000, key % 10_000
+    birth = persons["birth_date"].to_numpy().astype("datetime64[D]")[person]
+    age = age_on(birth, dates(year, 6, 30))
+    rate = np.where(age < 25, UI_CLAIM_RATE["under_25"], UI_CLAIM_RATE["25_and_over"])
+    rate = rate * pd.Series(year).map(UI_CLAIM_YEAR_FACTOR).fillna(1.0).to_numpy()
+    rate = rate * np.exp(0.2 * persons["risk"].to_numpy(np.float64)[person])
+    claimed = rng.random(len(key)) < np.minimum(rate * bridge_rate, 0.9)
+    effective = uniform_dates(rng, dates(year[claimed], 1, 1), dates(year[claimed], 12, 31))
+    rows = _frame(person[claimed], effective, RecordType="UI_CLAIM", Claim_EffectiveDate=effective)
+    return _windowed("DOL", rows, "Claim_EffectiveDate")
 
 
 def _spells(rng: np.random.Generator, who: np.ndarray, counts: np.ndarray, low: np.ndarray, high: np.ndarray,
@@ -678,16 +768,21 @@ def homelessness(rng: np.random.Generator, persons: pd.DataFrame) -> pd.DataFram
     return _windowed("CCEH", rows, "ProjectStartDate")
 
 
-def build_histories(rng_for, persons: pd.DataFrame) -> Histories:
-    """Every agency's rows, in dependency order. `rng_for(name)` gives each stage its own stream."""
+def build_histories(rng_for, persons: pd.DataFrame, bridge_rate: float = 1.0) -> Histories:
+    """Every agency's rows, in dependency order. `rng_for(name)` gives each stage its own stream.
+
+    `bridge_rate` scales the rate of DOL's DOB-bearing UI claims (see `ui_claims`).
+    """
     school = schooling(rng_for("school"), persons)
     dcf, first_cw, placed = child_welfare(rng_for("dcf"), persons)
     cssd = juvenile_justice(rng_for("cssd"), persons, first_cw, placed)
     colleges = college(rng_for("college"), persons, school)
     doc = incarceration(rng_for("doc"), persons, cssd, school)
+    wage_rows = wages(rng_for("wages"), persons, school, colleges.terms, doc)
     events = {
-        "DOL:UI_WAGE": wages(rng_for("wages"), persons, school, colleges.terms, doc),
+        "DOL:UI_WAGE": wage_rows,
         "DOL:APPRENTICESHIP": apprenticeships(rng_for("apprenticeship"), persons, school),
+        "DOL:UI_CLAIM": ui_claims(rng_for("ui_claims"), persons, wage_rows, bridge_rate),
         "SDE": school.sde, "CTECS": school.ctecs, "DOC": doc, "DCF": dcf,
         "DMHAS": behavioral_health(rng_for("dmhas"), persons), "DSS": benefits(rng_for("dss"), persons),
         "OEC": early_care(rng_for("oec"), persons), "OHE": colleges.aid, "OWS": training(rng_for("ows"), persons),
@@ -700,4 +795,5 @@ def build_histories(rng_for, persons: pd.DataFrame) -> Histories:
     missing = prek[pd.isna(sasid[prek])]
     sasid[missing] = (9_000_000_000 + rng_for("prek_sasid").choice(
         999_999_999, size=len(missing), replace=False)).astype(str)
-    return Histories(events, sasid, school.high_school)
+    career = SchoolCareer(school.diploma, school.public, school.first_fall, school.last_fall)
+    return Histories(events, sasid, school.high_school, career)

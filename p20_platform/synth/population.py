@@ -136,12 +136,31 @@ def make_persons(rng: np.random.Generator, n: int) -> pd.DataFrame:
     frame["risk"] = (rng.normal(size=n) + 0.9 * frame["poverty"] + 0.25 * (sex == "M")).astype(np.float32)
     frame["ssn"] = _ssns(rng, n)
     frame = _marriages(rng, frame)
+    frame = _distinct_twin_names(rng, frame)
     towns = ref.towns()
     frame["town"] = towns["town"].to_numpy()[frame["town_index"]]
     frame["town_code"] = towns["town_code"].to_numpy()[frame["town_index"]]
     frame["race_spd15"] = np.array(ref.SPD15)[frame["race"]]
     frame["urban_core"] = towns["urban_core"].to_numpy()[frame["town_index"]]
     frame["dob_text"] = pd.Series(frame["birth_date"]).dt.strftime("%Y%m%d")  # as matching files spell it
+    return frame
+
+
+def _distinct_twin_names(rng: np.random.Generator, frame: pd.DataFrame) -> pd.DataFrame:
+    """Parents do not give twins the same first name (or first initial, which most twin names
+    that sound alike share): redraw the younger twin's name until both differ in initial."""
+    twins = frame.dropna(subset=["twin_id"])
+    first = twins.groupby("twin_id")["first_name"]
+    for _ in range(20):
+        clash = twins.index[(first.transform("nunique") == 1) | (twins["first_name"].str[0].groupby(twins["twin_id"])
+                                                                 .transform("nunique") == 1)]
+        younger = clash[twins.loc[clash].duplicated("twin_id")]
+        if len(younger) == 0:
+            break
+        kinds = np.where(frame.loc[younger, "sex"].to_numpy() == "F", "female", "male")
+        frame.loc[younger, "first_name"] = _draw_names(rng, frame.loc[younger, "race"].to_numpy(), kinds)
+        twins = frame.dropna(subset=["twin_id"])
+        first = twins.groupby("twin_id")["first_name"]
     return frame
 
 

@@ -1,7 +1,9 @@
 """Ground truth recomputed from the noise-free analytical rows with the true person linkage.
 
 Everything here uses only columns the agencies deliver, so a warehouse model can recompute
-it from the files once records are linked.
+it from the files once records are linked, with one exception the data cannot show: the
+schooling of youth never in a Connecticut public school (`enrolled_elsewhere`, and their real
+`diploma`). The marts mark those rows (`status_rests_on_unknown_diploma`).
 
 Disconnected-youth status per report year Y (2015–2025):
 - age = completed years on June 30 of Y; in scope when 14 ≤ age ≤ 26 (only in-scope rows
@@ -14,13 +16,19 @@ Disconnected-youth status per report year Y (2015–2025):
   OSSCount + EXPCount ≥ 1. Credits only → at_risk_off_track; absence/behaviour without
   credits → at_risk_other; credits and (absence or behaviour) → at_risk_severe; none →
   connected. Enrolled in K-12 but not in grades 9–12 → connected.
-- not enrolled in K-12: `diploma` = an SDE GraduationDate on or before June 30 of Y;
+- `enrolled_elsewhere`: in a private, home or out-of-state school that school year (youth
+  never in a CT public school; no file shows it). Out of school = neither.
+- out of school: `diploma` = the person's REAL high school diploma on or before June 30 of Y:
+  the SDE GraduationDate for CT public students, otherwise a diploma from elsewhere that no
+  file shows (and that the marts therefore cannot see). `diploma_status` is what the files
+  show, as the marts compute it: 'diploma' (SDE GraduationDate by June 30 of Y), 'no_diploma'
+  (in SDE, no such date) or 'unknown' (never in SDE: no Connecticut public school record);
   `employed` = a DOL UI_WAGE row with Year = Y and Wage > 0; `postsecondary` = a CSCU,
   UConn or CCIC term whose year is Y; `training` = an OWS programme or DOL apprenticeship
   active at any time in calendar Y; `incarcerated` = a DOC admission spell overlapping Y.
-  disconnected_severe = incarcerated or (no diploma and not employed); disconnected_moderate
-  = (no diploma and employed) or (diploma and not employed, not postsecondary, not
-  training); otherwise connected.
+  disconnected_severe = out of school and (incarcerated or (no diploma and not employed));
+  disconnected_moderate = out of school and ((no diploma and employed) or (diploma and not
+  employed, not postsecondary, not training)); otherwise connected.
 
 Crossover youth: child-welfare involvement = a DCF ALLEGATION with SUBSTANTIATION =
 Substantiated or a PLACEMENT; first date = min(REPORT_RECEIVED of substantiated allegations,
@@ -32,10 +40,15 @@ same_time; years_to_crossover = |difference in days| / 365.25.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from p20_platform.synth.timeline import age_on, dates, expand, year_of
+
+if TYPE_CHECKING:
+    from p20_platform.synth.histories import SchoolCareer
 
 REPORT_YEARS = range(2015, 2026)
 AGE_RANGE = (14, 26)
@@ -77,7 +90,7 @@ def _school_year_facts(sde: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def status(persons: pd.DataFrame, events: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def status(persons: pd.DataFrame, events: dict[str, pd.DataFrame], career: SchoolCareer) -> pd.DataFrame:
     """Truth status for every in-scope person-year (columns: see module docstring)."""
     birth = persons["birth_date"].to_numpy().astype("datetime64[D]")
     frames = []
@@ -93,10 +106,17 @@ def status(persons: pd.DataFrame, events: dict[str, pd.DataFrame]) -> pd.DataFra
     for column in ("enrolled_hs", "credits_off_track", "chronically_absent", "behaviour"):
         frame[column] = frame[column].fillna(False).astype(bool) & frame["enrolled_hs"].fillna(False).astype(bool)
 
-    key = _pairs(frame["person_index"].to_numpy(), frame["report_year"].to_numpy())
+    person, year = frame["person_index"].to_numpy(), frame["report_year"].to_numpy()
+    key = _pairs(person, year)
+    june_30 = dates(year, 6, 30)
+    frame["enrolled_elsewhere"] = ~career.public[person] & career.enrolled(person, year)
+    real = career.diploma[person]
+    frame["diploma"] = ~np.isnat(real) & (real <= june_30)
     graduation = events["SDE"].groupby("person_index")["GraduationDate"].min()
-    graduated_on = graduation.reindex(frame["person_index"]).to_numpy().astype("datetime64[D]")
-    frame["diploma"] = ~np.isnat(graduated_on) & (graduated_on <= dates(frame["report_year"].to_numpy(), 6, 30))
+    graduated_on = graduation.reindex(person).to_numpy().astype("datetime64[D]")
+    frame["diploma_status"] = np.select(
+        [~np.isin(person, events["SDE"]["person_index"].unique()), ~np.isnat(graduated_on) & (graduated_on <= june_30)],
+        ["unknown", "diploma"], default="no_diploma")
 
     wages = events["DOL:UI_WAGE"]
     paid = wages["Wage"].to_numpy() > 0
@@ -116,15 +136,15 @@ def status(persons: pd.DataFrame, events: dict[str, pd.DataFrame]) -> pd.DataFra
                                                   doc["LatestDOCAdmissionDate"].to_numpy(), doc["MovementDate"].to_numpy()))
     frame["status"] = _classify(frame)
     frame["person_id"] = persons["person_id"].to_numpy()[frame["person_index"]]
-    return frame[["person_id", "report_year", "age", "enrolled_k12", "enrolled_hs", "grade", "credits_off_track",
-                  "chronically_absent", "behaviour", "diploma", "employed", "postsecondary", "training",
-                  "incarcerated", "status"]]
+    return frame[["person_id", "report_year", "age", "enrolled_k12", "enrolled_elsewhere", "enrolled_hs", "grade",
+                  "credits_off_track", "chronically_absent", "behaviour", "diploma", "diploma_status", "employed",
+                  "postsecondary", "training", "incarcerated", "status"]]
 
 
 def _classify(f: pd.DataFrame) -> np.ndarray:
     credits = f["credits_off_track"].to_numpy()
     other = (f["chronically_absent"] | f["behaviour"]).to_numpy()
-    out_of_school = ~f["enrolled_k12"].to_numpy()
+    out_of_school = ~(f["enrolled_k12"] | f["enrolled_elsewhere"]).to_numpy()
     diploma, employed = f["diploma"].to_numpy(), f["employed"].to_numpy()
     busy = (f["postsecondary"] | f["training"]).to_numpy()
     severe = out_of_school & (f["incarcerated"].to_numpy() | (~diploma & ~employed))

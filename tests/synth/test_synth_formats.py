@@ -102,4 +102,6 @@ def test_identifiers_match_their_patterns_unless_noise_hit_them(synth_home: Path
             parsed = pd.to_datetime(clean["DOB"], format="%Y%m%d")
             assert parsed.between("1975-01-01", "2025-12-31").all()
         if agency.code == "DOL":
-            assert (matching["FirstName"].str.len() <= 1).all(), "wage records carry a first initial only"
+            payroll_only = (matching["DOB"] == "") & ~matching["missing_DOB"]  # claimants and apprentices: a DOB
+            assert (matching.loc[payroll_only, "FirstName"].str.len() <= 1).all(), "wage records carry an initial"
+            assert (matching.loc[~payroll_only, "FirstName"].str.len() > 1).mean() > 0.9

@@ -99,8 +99,15 @@ def test_status_facts_recompute_from_the_files(synth_home: Path) -> None:
     assert status["enrolled_k12"].tolist() == [k in enrolled for k in keys]
     assert status["enrolled_hs"].tolist() == [k in hs for k in keys]
     assert status["incarcerated"].tolist() == [k in jailed for k in keys]
-    diploma = [p in graduated.index and graduated[p] <= f"{y}0630" for p, y in keys]
-    assert status["diploma"].tolist() == diploma
+    seen = set(sde["person_id"])
+    shown = ["unknown" if p not in seen else "diploma" if p in graduated.index and graduated[p] <= f"{y}0630"
+             else "no_diploma" for p, y in keys]
+    assert status["diploma_status"].tolist() == shown
+    # Where a Connecticut public school record exists it tells the real diploma; elsewhere only truth knows.
+    in_sde = status["diploma_status"] != "unknown"
+    assert (status.loc[in_sde, "diploma"] == (status.loc[in_sde, "diploma_status"] == "diploma")).all()
+    assert not (status["enrolled_k12"] & status["enrolled_elsewhere"]).any()
+    assert not status.loc[status["enrolled_elsewhere"], "status"].str.startswith("disconnected").any()
     assert set(status["status"]) <= {"connected", "at_risk_off_track", "at_risk_other", "at_risk_severe",
                                      "disconnected_moderate", "disconnected_severe"}
     assert not status.loc[~status["enrolled_hs"], "status"].str.startswith("at_risk").any()

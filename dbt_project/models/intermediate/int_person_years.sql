@@ -2,7 +2,9 @@
 -- the disconnected-youth definition needs (the three at-risk facts only for high school
 -- students, as the definition says). Age comes from the index's birth year and
 -- born-by-June-30 flag, so no date of birth is needed here; wage_linkable says whether
--- `employed = false` could have been anything else.
+-- `employed = false` could have been anything else. Youth never seen in a Connecticut public
+-- school have diploma_status 'unknown' and, up to their on-time graduation year, are presumed
+-- to be in school elsewhere (private, home or out-of-state school): no record can say.
 with report_years as (
     select unnest(range({{ var('first_report_year') }}, {{ var('last_report_year') }} + 1)) as report_year
 ),
@@ -12,15 +14,19 @@ person_years as (
         persons.p20_id,
         report_years.report_year,
         report_years.report_year - persons.birth_year - case when persons.born_by_june_30 then 0 else 1 end as age,
+        -- On-time graduation under Connecticut's January 1 kindergarten cut-off: June of birth year + 18.
+        report_years.report_year <= persons.birth_year + 18 as school_age,
         persons.wage_linkable
     from {{ ref('stg_mpi__persons') }} as persons
     cross join report_years
 ),
 
+-- Everyone ever seen in a Connecticut public school (CTECS students are SDE students too), with
+-- their graduation date if any. Youth never seen there have no record that could show a diploma.
 diplomas as (
     select p20_id, min(graduation_date) as diploma_date
     from {{ ref('stg_sde__student_years') }}
-    where p20_id is not null and graduation_date is not null
+    where p20_id is not null
     group by p20_id
 )
 
@@ -42,6 +48,12 @@ select
              false) as chronically_absent,
     coalesce(school.grade_number between 9 and 12 and school.discipline_incidents >= 1, false) as behaviour_incident,
     coalesce(diplomas.diploma_date <= {{ june_30('person_years.report_year') }}, false) as has_diploma,
+    case
+        when diplomas.p20_id is null then 'unknown'
+        when diplomas.diploma_date <= {{ june_30('person_years.report_year') }} then 'diploma'
+        else 'no_diploma'
+    end as diploma_status,
+    diplomas.p20_id is null and person_years.school_age as presumed_in_school_elsewhere,
     coalesce(activity.employed, false) as employed,
     person_years.wage_linkable,
     coalesce(activity.postsecondary, false) as postsecondary,
