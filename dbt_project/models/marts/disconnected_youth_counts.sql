@@ -2,6 +2,11 @@
 -- and subgroup, with the change from the previous report year, and how many of the disconnected
 -- are so only because their wages could not have been linked. SPD 15 categories that no
 -- agency collects appear with null counts and category_collected = false, never as zero.
+-- Beside each observed disconnected count: the estimate through the wage-linkage gap and the
+-- unknown diplomas, with its 90% interval. A youth-year the data cannot decide counts with the
+-- hub's probability that it is disconnected (stg_estimation__undecided_status); the interval adds
+-- the youth-years' own Bernoulli variance to the spread of the bootstrap replicates of that
+-- probability (the measured error rates), normal approximation, z = 1.645.
 -- Internal (state staff) table: the published report applies disclosure avoidance on top.
 with person_years as (
     select
@@ -28,13 +33,13 @@ breakdowns as (
                          'child_welfare_involved', 'juvenile_justice_involved'] %}
     {% for dimension, value in dimensions.items() %}
     {% if not loop.first %}union all{% endif %}
-    select report_year, '{{ dimension }}' as dimension, {{ value }} as dimension_value, status,
+    select p20_id, report_year, '{{ dimension }}' as dimension, {{ value }} as dimension_value, status,
            status_rests_on_unlinkable_wages
     from person_years
     {% endfor %}
     {% for subgroup in subgroups %}
     union all
-    select report_year, 'subgroup', '{{ subgroup }}', status, status_rests_on_unlinkable_wages
+    select p20_id, report_year, 'subgroup', '{{ subgroup }}', status, status_rests_on_unlinkable_wages
     from person_years where {{ subgroup }}
     {% endfor %}
 ),
@@ -56,13 +61,52 @@ counted as (
     group by report_year, dimension, dimension_value
 ),
 
+replicate_shifts as (
+    -- per cell and replicate: how far the probabilities move the observed disconnected count
+    select
+        breakdowns.report_year,
+        breakdowns.dimension,
+        breakdowns.dimension_value,
+        undecided.replicate,
+        sum(undecided.p_disconnected - case when breakdowns.status like 'disconnected%' then 1 else 0 end) as shift,
+        sum(undecided.p_disconnected * (1 - undecided.p_disconnected)) as bernoulli_variance
+    from breakdowns
+    inner join {{ ref('stg_estimation__undecided_status') }} as undecided
+        on undecided.p20_id = breakdowns.p20_id and undecided.report_year = breakdowns.report_year
+    group by all
+),
+
+estimated as (
+    select
+        report_year,
+        dimension,
+        dimension_value,
+        any_value(shift) filter (where replicate = 0) as shift,
+        sqrt(any_value(bernoulli_variance) filter (where replicate = 0)
+             + coalesce(var_samp(shift) filter (where replicate > 0), 0)) as standard_error
+    from replicate_shifts
+    group by all
+),
+
 with_totals as (
     select
-        *,
+        counted.*,
         at_risk_off_track + at_risk_other + at_risk_severe as at_risk,
         disconnected_moderate + disconnected_severe as disconnected,
+        disconnected_moderate + disconnected_severe + coalesce(estimated.shift, 0) as disconnected_point,
+        coalesce(estimated.standard_error, 0) as disconnected_standard_error,
         true as category_collected
     from counted
+    left join estimated using (report_year, dimension, dimension_value)
+),
+
+with_estimates as (
+    select
+        *,
+        cast(round(disconnected_point) as bigint) as disconnected_estimate,
+        cast(greatest(0, floor(disconnected_point - 1.645 * disconnected_standard_error)) as bigint) as disconnected_lower,
+        cast(ceil(disconnected_point + 1.645 * disconnected_standard_error) as bigint) as disconnected_upper
+    from with_totals
 ),
 
 uncollected_categories as (
@@ -75,14 +119,14 @@ uncollected_categories as (
 ),
 
 all_rows as (
-    select * from with_totals
+    select * exclude (disconnected_point, disconnected_standard_error) from with_estimates
     union all by name
     select
         years.report_year,
         'race_ethnicity' as dimension,
         uncollected_categories.category as dimension_value,
         false as category_collected
-    from (select distinct report_year from with_totals) as years
+    from (select distinct report_year from with_estimates) as years
     cross join uncollected_categories
 )
 
@@ -100,10 +144,19 @@ select
     current_year.disconnected_severe,
     current_year.disconnected,
     current_year.disconnected_unlinkable_wages,
+    current_year.disconnected_estimate,
+    current_year.disconnected_lower,
+    current_year.disconnected_upper,
     current_year.connected,
     round((current_year.at_risk + current_year.disconnected) / current_year.youth, 4) as at_risk_or_disconnected_share,
+    current_year.at_risk + current_year.disconnected_estimate as at_risk_or_disconnected_estimate,
+    current_year.at_risk + current_year.disconnected_lower as at_risk_or_disconnected_lower,
+    current_year.at_risk + current_year.disconnected_upper as at_risk_or_disconnected_upper,
+    round((current_year.at_risk + current_year.disconnected_estimate) / current_year.youth, 4)
+        as at_risk_or_disconnected_share_estimate,
     current_year.at_risk - previous_year.at_risk as at_risk_change,
-    current_year.disconnected - previous_year.disconnected as disconnected_change
+    current_year.disconnected - previous_year.disconnected as disconnected_change,
+    current_year.disconnected_estimate - previous_year.disconnected_estimate as disconnected_estimate_change
 from all_rows as current_year
 left join all_rows as previous_year
     on previous_year.dimension = current_year.dimension

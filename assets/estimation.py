@@ -1,0 +1,26 @@
+"""The estimate of what the linked data cannot see, as a thin asset between the person-year mart and
+the counts mart (dbt runs in two steps around it)."""
+
+from dagster import AssetKey, AssetExecutionContext, MaterializeResult, MetadataValue, asset
+from dagster_dbt import get_asset_key_for_model
+
+from assets.feeds import DUCKDB_POOL
+from assets.marts import p20_dbt_models
+from assets.mpi import crosswalk
+from p20_platform.estimation.publish import publish_undecided_status
+from p20_platform.resources import DataHome
+
+
+@asset(key=AssetKey(["estimation", "undecided_status"]), group_name="marts", kinds={"duckdb"}, pool=DUCKDB_POOL,
+       deps=[crosswalk, get_asset_key_for_model([p20_dbt_models], "disconnected_youth_person_year")])
+def undecided_status(context: AssetExecutionContext, data_home: DataHome) -> MaterializeResult:
+    """Per youth-year whose status rests on unlinkable wages or an unknown diploma, the probability it
+    is disconnected (hub-side: names are used to find wage-only namesakes; only probabilities leave)."""
+    estimate = publish_undecided_status(data_home.paths)
+    point = estimate.probabilities[estimate.probabilities["replicate"] == 0]
+    context.log.info(f"{len(point)} undecided youth-years; expected disconnected {point['p_disconnected'].sum():.0f}")
+    return MaterializeResult(metadata={
+        "undecided_youth_years": len(point),
+        "expected_disconnected": float(point["p_disconnected"].sum()),
+        "error_rates": MetadataValue.md(estimate.error_rates.to_markdown(index=False)),
+    })

@@ -1,0 +1,1 @@
+"""Estimates of what the linked data cannot see: disconnected youth through the wage-linkage gap."""

@@ -1,0 +1,335 @@
+"""How likely each youth-year whose status the data cannot decide is really disconnected.
+
+Two gaps leave a youth-year's status undecided (see `marts.disconnected_youth_person_year`):
+
+- unlinkable wages: no record of the youth carries an SSN, so UI wage records (SSN, surname,
+  first initial, no date of birth) can never be joined to them, and "no job found" is an absence
+  of evidence. Such youth-years count as disconnected only because no wage record was found.
+- unknown diploma: the youth was never in a Connecticut public school, so whether they hold a
+  diploma (from elsewhere, a private school, home schooling) is unknown.
+
+The estimator, chosen by measuring the alternatives against the synthetic truth (README, "The
+disconnected-youth estimate"), works in the hub, where identifiers may be used, and lets only a
+probability per youth-year leave it:
+
+1. Evidence. The wage-only persons of the index (entries made only of DOL records without a date
+   of birth: the wage records nobody could link) are candidate jobs of the SSN-less youth. A
+   youth-year has *wage evidence* when a wage-only person with the same surname and first initial
+   was paid in that year and was at least 15 when first paid (older namesakes, paid before the
+   youth could work, do not count). Evidence is a noisy test: a namesake's job looks like theirs
+   (false positive), and a changed or misspelt surname hides their own (false negative).
+2. Error rates measured inside the data. For youth who *do* have an SSN bridge, we know whether
+   they worked. Hiding their bridge (their DOL records become one more wage-only person, their
+   other records one more SSN-less candidate) and re-running the test gives its sensitivity
+   (share of workers with evidence) and specificity (share of non-workers without), per stratum
+   of what drives the errors: age band and how many wage-only namesakes the youth has. A quarter
+   of the bridged youth is hidden at a time so the namesake pool stays realistic.
+3. Correction. In each age band and report year, the share of undecided youth-years with evidence
+   is corrected for those error rates (Rogan & Gladen 1978: true rate = (apparent + Sp - 1) /
+   (Se + Sp - 1)); Bayes' rule then gives each youth-year its probability of employment given its
+   own evidence. The correction does not assume SSN-less youth work as often as bridged youth do
+   (they do not: bridges come from benefit, treatment and custody records); it assumes only that
+   the test errs on them as it errs on the bridged.
+4. Unknown diplomas. The probability of holding a diploma is the share with a diploma among youth
+   of the same age in the same report year who were seen in CT public schools, with its binomial
+   uncertainty; never zero.
+
+`p_disconnected` = 1 - P(diploma) x P(employed, postsecondary or training). The uncertainty of
+the error rates (a Poisson bootstrap over the bridged persons) and of the diploma share (beta
+draws) travels as replicate probabilities; each count's interval adds the spread of those
+replicates to the Bernoulli spread of the youth-years themselves (see the counts mart).
+
+Nothing here joins a record to a person: no pair found only by surname and initial enters the
+crosswalk, and the published table holds p20_ids, years and probabilities only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+WAGE_AGENCY = "DOL"
+FIRST_WORK_AGE = 15  # a wage-only person first paid younger than this relative to a youth is not them
+# A youth's names are taken from school records where there are any: every youth's are of the same
+# era, whereas later records (shelters, courts) of some youth carry a married name and would make
+# the test find their wages more easily than another youth's.
+SCHOOL_AGENCIES = ("SDE", "CTECS")
+FOLDS = 4  # the bridged youth are hidden a quarter at a time
+REPLICATES = 40  # bootstrap replicates published beside the point estimate (replicate 0)
+NAMESAKE_CLASSES = (1, 3)  # wage-only namesakes: <= 1, 2-3, >= 4
+# Age at the latest report year: wage records carry the current surname, school records the one
+# of school days, so the older a youth is now, the likelier a marriage hides their wages.
+AGE_NOW_BANDS = (22, 26, 30)  # <= 22, 23-26, 27-30, >= 31
+SEED = 20_260_601
+
+
+@dataclass(frozen=True)
+class UnseenEstimate:
+    """The hub's publication: probabilities per undecided youth-year and the measured error rates."""
+
+    # p20_id, report_year, replicate (0 = point estimate), p_disconnected, p_employed_unseen, p_diploma
+    probabilities: pd.DataFrame
+    # age_now_band, namesake_class, workers, sensitivity, non_workers, specificity (aggregates only)
+    error_rates: pd.DataFrame
+
+
+def _person_parts(records: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
+    """Every record's name keys (surname + first initial, and each word of a compound surname +
+    first initial) with its p20_id, whether it is a wage-part record (a DOL record without a date of
+    birth) and whether it carries an SSN (a bridge)."""
+    return duckdb.sql(f"""
+        WITH linked AS (
+            SELECT c.p20_id, r.record_id, r.agency, r.FakeID, r.last_name, left(r.first_name, 1) AS initial,
+                   r.agency = '{WAGE_AGENCY}' AND r.dob IS NULL AS wage_part,
+                   r.agency = '{WAGE_AGENCY}' AS dol_record,
+                   r.ssn, r.ssn IS NOT NULL AS bridge
+            FROM records AS r JOIN crosswalk AS c USING (record_id)),
+        keyed AS (
+            SELECT *, last_name || ' ' || initial AS name_key FROM linked
+            UNION
+            SELECT * EXCLUDE (word), word || ' ' || initial
+            FROM (SELECT *, unnest(string_split(last_name, ' ')) AS word FROM linked WHERE last_name LIKE '% %')
+            WHERE length(word) >= 3)
+        SELECT p20_id, record_id, agency, FakeID, ssn, wage_part, dol_record, bridge,
+               CASE WHEN initial IS NOT NULL THEN name_key END AS name_key
+        FROM keyed
+    """).df()
+
+
+def wage_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: pd.DataFrame,
+                  hidden: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Wage evidence and namesake count for each row of `person_years` (p20_id, report_year, age).
+
+    The wage-only pool is every index entry made only of DOL records without a DOB; `hidden`
+    (p20_id, record_id) moves DOL records out of wherever they are into one wage-only worker per
+    hidden person (their bridge hidden). Candidate keys of a person are the name keys of their
+    records that neither are DOL records nor carry an SSN: what an SSN-less youth has, so a hidden
+    person looks like one (their benefit or custody records, often under a later married name,
+    would find their wages more easily than an SSN-less youth's school records do).
+    """
+    hidden = pd.DataFrame({"p20_id": [], "record_id": []}, dtype=object) if hidden is None else hidden
+    return duckdb.sql("""
+        WITH entry AS (
+            SELECT p20_id, bool_and(wage_part) AS wage_only FROM parts GROUP BY p20_id),
+        pool_records AS (
+            SELECT p.p20_id AS worker, p.name_key, p.FakeID
+            FROM parts AS p JOIN entry AS e USING (p20_id)
+            WHERE e.wage_only AND p.record_id NOT IN (SELECT record_id FROM hidden)
+            UNION ALL
+            SELECT 'hidden:' || h.p20_id, p.name_key, p.FakeID
+            FROM hidden AS h JOIN parts AS p USING (record_id)),
+        worker_years AS (
+            SELECT DISTINCT pr.worker, pr.name_key, w.year
+            FROM pool_records AS pr JOIN wage_years AS w ON w.FakeID = pr.FakeID
+            WHERE pr.name_key IS NOT NULL),
+        workers AS (
+            SELECT worker, name_key, min(year) AS first_year FROM worker_years GROUP BY worker, name_key),
+        candidate_records AS (
+            SELECT p.*, p.agency IN $school_agencies AS school
+            FROM parts AS p JOIN entry AS e USING (p20_id)
+            WHERE NOT e.wage_only AND NOT p.dol_record AND NOT p.bridge AND p.name_key IS NOT NULL),
+        candidate_keys AS (
+            SELECT DISTINCT p20_id, name_key FROM candidate_records
+            QUALIFY school OR NOT bool_or(school) OVER (PARTITION BY p20_id)),
+        plausible AS (
+            SELECT py.p20_id, py.report_year, wk.worker, wk.name_key
+            FROM person_years AS py
+            JOIN candidate_keys AS ck USING (p20_id)
+            JOIN workers AS wk ON wk.name_key = ck.name_key
+            WHERE wk.first_year - py.report_year + py.age >= $first_work_age),
+        scored AS (
+            SELECT pl.p20_id, pl.report_year,
+                   count(DISTINCT pl.worker) AS namesakes,
+                   bool_or(wy.worker IS NOT NULL) AS evidence
+            FROM plausible AS pl
+            LEFT JOIN worker_years AS wy
+                ON wy.worker = pl.worker AND wy.name_key = pl.name_key AND wy.year = pl.report_year
+            GROUP BY pl.p20_id, pl.report_year)
+        SELECT py.p20_id, py.report_year,
+               coalesce(s.evidence, false) AS evidence,
+               coalesce(s.namesakes, 0) AS namesakes
+        FROM person_years AS py
+        LEFT JOIN scored AS s USING (p20_id, report_year)
+    """, params={"first_work_age": FIRST_WORK_AGE, "school_agencies": list(SCHOOL_AGENCIES)}).df().merge(
+        person_years, on=["p20_id", "report_year"], validate="1:1")
+
+
+def own_wage_records(parts: pd.DataFrame) -> pd.DataFrame:
+    """(p20_id, record_id) of the DOL records carrying an SSN that one of the person's other records
+    carries, wherever the index put them: a bridged youth's wages found by SSN alone, so those the
+    index left unlinked (a married surname, a misspelt one) still count as theirs. This is the
+    measuring rod for the hidden-bridge test, used only inside the hub; it writes no link."""
+    return duckdb.sql("""
+        WITH bridges AS (
+            SELECT DISTINCT p20_id, ssn FROM parts WHERE bridge AND NOT dol_record),
+        wage_records AS (
+            SELECT DISTINCT record_id, ssn FROM parts WHERE dol_record AND ssn IS NOT NULL)
+        SELECT DISTINCT b.p20_id, w.record_id
+        FROM bridges AS b JOIN wage_records AS w USING (ssn)
+    """).df()
+
+
+def _namesake_class(namesakes: pd.Series) -> np.ndarray:
+    return np.searchsorted(np.asarray(NAMESAKE_CLASSES), namesakes.to_numpy(), side="left")
+
+
+def _fold(p20_ids: pd.Series) -> np.ndarray:
+    return (pd.util.hash_pandas_object(p20_ids, index=False).to_numpy() % FOLDS).astype(int)
+
+
+def hidden_bridge_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, bridged: pd.DataFrame) -> pd.DataFrame:
+    """Wage evidence of bridged youth-years, each fold's bridges hidden in turn, with `employed` =
+    a wage in the year on a DOL record carrying one of the youth's SSNs (`own_wage_records`).
+
+    Only youth who would still be in the index without their SSN-bearing records (some record of
+    theirs carries neither an SSN nor is a DOL record) can stand in for an SSN-less youth.
+    """
+    without_bridge = parts.loc[~parts["dol_record"] & ~parts["bridge"] & parts["name_key"].notna(), "p20_id"]
+    bridged = bridged[bridged["p20_id"].isin(set(without_bridge))].drop(columns=["employed"], errors="ignore")
+    own = own_wage_records(parts)
+    fake_ids = parts[["record_id", "FakeID"]].drop_duplicates()
+    paid = own.merge(fake_ids, on="record_id").merge(wage_years, on="FakeID")[["p20_id", "year"]].drop_duplicates()
+    bridged = bridged.merge(paid.rename(columns={"year": "report_year"}).assign(employed=True),
+                            on=["p20_id", "report_year"], how="left").fillna({"employed": False})
+    folds = _fold(bridged["p20_id"])
+    scored = []
+    for fold in range(FOLDS):
+        rows = bridged[folds == fold]
+        if len(rows):
+            scored.append(wage_evidence(parts, wage_years, rows, own[own["p20_id"].isin(set(rows["p20_id"]))]))
+    return pd.concat(scored, ignore_index=True)
+
+
+def _rates(evidence: np.ndarray, employed: np.ndarray, stratum: np.ndarray, strata: int,
+           weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sensitivity and specificity per stratum (columns = replicates of the weights), with one
+    pseudo-observation each way so an empty stratum falls back to 0.5 instead of failing."""
+    def total(mask: np.ndarray) -> np.ndarray:
+        out = np.zeros((strata, weights.shape[1]))
+        np.add.at(out, stratum[mask], weights[mask])
+        return out
+
+    workers, non_workers = total(employed), total(~employed)
+    sensitivity = (total(employed & evidence) + 0.5) / (workers + 1.0)
+    specificity = (total(~employed & ~evidence) + 0.5) / (non_workers + 1.0)
+    return sensitivity, specificity, workers, non_workers
+
+
+def employment_probabilities(training: pd.DataFrame, target: pd.DataFrame, replicates: int = REPLICATES,
+                             seed: int = SEED) -> tuple[np.ndarray, pd.DataFrame]:
+    """P(employed) per target youth-year (rows) and replicate (columns; 0 = point estimate).
+
+    `training`: bridged youth-years with `evidence`, `namesakes`, `age_now`, `employed`, `p20_id`;
+    `target`: undecided youth-years with `evidence`, `namesakes`, `age_now`, `age_band`, `report_year`.
+    Error rates are measured per stratum of age now and namesake class; the prevalence per age band
+    and report year.
+    """
+    bands = [f"<={AGE_NOW_BANDS[0]}"] + [f"{low + 1}-{high}" for low, high in zip(AGE_NOW_BANDS, AGE_NOW_BANDS[1:])] \
+        + [f">={AGE_NOW_BANDS[-1] + 1}"]
+    classes = len(NAMESAKE_CLASSES) + 1
+
+    def stratum(frame: pd.DataFrame) -> np.ndarray:
+        band = np.searchsorted(np.asarray(AGE_NOW_BANDS), frame["age_now"].to_numpy(), side="left")
+        return band * classes + _namesake_class(frame["namesakes"])
+
+    strata = len(bands) * classes
+    rng = np.random.default_rng(seed)
+    persons, person_of_row = np.unique(training["p20_id"].to_numpy(), return_inverse=True)
+    weights = np.concatenate([np.ones((len(persons), 1)), rng.poisson(1.0, (len(persons), replicates))], axis=1)
+    se, sp, workers, non_workers = _rates(training["evidence"].to_numpy(bool), training["employed"].to_numpy(bool),
+                                          stratum(training), strata, weights[person_of_row])
+
+    s = stratum(target)
+    e = target["evidence"].to_numpy(bool)[:, None]
+    se_t, sp_t = se[s], sp[s]
+    # Rogan-Gladen per (age band, report year) cell, summed over the strata in it.
+    cell = target.groupby(["age_band", "report_year"]).ngroup().to_numpy()
+    numerator, denominator = np.zeros((cell.max() + 1, se.shape[1])), np.zeros((cell.max() + 1, se.shape[1]))
+    np.add.at(numerator, cell, e - (1.0 - sp_t))
+    np.add.at(denominator, cell, np.maximum(se_t + sp_t - 1.0, 0.05))
+    prevalence = np.clip(numerator / denominator, 0.0, 1.0)[cell]
+    with_evidence = se_t * prevalence / np.maximum(se_t * prevalence + (1 - sp_t) * (1 - prevalence), 1e-12)
+    without = (1 - se_t) * prevalence / np.maximum((1 - se_t) * prevalence + sp_t * (1 - prevalence), 1e-12)
+    probability = np.where(e, with_evidence, without)
+
+    band_of, class_of = np.divmod(np.arange(strata), classes)
+    error_rates = pd.DataFrame({
+        "age_now_band": [bands[b] for b in band_of],
+        "namesake_class": [("<=1", "2-3", ">=4")[c] for c in class_of],
+        "workers": workers[:, 0].astype(int), "sensitivity": se[:, 0].round(4),
+        "non_workers": non_workers[:, 0].astype(int), "specificity": sp[:, 0].round(4)})
+    return probability, error_rates
+
+
+def diploma_probabilities(person_years: pd.DataFrame, target: pd.DataFrame, replicates: int = REPLICATES,
+                          seed: int = SEED) -> np.ndarray:
+    """P(diploma) per target row and replicate: 1 for a CT diploma, else the share with a diploma
+    among youth of the same age and report year seen in CT public schools (beta draws around it)."""
+    seen = person_years[person_years["diploma_status"] != "unknown"]
+    rates = seen.groupby(["report_year", "age"])["has_diploma"].agg(["sum", "count"])
+    keys = pd.MultiIndex.from_frame(target[["report_year", "age"]])
+    graduates = rates["sum"].reindex(keys).fillna(0).to_numpy()
+    seen_youth = rates["count"].reindex(keys).fillna(0).to_numpy()
+    rng = np.random.default_rng(seed + 1)
+    draws = rng.beta(graduates[:, None] + 0.5, (seen_youth - graduates)[:, None] + 0.5,
+                     (len(target), replicates))
+    point = ((graduates + 0.5) / (seen_youth + 1.0))[:, None]
+    probability = np.concatenate([point, draws], axis=1)
+    known = (target["diploma_status"] == "diploma").to_numpy()
+    probability[known] = 1.0
+    return probability
+
+
+def with_diploma_status(person_years: pd.DataFrame) -> pd.DataFrame:
+    """The person-year mart with `diploma_status` and `status_rests_on_unknown_diploma`; a mart that
+    does not mark unknown diplomas yet holds only known ones (a CT diploma, or none)."""
+    if "diploma_status" in person_years:
+        return person_years
+    return person_years.assign(diploma_status=np.where(person_years["has_diploma"], "diploma", "no_diploma"),
+                               status_rests_on_unknown_diploma=False)
+
+
+def undecided_rows(person_years: pd.DataFrame) -> pd.Series:
+    """Youth-years whose disconnected/connected status rests on unlinkable wages or an unknown diploma."""
+    return person_years["status_rests_on_unlinkable_wages"] | (
+        person_years["status_rests_on_unknown_diploma"] & (person_years["status"] == "connected"))
+
+
+def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: pd.DataFrame,
+                    person_years: pd.DataFrame, replicates: int = REPLICATES) -> UnseenEstimate:
+    """The probabilities the hub publishes (see the module docstring).
+
+    `records`/`crosswalk`: the hub's mpi tables; `wage_years`: FakeID, year of every DOL UI wage
+    row with wages above zero; `person_years`: `marts.disconnected_youth_person_year`.
+    """
+    parts = _person_parts(records, crosswalk)
+    person_years = with_diploma_status(person_years).assign(age_now=person_years["age"] + person_years["report_year"].max()
+                                       - person_years["report_year"])
+    out_of_school = person_years[~person_years["enrolled_k12"]]
+    bridged = out_of_school[out_of_school["wage_linkable"]][["p20_id", "report_year", "age", "age_now", "employed"]]
+    training = hidden_bridge_evidence(parts, wage_years, bridged)
+
+    undecided = person_years[undecided_rows(person_years)]
+    target = wage_evidence(parts, wage_years, undecided[["p20_id", "report_year", "age"]]).merge(
+        undecided.drop(columns=["age"]), on=["p20_id", "report_year"], validate="1:1")
+    # Only youth-years resting on unlinkable wages need employment; the rest were seen active
+    # (employed, in college or training) and need only the diploma.
+    employed = np.ones((len(target), replicates + 1))
+    unseen = target["status_rests_on_unlinkable_wages"].to_numpy(bool)
+    employed[unseen], error_rates = employment_probabilities(training, target[unseen], replicates)
+    diploma = diploma_probabilities(person_years, target, replicates)
+    disconnected = 1.0 - diploma * employed
+
+    columns = replicates + 1
+    probabilities = pd.DataFrame({
+        "p20_id": np.repeat(target["p20_id"].to_numpy(), columns),
+        "report_year": np.repeat(target["report_year"].to_numpy(), columns).astype("int32"),
+        "replicate": np.tile(np.arange(columns, dtype="int16"), len(target)),
+        "p_disconnected": disconnected.ravel().round(5),
+        "p_employed_unseen": employed.ravel().round(5),
+        "p_diploma": diploma.ravel().round(5),
+    })
+    return UnseenEstimate(probabilities, error_rates)
