@@ -62,7 +62,7 @@ REPLICATES = 40  # bootstrap replicates published beside the point estimate (rep
 NAMESAKE_CLASSES = (1, 3)  # wage-only namesakes: <= 1, 2-3, >= 4
 # Age at the latest report year: wage records carry the current surname, school records the one
 # of school days, so the older a youth is now, the likelier a marriage hides their wages.
-AGE_NOW_BANDS = (22, 26, 30)  # <= 22, 23-26, 27-30, >= 31
+AGE_NOW_BANDS = (20, 22, 24, 26, 28, 30, 32, 34)  # two-year bands
 SEED = 20_260_601
 
 
@@ -72,7 +72,7 @@ class UnseenEstimate:
 
     # p20_id, report_year, replicate (0 = point estimate), p_disconnected, p_employed_unseen, p_diploma
     probabilities: pd.DataFrame
-    # age_now_band, namesake_class, workers, sensitivity, non_workers, specificity (aggregates only)
+    # age_now_band, sex, namesake_class, workers, sensitivity, non_workers, specificity (aggregates only)
     error_rates: pd.DataFrame
 
 
@@ -224,18 +224,21 @@ def employment_probabilities(training: pd.DataFrame, target: pd.DataFrame, repli
 
     `training`: bridged youth-years with `evidence`, `namesakes`, `age_now`, `employed`, `p20_id`;
     `target`: undecided youth-years with `evidence`, `namesakes`, `age_now`, `age_band`, `report_year`.
-    Error rates are measured per stratum of age now and namesake class; the prevalence per age band
-    and report year.
+    Error rates are measured per stratum of age now, sex (a married surname hides wages) and namesake
+    class; the prevalence per age band and report year.
     """
     bands = [f"<={AGE_NOW_BANDS[0]}"] + [f"{low + 1}-{high}" for low, high in zip(AGE_NOW_BANDS, AGE_NOW_BANDS[1:])] \
         + [f">={AGE_NOW_BANDS[-1] + 1}"]
     classes = len(NAMESAKE_CLASSES) + 1
 
+    sexes = ("F", "M", "unknown")
+
     def stratum(frame: pd.DataFrame) -> np.ndarray:
         band = np.searchsorted(np.asarray(AGE_NOW_BANDS), frame["age_now"].to_numpy(), side="left")
-        return band * classes + _namesake_class(frame["namesakes"])
+        sex = frame["sex"].map({"F": 0, "M": 1}).fillna(2).to_numpy(int)
+        return (band * len(sexes) + sex) * classes + _namesake_class(frame["namesakes"])
 
-    strata = len(bands) * classes
+    strata = len(bands) * len(sexes) * classes
     rng = np.random.default_rng(seed)
     persons, person_of_row = np.unique(training["p20_id"].to_numpy(), return_inverse=True)
     weights = np.concatenate([np.ones((len(persons), 1)), rng.poisson(1.0, (len(persons), replicates))], axis=1)
@@ -255,9 +258,10 @@ def employment_probabilities(training: pd.DataFrame, target: pd.DataFrame, repli
     without = (1 - se_t) * prevalence / np.maximum((1 - se_t) * prevalence + sp_t * (1 - prevalence), 1e-12)
     probability = np.where(e, with_evidence, without)
 
-    band_of, class_of = np.divmod(np.arange(strata), classes)
+    band_and_sex, class_of = np.divmod(np.arange(strata), classes)
+    band_of, sex_of = np.divmod(band_and_sex, len(sexes))
     error_rates = pd.DataFrame({
-        "age_now_band": [bands[b] for b in band_of],
+        "age_now_band": [bands[b] for b in band_of], "sex": [sexes[x] for x in sex_of],
         "namesake_class": [("<=1", "2-3", ">=4")[c] for c in class_of],
         "workers": workers[:, 0].astype(int), "sensitivity": se[:, 0].round(4),
         "non_workers": non_workers[:, 0].astype(int), "specificity": sp[:, 0].round(4)})
@@ -309,7 +313,7 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     person_years = with_diploma_status(person_years).assign(age_now=person_years["age"] + person_years["report_year"].max()
                                        - person_years["report_year"])
     out_of_school = person_years[~person_years["enrolled_k12"]]
-    bridged = out_of_school[out_of_school["wage_linkable"]][["p20_id", "report_year", "age", "age_now", "employed"]]
+    bridged = out_of_school[out_of_school["wage_linkable"]][["p20_id", "report_year", "age", "age_now", "sex", "employed"]]
     training = hidden_bridge_evidence(parts, wage_years, bridged)
 
     undecided = person_years[undecided_rows(person_years)]
