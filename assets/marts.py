@@ -57,21 +57,27 @@ def published_marts(data_home: DataHome) -> MaterializeResult:
 
 
 MARTS_CHECK = "marts_match_truth"
+NO_TRUTH_MESSAGE = ("No truth present: this data home holds no synthetic ground truth (as in every real "
+                    "deployment), so the marts cannot be compared with it; nothing was judged.")
 
 
 @asset(key=AssetKey(["evaluation", "marts_vs_truth"]), deps=MART_KEYS, group_name="evaluation",
        kinds={"duckdb"}, pool=DUCKDB_POOL,
        check_specs=[AssetCheckSpec(MARTS_CHECK, asset=AssetKey(["evaluation", "marts_vs_truth"]),
-                                   description="At-risk and disconnected counts per year within 2%, pathway "
-                                               "shares within 2 points, mean years to crossover within 0.5")])
+                                   description="At-risk counts per year within 2%, disconnected estimates within "
+                                               "5% with truth in the 90% interval in most years, pathway shares "
+                                               "within 2 points, mean years to crossover within 0.5; passes with "
+                                               "a note where no truth exists")])
 def marts_vs_truth(context: AssetExecutionContext, data_home: DataHome):
-    """The marts next to the synthetic truth: with the real index, the gap measures linkage error, and
-    the disconnected rows show how much of each count rests on wages no linkage could have found."""
+    """The marts next to the synthetic truth: with the real index, the at-risk gap measures linkage
+    error and the disconnected rows judge the estimate through the wage-linkage gap. A real deployment
+    has no truth: the check then passes and says so (nothing to compare is not a failure)."""
     paths = data_home.paths
     if not (paths.truth / "status.parquet").exists():
-        yield MaterializeResult(metadata={"truth": "absent: not a synthetic data home"})
-        yield AssetCheckResult(check_name=MARTS_CHECK, passed=False, severity=AssetCheckSeverity.WARN,
-                               metadata={"reason": "no synthetic truth in this data home; nothing to compare"})
+        message = NO_TRUTH_MESSAGE
+        context.log.info(message)
+        yield MaterializeResult(metadata={"truth": "absent", "message": message})
+        yield AssetCheckResult(check_name=MARTS_CHECK, passed=True, metadata={"message": message})
         return
     comparison = compare_marts_with_truth(paths)
     paths.reports.mkdir(parents=True, exist_ok=True)
@@ -83,6 +89,7 @@ def marts_vs_truth(context: AssetExecutionContext, data_home: DataHome):
         **summary,
         "report": MetadataValue.path(str(report)),
         "status_counts": MetadataValue.md(comparison.status_counts.to_markdown(index=False, floatfmt=".4f")),
+        "disconnected_estimates": MetadataValue.md(comparison.yearly_estimates.to_markdown(index=False, floatfmt=".4f")),
         "pathways": MetadataValue.md(comparison.pathways.to_markdown(index=False, floatfmt=".4f")),
     })
     yield AssetCheckResult(check_name=MARTS_CHECK, passed=comparison.passed, severity=AssetCheckSeverity.WARN,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from p20_platform.estimation.publish import write_no_undecided
 from p20_platform.feeds.stores import connect
 from p20_platform.linkage import read_matching_files, standardise_records
 from p20_platform.linkage.hub import person_attributes
@@ -21,7 +22,11 @@ from p20_platform.settings import Paths
 STATUS_GROUPS = ("at_risk", "disconnected")
 WITHIN_RANGE = "truth_within_unlinkable_wage_range"
 PATHWAYS = ("child_welfare_first", "juvenile_justice_first", "same_time")
-COUNT_TOLERANCE = 0.02  # relative difference of a yearly at-risk or disconnected count
+COUNT_TOLERANCE = 0.02  # relative difference of a yearly at-risk count
+ESTIMATE_TOLERANCE = 0.05  # relative difference of a yearly disconnected estimate (issue 10's target)
+COVERAGE_TARGET = 0.7  # share of report years whose truth lies in the 90% interval (11 years: a miss in 4+ fails)
+BREAKDOWN_MINIMUM = 50  # breakdown cells judged only where the true count holds this many youth
+BREAKDOWNS = ("all", "sex", "race_ethnicity", "age_band")
 SHARE_TOLERANCE = 0.02  # absolute difference of a pathway share (2 points)
 YEARS_TOLERANCE = 0.5  # absolute difference of mean years to crossover
 
@@ -67,7 +72,8 @@ def delivered_wage_linkable(paths: Paths, records: pd.DataFrame) -> pd.Series:
 
 
 def write_oracle_mpi(paths: Paths) -> int:
-    """Write the oracle index as mpi.crosswalk and mpi.persons; return the number of persons."""
+    """Write the oracle index as mpi.crosswalk and mpi.persons, and no undecided statuses (the true
+    links leave no wage unseen); return the number of persons."""
     crosswalk, persons = oracle_mpi(paths)
     with connect(paths.warehouse_db) as warehouse:
         warehouse.execute("CREATE SCHEMA IF NOT EXISTS mpi")
@@ -78,6 +84,7 @@ def write_oracle_mpi(paths: Paths) -> int:
         warehouse.execute("CREATE OR REPLACE TABLE mpi.persons AS SELECT p20_id::VARCHAR AS p20_id, "
                           "birth_year::INTEGER AS birth_year, born_by_june_30::BOOLEAN AS born_by_june_30, "
                           "sex::VARCHAR AS sex, wage_linkable::BOOLEAN AS wage_linkable FROM oracle_persons")
+    write_no_undecided(paths)
     return len(persons)
 
 
@@ -90,10 +97,25 @@ class MartComparison:
     status_counts: pd.DataFrame
     pathways: pd.DataFrame  # pathway, mart_share, truth_share, difference (points as fractions)
     years_to_crossover: pd.DataFrame  # statistic, mart, truth, difference
+    # report_year, dimension, dimension_value, observed, estimate, lower, upper, truth, covered,
+    # relative_difference (of the estimate): the disconnected estimate per year and breakdown cell
+    estimates: pd.DataFrame
+
+    @property
+    def yearly_estimates(self) -> pd.DataFrame:
+        return self.estimates[self.estimates["dimension"] == "all"]
 
     @property
     def counts_within_tolerance(self) -> bool:
-        return bool((self.status_counts["relative_difference"].abs() <= COUNT_TOLERANCE).all())
+        """At-risk counts (observed) within 2%; disconnected estimates within 5% of truth every year."""
+        at_risk = self.status_counts[self.status_counts["status_group"] == "at_risk"]
+        return bool((at_risk["relative_difference"].abs() <= COUNT_TOLERANCE).all()
+                    and (self.yearly_estimates["relative_difference"].abs() <= ESTIMATE_TOLERANCE).all())
+
+    @property
+    def interval_coverage(self) -> float:
+        """Share of report years whose true disconnected count lies in the 90% interval."""
+        return float(self.yearly_estimates["covered"].mean())
 
     @property
     def pathways_within_tolerance(self) -> bool:
@@ -106,7 +128,8 @@ class MartComparison:
 
     @property
     def passed(self) -> bool:
-        return self.counts_within_tolerance and self.pathways_within_tolerance and self.years_within_tolerance
+        return (self.counts_within_tolerance and self.interval_coverage >= COVERAGE_TARGET
+                and self.pathways_within_tolerance and self.years_within_tolerance)
 
     @property
     def disconnected_years_within_unlinkable_wage_range(self) -> float:
@@ -116,8 +139,14 @@ class MartComparison:
 
     def summary(self) -> dict[str, float]:
         """Headline numbers for Dagster metadata (counts and shares only: nothing about a person)."""
+        at_risk = self.status_counts[self.status_counts["status_group"] == "at_risk"]
+        judged = self.estimates[self.estimates["truth"] >= BREAKDOWN_MINIMUM]
         return {
-            "max_abs_relative_count_difference": float(self.status_counts["relative_difference"].abs().max()),
+            "max_abs_relative_at_risk_difference": float(at_risk["relative_difference"].abs().max()),
+            "max_abs_relative_disconnected_estimate_difference":
+                float(self.yearly_estimates["relative_difference"].abs().max()),
+            "disconnected_years_truth_within_90pct_interval": self.interval_coverage,
+            "breakdown_cells_truth_within_90pct_interval": float(judged["covered"].mean()),
             "max_abs_pathway_share_difference": float(self.pathways["difference"].abs().max()),
             "mean_years_to_crossover_difference": float(
                 self.years_to_crossover.set_index("statistic").loc["mean", "difference"]),
@@ -129,11 +158,23 @@ class MartComparison:
         verdict = "PASSED" if self.passed else "NOT PASSED"
         return "\n\n".join([
             f"# Marts compared with synthetic truth: {verdict}",
-            f"Tolerances: yearly at-risk and disconnected counts within {COUNT_TOLERANCE:.0%}; pathway shares "
-            f"within {SHARE_TOLERANCE * 100:.0f} points; mean years to crossover within {YEARS_TOLERANCE} years. "
-            "Truth counts people with at least one delivered record; `truth_never_recorded` counts the "
-            "people no agency recorded, whom no index can see.",
-            "## Disconnected youth: counts per report year",
+            f"Tolerances: yearly at-risk counts within {COUNT_TOLERANCE:.0%}; yearly disconnected estimates "
+            f"within {ESTIMATE_TOLERANCE:.0%}, their 90% interval holding the truth in at least "
+            f"{COVERAGE_TARGET:.0%} of years; pathway shares within {SHARE_TOLERANCE * 100:.0f} points; mean "
+            f"years to crossover within {YEARS_TOLERANCE} years. Truth counts people with at least one "
+            "delivered record; `truth_never_recorded` counts the people no agency recorded, whom no index can see.",
+            "## Disconnected youth: the estimate per report year",
+            "The report publishes `estimate` with its 90% interval [`lower`, `upper`]; `observed` is the count "
+            f"of statuses the data decides as disconnected. Years with the truth in the interval: "
+            f"{self.interval_coverage:.0%}.",
+            self.yearly_estimates.drop(columns=["dimension", "dimension_value"]).to_markdown(
+                index=False, floatfmt=".4f"),
+            f"## Disconnected youth: breakdown cells with at least {BREAKDOWN_MINIMUM} true youth",
+            f"Cells with the truth in the interval: "
+            f"{self.estimates[self.estimates['truth'] >= BREAKDOWN_MINIMUM]['covered'].mean():.0%}.",
+            self.estimates[(self.estimates["dimension"] != "all") & (self.estimates["truth"] >= BREAKDOWN_MINIMUM)]
+            .to_markdown(index=False, floatfmt=".4f"),
+            "## Observed counts per report year",
             "For disconnected rows, `mart_unlinkable_wages` counts the mart's disconnected youth whose status "
             "rests on wages that could not have been linked (diploma, no job found, nothing else; no record "
             "of theirs carries the SSN wage records link by). The true count should lie in [mart - "
@@ -171,6 +212,30 @@ def _pathway_shares(cohort: pd.DataFrame) -> pd.Series:
     return cohort["pathway"].value_counts(normalize=True).reindex(list(PATHWAYS), fill_value=0.0)
 
 
+def _true_breakdowns(paths: Paths, truth_status: pd.DataFrame) -> pd.DataFrame:
+    """True disconnected youth per report year and breakdown cell (dimensions as the counts mart names them)."""
+    persons = pd.read_parquet(paths.truth / "persons.parquet", columns=["person_id", "sex", "race_spd15"])
+    disconnected = truth_status[truth_status["status"].str.startswith("disconnected")].merge(
+        persons, on="person_id", how="left")
+    age_band = pd.cut(disconnected["age"], [13, 17, 21, 26], labels=["14-17", "18-21", "22-26"]).astype(str)
+    values = {"all": pd.Series("All youth aged 14-26", index=disconnected.index),
+              "sex": disconnected["sex"].where(disconnected["sex"].isin(["M", "F"]), "Unknown"),
+              "race_ethnicity": disconnected["race_spd15"], "age_band": age_band}
+    return pd.concat([
+        disconnected.assign(dimension=dimension, dimension_value=value)
+        .groupby(["report_year", "dimension", "dimension_value"]).size().rename("truth")
+        for dimension, value in values.items()]).reset_index()
+
+
+def estimates_vs_truth(estimates: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """The counts mart's disconnected estimates beside the true counts, cell by cell."""
+    joined = estimates.merge(truth, on=["report_year", "dimension", "dimension_value"], how="left")
+    joined["truth"] = joined["truth"].fillna(0).astype(int)
+    joined["covered"] = (joined["lower"] <= joined["truth"]) & (joined["truth"] <= joined["upper"])
+    joined["relative_difference"] = (joined["estimate"] - joined["truth"]) / joined["truth"].where(joined["truth"] > 0)
+    return joined
+
+
 def compare_marts_with_truth(paths: Paths) -> MartComparison:
     """Read the marts (read-only) and truth/, and line them up.
 
@@ -182,8 +247,12 @@ def compare_marts_with_truth(paths: Paths) -> MartComparison:
         mart_status = warehouse.execute("SELECT report_year, status, status_rests_on_unlinkable_wages "
                                         "FROM marts.disconnected_youth_person_year").df()
         mart_cohort = warehouse.execute("SELECT pathway, years_to_crossover FROM marts.crossover_youth_cohort").df()
+        mart_estimates = warehouse.execute(
+            "SELECT report_year, dimension, dimension_value, disconnected AS observed, disconnected_estimate AS estimate, "
+            "disconnected_lower AS lower, disconnected_upper AS upper FROM marts.disconnected_youth_counts "
+            f"WHERE dimension IN {tuple(BREAKDOWNS)} AND category_collected ORDER BY ALL").df()
     recorded = pd.read_parquet(paths.truth / "records.parquet", columns=["person_id"])["person_id"].unique()
-    truth_status = pd.read_parquet(paths.truth / "status.parquet", columns=["person_id", "report_year", "status"])
+    truth_status = pd.read_parquet(paths.truth / "status.parquet", columns=["person_id", "report_year", "age", "status"])
     unrecorded = ~truth_status["person_id"].isin(recorded)
     truth_cohort = pd.read_parquet(paths.truth / "crossover.parquet", columns=["pathway", "years_to_crossover"])
 
@@ -209,4 +278,5 @@ def compare_marts_with_truth(paths: Paths) -> MartComparison:
                   float(len(truth_cohort))],
     })
     years["difference"] = years["mart"] - years["truth"]
-    return MartComparison(counts, pathways, years)
+    estimates = estimates_vs_truth(mart_estimates, _true_breakdowns(paths, truth_status[~unrecorded]))
+    return MartComparison(counts, pathways, years, estimates)
