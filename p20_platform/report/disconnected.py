@@ -4,7 +4,8 @@ Everything the report shows is published together, so every table is protected t
 the continuum over the years (nested: at risk or disconnected > at risk / disconnected /
 connected > the six published statuses), one table per breakdown and per subgroup for the
 report years, one table per report year splitting each category by whether its status rests
-on unlinkable wage records, and one 2x2 table per prior factor. Breakdown, subgroup and wage
+on unlinkable wage records, one 2x2 table per prior factor, and the disconnected estimates
+(estimate and 90% interval bounds per group) as tables of their own. Breakdown, subgroup and wage
 tables share their margins with the continuum (same measure, same coordinates), so a count
 hidden in one table cannot be recovered from another.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from p20_platform.disclosure import CountTable, PublishedTable, protect
+from p20_platform.registry import AGENCY_BY_CODE
 
 COUNTS_MART = "disconnected_youth_counts"
 FACTORS_MART = "disconnected_youth_factors"
@@ -34,6 +36,8 @@ YOUTH, YOUTH_EVER_IN_SCOPE = "youth", "youth_ever_14_26"
 STATUS = "continuum_status"  # not "status": published tables use that column for the suppression reason
 WAGE_EVIDENCE = "wage_evidence"
 RESTS_ON_UNLINKABLE_WAGES, OTHER_EVIDENCE = "rests on unlinkable wage records", "other evidence"
+INTERVAL = "interval"
+ESTIMATE_COLUMNS = {"estimate": "disconnected_estimate", "lower": "disconnected_lower", "upper": "disconnected_upper"}
 
 # Agencies whose feeds decide each table (see the dbt lineage); the strictest rule of all wins.
 STATUS_SOURCES = ("SDE", "CTECS", "DOL", "DOC", "OWS", "CSCU", "CCIC", "UConn")
@@ -58,13 +62,14 @@ class AnnualReportTables:
     subgroups: Mapping[tuple[int, str], PublishedTable]
     unlinkable_wages: Mapping[int, PublishedTable]
     factors: Mapping[str, PublishedTable]
+    estimates: Mapping[tuple[int, str], PublishedTable]
     counts: pd.DataFrame
     factor_rows: pd.DataFrame
 
     @property
     def published(self) -> list[PublishedTable]:
         return [*self.continuum.values(), *self.breakdowns.values(), *self.subgroups.values(),
-                *self.unlinkable_wages.values(), *self.factors.values()]
+                *self.unlinkable_wages.values(), *self.factors.values(), *self.estimates.values()]
 
 
 def protect_annual_report(counts: pd.DataFrame, factors: pd.DataFrame,
@@ -92,13 +97,15 @@ def protect_annual_report(counts: pd.DataFrame, factors: pd.DataFrame,
     subgroup_tables = {(y, s): subgroup_table(year_rows(y), y, s) for y in years for s in subgroups}
     wage_tables = {y: unlinkable_wages_table(year_rows(y), y) for y in years}
     factor_tables = {row.factor: factor_table(row) for row in factors.itertuples(index=False)}
-    groups = (continuum, breakdowns, subgroup_tables, wage_tables, factor_tables)
+    estimate_tables = {(y, "all"): estimate_table(year_rows(y), y, "all") for y in trend_years} | {
+        (y, d): estimate_table(year_rows(y), y, d) for y in years for d in (*BREAKDOWNS, "subgroup")}
+    groups = (continuum, breakdowns, subgroup_tables, wage_tables, factor_tables, estimate_tables)
     protected = iter(protect([t for group in groups for t in group.values()]))
-    continuum, breakdowns, subgroup_tables, wage_tables, factor_tables = (
+    continuum, breakdowns, subgroup_tables, wage_tables, factor_tables, estimate_tables = (
         {key: next(protected) for key in group} for group in groups)
     return AnnualReportTables(report_years=years, continuum=continuum, breakdowns=breakdowns,
                               subgroups=subgroup_tables, unlinkable_wages=wage_tables, factors=factor_tables,
-                              counts=counts, factor_rows=factors)
+                              estimates=estimate_tables, counts=counts, factor_rows=factors)
 
 
 def youth_measure(year: int) -> str:
@@ -154,6 +161,32 @@ def unlinkable_wages_table(rows: pd.DataFrame, year: int) -> CountTable:
     })
     return CountTable(name=f"youth_{year}_by_wage_evidence", cells=cells, dimensions=("category", WAGE_EVIDENCE),
                       measure=youth_measure(year), sources=STATUS_SOURCES)
+
+
+def estimate_table(rows: pd.DataFrame, year: int, dimension: str) -> CountTable:
+    """One year's disconnected estimate and 90% interval bounds per value of `dimension`.
+
+    Estimates are not counts of identified people, but they are published numbers derived from
+    them, so they pass the same rules: bounds or estimates of 1-10 are suppressed, with
+    complementary cells, like any count. Each table is its own measure (an estimate of one group
+    is not the sum of others' bounds), so none is linked to the observed counts.
+    """
+    group = rows[rows["dimension"] == dimension]
+    cells = group.melt(id_vars=["dimension_value"], value_vars=list(ESTIMATE_COLUMNS.values()),
+                       var_name=INTERVAL, value_name="count")
+    cells[INTERVAL] = cells[INTERVAL].map({column: bound for bound, column in ESTIMATE_COLUMNS.items()})
+    sources = (*STATUS_SOURCES, *DEMOGRAPHIC_SOURCES) if dimension != "all" else STATUS_SOURCES
+    if dimension == "subgroup":
+        sources = (*sources, *(s for subgroup in SUBGROUP_SOURCES.values() for s in subgroup))
+    return CountTable(name=f"disconnected_estimate_{year}_by_{dimension}", cells=cells,
+                      dimensions=("dimension_value", INTERVAL), measure=f"disconnected_estimate_{year}_{dimension}",
+                      sources=sources)
+
+
+def factor_records_carry_ssn(factor: str) -> bool:
+    """Whether the agency records that define a factor carry SSNs: such youth's wages are findable,
+    so before the estimate they looked less often disconnected, and the factor looked protective."""
+    return any("SSN" in AGENCY_BY_CODE[code].matching_fields for code in FACTOR_SOURCES.get(factor, ()))
 
 
 def factor_table(row) -> CountTable:

@@ -13,10 +13,11 @@ from typing import Any
 import pandas as pd
 
 from p20_platform.disclosure import suppression_footnote
+from p20_platform.disclosure.rates import _percent
 from p20_platform.report import crossover as xo
 from p20_platform.report import disconnected as dy
 from p20_platform.report.charts import bar_chart, line_chart
-from p20_platform.report.figures import STATISTIC, Figure, PublishedCells, Trace, statistic
+from p20_platform.report.figures import PERCENT, STATISTIC, Figure, PublishedCells, Trace, statistic
 from p20_platform.report.linkage import StrategyScores
 
 BREAKDOWN_TITLES = {"town": "Town of residence", "race_ethnicity": "Race and ethnicity (SPD 15)", "sex": "Sex",
@@ -49,6 +50,25 @@ def _group_row(cells: PublishedCells, trace, where: dict[str, Hashable]) -> dict
     return row
 
 
+def _estimate(tables: dy.AnnualReportTables, year: int, dimension: str, value: str) -> dict[str, Figure]:
+    """The published disconnected estimate of one group and the bounds of its 90% interval."""
+    cells = PublishedCells(tables.estimates[(year, dimension)])
+    return {bound: cells.count(_counts_trace(year, dimension, value, column), dimension_value=value,
+                               **{dy.INTERVAL: bound})
+            for bound, column in dy.ESTIMATE_COLUMNS.items()}
+
+
+def _estimate_percent(numerator: Figure, youth: Figure, extra: Figure | None = None) -> Figure:
+    """(numerator [+ extra]) / youth as a percentage, shown only where every count in it is shown."""
+    parts = [numerator, youth, *([extra] if extra is not None else [])]
+    trace = Trace(numerator.trace.mart, numerator.trace.key,
+                  numerator.trace.column + (f"+{extra.trace.column}" if extra is not None else ""), "youth")
+    if any(p.suppressed for p in parts) or not youth.value:
+        return statistic(None, 1, trace, shown=False)
+    value = _percent(int(numerator.value + (extra.value if extra is not None else 0)), int(youth.value), 1)
+    return Figure(text=f"{value:.1f}%", kind=PERCENT, value=value, trace=trace)
+
+
 def _change(mart_row: pd.Series, column: str, this_year: Figure, last_year: Figure | None) -> Figure:
     trace = Trace(dy.COUNTS_MART, {k: mart_row[k] for k in ("report_year", "dimension", "dimension_value")},
                   f"{column}_change")
@@ -74,6 +94,9 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
         figures = _group_row(cells, trace, {})
         figures["share"] = cells.percent(trace("at_risk+disconnected", "youth"), "connection",
                                          dy.AT_RISK_OR_DISCONNECTED)
+        figures["estimate"] = _estimate(tables, y, "all", all_label)
+        figures["share_estimate"] = {bound: _estimate_percent(figures["at_risk"], figures["youth"], estimate)
+                                     for bound, estimate in figures["estimate"].items()}
         figures["statuses"] = [(STATUS_LABELS[s], cells.count(trace(s), **{dy.STATUS: s})) for s in dy.STATUS_CATEGORY]
         return figures
 
@@ -84,6 +107,9 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
         for column in ("at_risk", "disconnected"):
             figures[f"{column}_change"] = _change(overall[overall["report_year"] == y].iloc[0], column,
                                                   figures[column], previous[column] if previous else None)
+        figures["disconnected_estimate_change"] = _change(
+            overall[overall["report_year"] == y].iloc[0], "disconnected_estimate", figures["estimate"]["estimate"],
+            previous["estimate"]["estimate"] if previous else None)
         trend.append((y, figures))
         previous = figures
     current = trend[-1][1]
@@ -94,6 +120,9 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
         values = sorted(v for v in tables.breakdowns[(year, dimension)].cells[dimension].unique() if v != "Total")
         rows = [(value, _group_row(cells, lambda c, d=None, v=value: _counts_trace(year, dimension, v, c, d),
                                    {dimension: value})) for value in values]
+        for value, row in rows:
+            row["estimate"] = _estimate(tables, year, dimension, value)
+            row["estimate_percent"] = _estimate_percent(row["estimate"]["estimate"], row["youth"])
         uncollected = counts[(counts["report_year"] == year) & (counts["dimension"] == dimension)
                              & ~counts["category_collected"]]["dimension_value"].tolist()
         breakdowns.append({"dimension": dimension, "title": BREAKDOWN_TITLES[dimension], "rows": rows,
@@ -102,21 +131,26 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
     subgroups = []
     for subgroup in sorted(s for (y, s) in tables.subgroups if y == year):
         cells = PublishedCells(tables.subgroups[(year, subgroup)])
-        subgroups.append((SUBGROUP_LABELS.get(subgroup, subgroup), _group_row(
-            cells, lambda c, d=None, s=subgroup: _counts_trace(year, "subgroup", s, c, d),
-            {subgroup: dy.IN_SUBGROUP})))
+        row = _group_row(cells, lambda c, d=None, s=subgroup: _counts_trace(year, "subgroup", s, c, d),
+                         {subgroup: dy.IN_SUBGROUP})
+        row["estimate"] = _estimate(tables, year, "subgroup", subgroup)
+        row["estimate_percent"] = _estimate_percent(row["estimate"]["estimate"], row["youth"])
+        subgroups.append((SUBGROUP_LABELS.get(subgroup, subgroup), row))
 
     factors = [_factor_row(tables, row) for row in tables.factor_rows.itertuples(index=False)]
     wage_range = _unlinkable_wage_range(PublishedCells(tables.unlinkable_wages[year]),
                                         lambda column: _counts_trace(year, "all", all_label, column))
     race = next(b for b in breakdowns if b["dimension"] == "race_ethnicity")
     charts = {
-        "trend": line_chart("At risk and disconnected youth by report year", [str(y) for y, _ in trend],
+        "trend": line_chart("At risk and disconnected youth by report year (disconnected: estimate and its "
+                            "90% interval)", [str(y) for y, _ in trend],
                             {"At risk": [f["at_risk"] for _, f in trend],
-                             "Disconnected": [f["disconnected"] for _, f in trend]}),
+                             "Disconnected (estimate)": [f["estimate"]["estimate"] for _, f in trend],
+                             "Disconnected, 90% interval: upper": [f["estimate"]["upper"] for _, f in trend],
+                             "Disconnected, 90% interval: lower": [f["estimate"]["lower"] for _, f in trend]}),
         "continuum": bar_chart(f"Youth aged 14-26 on the continuum, {year}", current["statuses"]),
-        "race": bar_chart(f"Percent disconnected by race and ethnicity, {year}",
-                          [(label, row["disconnected_percent"]) for label, row in race["rows"]]),
+        "race": bar_chart(f"Percent disconnected (estimate) by race and ethnicity, {year}",
+                          [(label, row["estimate_percent"]) for label, row in race["rows"]]),
         "factors": bar_chart("Percent later disconnected, youth with each prior factor",
                              [(f["label"], f["rate_with"]) for f in factors]),
     }
@@ -126,15 +160,13 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
 
 
 def _unlinkable_wage_range(cells: PublishedCells, trace) -> dict[str, Figure]:
-    """The disconnected count as a range: the count (upper bound), those resting on unlinkable wage
-    records, and the count without them (lower bound), each a cell of the protected wage table."""
+    """The observed disconnected count (`upper`: the estimate's ceiling as far as wages go) and those of
+    them resting on unlinkable wage records, each a cell of the protected wage table."""
     disconnected = {"category": "disconnected"}
     return {
         "upper": cells.count(trace("disconnected"), **disconnected),
         "unlinkable": cells.count(trace("disconnected_unlinkable_wages"), **disconnected,
                                   **{dy.WAGE_EVIDENCE: dy.RESTS_ON_UNLINKABLE_WAGES}),
-        "lower": cells.count(trace("disconnected-disconnected_unlinkable_wages"), **disconnected,
-                             **{dy.WAGE_EVIDENCE: dy.OTHER_EVIDENCE}),
     }
 
 
@@ -147,6 +179,7 @@ def _factor_row(tables: dy.AnnualReportTables, row) -> dict[str, Any]:
     with_factor, became = {row.factor: dy.WITH_FACTOR}, {dy.LATER_OUTCOME: dy.BECAME_DISCONNECTED}
     figures = {
         "label": row.factor_description,
+        "records_carry_ssn": dy.factor_records_carry_ssn(row.factor),
         "youth_with": cells.count(trace("youth_with_factor"), **with_factor),
         "disconnected_with": cells.count(trace("disconnected_with_factor"), **with_factor, **became),
         "rate_with": cells.percent(trace("disconnected_with_factor", "youth_with_factor"), dy.LATER_OUTCOME,

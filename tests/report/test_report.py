@@ -16,16 +16,16 @@ import pandas as pd
 import pytest
 from dagster import materialize
 
+from assets.estimation import undecided_status
 from assets.feeds import feed_assets
 from assets.marts import p20_dbt_models, published_marts
 from assets.mpi import crosswalk, linkage_evaluation
 from assets.report import annual_report, crossover_brief
-from p20_platform.disclosure import TOTAL, DisclosureViolation, PublishedTable, audit
+from p20_platform.disclosure import DisclosureViolation, PublishedTable, audit
 from p20_platform.linkage.pet_key import create_demo_key
 from p20_platform.report import (protect_annual_report, protect_crossover_brief, publish_annual_reports,
                                  read_mart)
-from p20_platform.report.disconnected import (OTHER_EVIDENCE, RESTS_ON_UNLINKABLE_WAGES, WAGE_EVIDENCE,
-                                             breakdown_table)
+from p20_platform.report.disconnected import INTERVAL, breakdown_table
 from p20_platform.resources import DataHome
 from p20_platform.settings import Paths, paths
 from p20_platform.transform import PUBLISHED_DATABASE
@@ -40,7 +40,8 @@ def run(synth_home: Path, tmp_path_factory: pytest.TempPathFactory):
     create_demo_key(home)
     feeds = [a for a in feed_assets if a.key.path[-1] in ("matching", "analytical")]
     result = materialize(
-        [*feeds, crosswalk, linkage_evaluation, p20_dbt_models, published_marts, annual_report, crossover_brief],
+        [*feeds, crosswalk, linkage_evaluation, p20_dbt_models, undecided_status, published_marts, annual_report,
+         crossover_brief],
         resources={"data_home": DataHome(home=str(home))}, raise_on_error=False,
         run_config={"ops": {"mpi__crosswalk": {"config": {"strategy": "deterministic"}},
                             "mpi__linkage_evaluation": {"config": {"compare_with": ["pet-keys"]}}}})
@@ -198,11 +199,12 @@ def test_the_asset_fails_clearly_without_a_linkage_evaluation(run):
 
 
 
-class RangeCollector(HTMLParser):
-    """The text and data-column of every number inside the report's range paragraph."""
+class RoleCollector(HTMLParser):
+    """The text and data-column of every number inside the elements with one data-role."""
 
-    def __init__(self) -> None:
+    def __init__(self, role: str) -> None:
         super().__init__()
+        self.role = role
         self.depth = 0
         self.text: list[str] = []
         self.figures: list[tuple[str, str]] = []
@@ -210,7 +212,7 @@ class RangeCollector(HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
-        if attributes.get("data-role") == "range":
+        if not self.depth and attributes.get("data-role") == self.role:
             self.depth = 1
         elif self.depth:
             self.depth += 1
@@ -228,33 +230,36 @@ class RangeCollector(HTMLParser):
                 self.figures.append((self._column, data.strip()))
 
 
-def test_the_headline_gives_the_disconnected_range_that_unlinkable_wages_open(run):
-    """The range sentence shows the disconnected count, those resting on unlinkable wage records and the
-    count without them, each exactly as the protected wage table publishes it."""
+def test_the_headline_gives_the_disconnected_estimate_with_its_interval(run):
+    """The headline boxes show the estimate and its 90% interval (not the observed count), each exactly
+    as the protected estimate table publishes it; the sentence under them gives the observed count and
+    how many youth have no visible job only because no wage record could be linked."""
     home, _ = run
     counts = read_mart(home, "disconnected_youth_counts")
     year = int(counts["report_year"].max())
     tables = protect_annual_report(counts, read_mart(home, "disconnected_youth_factors"), [year])
-    collector = RangeCollector()
-    collector.feed((home.reports / "annual" / f"disconnected_youth_{year}.html").read_text())
-    sentence = " ".join("".join(collector.text).split())
-    assert f"the number of disconnected youth in {year} lies between" in sentence and "see Methods" in sentence
-    columns = [column for column, _ in collector.figures]
-    assert columns == ["disconnected", "disconnected_unlinkable_wages", "disconnected-disconnected_unlinkable_wages",
-                       "disconnected"]
-    upper, unlinkable, lower, _ = (text for _, text in collector.figures)
-
-    published = tables.unlinkable_wages[year].cells.set_index(["category", WAGE_EVIDENCE])["count"]
-    shown = {"upper": published[("disconnected", TOTAL)],
-             "unlinkable": published[("disconnected", RESTS_ON_UNLINKABLE_WAGES)],
-             "lower": published[("disconnected", OTHER_EVIDENCE)]}
-    for name, text in (("upper", upper), ("unlinkable", unlinkable), ("lower", lower)):
-        assert text == ("*" if pd.isna(shown[name]) else str(int(shown[name]))), name
+    html = (home.reports / "annual" / f"disconnected_youth_{year}.html").read_text()
+    boxes = RoleCollector("estimate")
+    boxes.feed(html)
+    disconnected_box = boxes.figures[:3]
+    assert [column for column, _ in disconnected_box] == ["disconnected_estimate", "disconnected_lower",
+                                                          "disconnected_upper"]
+    assert "90% interval" in " ".join(boxes.text)
     overall = counts[(counts["report_year"] == year) & (counts["dimension"] == "all")].iloc[0]
-    assert overall["disconnected_unlinkable_wages"] > 0  # the small population has youth with no SSN anywhere
-    if unlinkable != "*":
-        assert not 1 <= int(unlinkable) <= 10
-        assert int(unlinkable) == overall["disconnected_unlinkable_wages"]
-        assert int(lower) + int(unlinkable) == int(upper) == overall["disconnected"]
-    else:
-        assert lower == "*"  # else the hidden count would follow from the other two
+    published = tables.estimates[(year, "all")].cells.set_index(["dimension_value", INTERVAL])["count"]
+    for (column, text), bound in zip(disconnected_box, ("estimate", "lower", "upper")):
+        shown = published[(overall["dimension_value"], bound)]
+        assert text == ("*" if pd.isna(shown) else str(int(shown))), column
+        if text != "*":
+            assert int(text) == overall[column]
+    assert overall["disconnected_lower"] <= overall["disconnected_estimate"] <= overall["disconnected_upper"]
+    assert overall["disconnected_estimate"] < overall["disconnected"]  # the gap is estimated, not counted as jobless
+    share_box = [column for column, _ in boxes.figures[3:]]
+    assert share_box == ["at_risk+disconnected_estimate", "at_risk+disconnected_lower", "at_risk+disconnected_upper"]
+
+    sentence = RoleCollector("range")
+    sentence.feed(html)
+    assert [column for column, _ in sentence.figures] == ["disconnected_unlinkable_wages", "disconnected"]
+    assert "90% confident" in " ".join("".join(sentence.text).split())
+
+
