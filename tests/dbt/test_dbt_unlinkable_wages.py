@@ -3,33 +3,13 @@ under the oracle index and the real probabilistic one, and the range they open a
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import pytest
 
 from p20_platform.evaluation.marts import COUNT_TOLERANCE, compare_marts_with_truth
-from p20_platform.feeds import FEEDS, load_feed
-from p20_platform.linkage.hub import rebuild_index
-from p20_platform.settings import Paths, paths
-from p20_platform.transform import DBT_PROJECT_DIR
+from p20_platform.settings import Paths
 
 BREAKDOWNS = ("sex", "age_band", "race_ethnicity", "town")
-
-
-@pytest.fixture(scope="module")
-def linked_home(built_home: Paths, dbt_cli, tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    """`built_home` (analytical feeds loaded) re-indexed by real Splink linkage and rebuilt by `dbt build`
-    (tests included: the singular test on unlinkable wages then sees many such youth)."""
-    home = paths(tmp_path_factory.mktemp("real_index") / "home")
-    shutil.copytree(built_home.home, home.home)
-    for feed in FEEDS:
-        if feed[1] == "matching":
-            load_feed(home, feed)
-    rebuild_index(home.home, "probabilistic")
-    result = dbt_cli(DBT_PROJECT_DIR, home.home, "build")
-    assert result.returncode == 0, result.stdout[-4000:]
-    return home
 
 
 @pytest.fixture(params=["oracle", "real"])
