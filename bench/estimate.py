@@ -91,8 +91,8 @@ def summarise(cells: pd.DataFrame, shares: pd.DataFrame) -> dict:
                 "max_half_width_share": round(float(frame["half_width_share"].max()), 4),
                 "mean_half_width_share": round(float(frame["half_width_share"].mean()), 4)}
 
-    per_level = {str(level): stats(yearly[yearly["bridge_rate"].astype(str) == str(level)])
-                 for level in yearly["bridge_rate"].astype(str).unique()}
+    level = yearly["bridge_rate"].fillna("synth default").astype(str)
+    per_level = {name: stats(yearly[level == name]) for name in level.unique()}
     return {"yearly_2016_2025": stats(yearly), "yearly_by_bridge_rate": per_level,
             f"breakdowns_truth_at_least_{BREAKDOWN_MINIMUM}": stats(breakdown),
             "breakdowns_by_dimension": {d: stats(breakdown[breakdown["dimension"] == d])

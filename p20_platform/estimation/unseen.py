@@ -30,9 +30,11 @@ probability per youth-year leave it:
    own evidence. The correction does not assume SSN-less youth work as often as bridged youth do
    (they do not: bridges come from benefit, treatment and custody records); it assumes only that
    the test errs on them as it errs on the bridged.
-4. Unknown diplomas. The probability of holding a diploma is the share with a diploma among youth
-   of the same age in the same report year who were seen in CT public schools, with its binomial
-   uncertainty; never zero.
+4. Unknown diplomas (youth never in a CT public school). Past the on-time graduation year, the
+   probability of holding a diploma is the share with one among out-of-school youth of the same
+   age and report year seen in CT public schools; before it (presumed in school elsewhere), the
+   probability of being a dropout is the share of such youth out of school without a diploma;
+   each with its binomial uncertainty, never zero or one.
 
 `p_disconnected` = 1 - P(diploma) x P(employed, postsecondary or training). The uncertainty of
 the error rates (a Poisson bootstrap over the bridged persons) and of the diploma share (beta
@@ -286,32 +288,35 @@ def employment_probabilities(training: pd.DataFrame, target: pd.DataFrame, repli
     return probability, error_rates
 
 
+def _share_draws(rows: pd.DataFrame, flag: pd.Series, target: pd.DataFrame, replicates: int,
+                 rng: np.random.Generator) -> np.ndarray:
+    """The share of `rows` with `flag` in the target row's report year and age: point estimate and
+    beta draws (Jeffreys prior), one column per replicate."""
+    rates = flag.groupby([rows["report_year"], rows["age"]]).agg(["sum", "count"])
+    keys = pd.MultiIndex.from_frame(target[["report_year", "age"]])
+    hits = rates["sum"].reindex(keys).fillna(0).to_numpy(float)
+    total = rates["count"].reindex(keys).fillna(0).to_numpy(float)
+    draws = rng.beta(hits[:, None] + 0.5, (total - hits)[:, None] + 0.5, (len(target), replicates))
+    return np.concatenate([((hits + 0.5) / (total + 1.0))[:, None], draws], axis=1)
+
+
 def diploma_probabilities(person_years: pd.DataFrame, target: pd.DataFrame, replicates: int = REPLICATES,
                           seed: int = SEED) -> np.ndarray:
-    """P(diploma) per target row and replicate: 1 for a CT diploma, else the share with a diploma
-    among youth of the same age and report year seen in CT public schools (beta draws around it)."""
-    seen = person_years[person_years["diploma_status"] != "unknown"]
-    rates = seen.groupby(["report_year", "age"])["has_diploma"].agg(["sum", "count"])
-    keys = pd.MultiIndex.from_frame(target[["report_year", "age"]])
-    graduates = rates["sum"].reindex(keys).fillna(0).to_numpy()
-    seen_youth = rates["count"].reindex(keys).fillna(0).to_numpy()
+    """Per target row and replicate, the probability that the missing diploma does not make the
+    youth disconnected: 1 for a CT diploma; for a youth never in CT public school past the on-time
+    graduation year, the share with a diploma among youth of the same age and report year seen in
+    CT public schools and out of them; for one presumed in school elsewhere, one minus the share of
+    such youth out of school without a diploma (a dropout is disconnected). Beta draws carry the
+    binomial uncertainty; that youth who moved in finish school as often as those who grew up here is
+    an assumption the data cannot check."""
     rng = np.random.default_rng(seed + 1)
-    draws = rng.beta(graduates[:, None] + 0.5, (seen_youth - graduates)[:, None] + 0.5,
-                     (len(target), replicates))
-    point = ((graduates + 0.5) / (seen_youth + 1.0))[:, None]
-    probability = np.concatenate([point, draws], axis=1)
-    known = (target["diploma_status"] == "diploma").to_numpy()
-    probability[known] = 1.0
+    seen = person_years[person_years["diploma_status"] != "unknown"]
+    out_of_school = seen[~seen["enrolled_k12"]]
+    diploma = _share_draws(out_of_school, out_of_school["has_diploma"], target, replicates, rng)
+    dropout = _share_draws(seen, ~seen["enrolled_k12"] & ~seen["has_diploma"], target, replicates, rng)
+    probability = np.where(target["presumed_in_school_elsewhere"].to_numpy()[:, None], 1.0 - dropout, diploma)
+    probability[(target["diploma_status"] != "unknown").to_numpy()] = 1.0
     return probability
-
-
-def with_diploma_status(person_years: pd.DataFrame) -> pd.DataFrame:
-    """The person-year mart with `diploma_status` and `status_rests_on_unknown_diploma`; a mart that
-    does not mark unknown diplomas yet holds only known ones (a CT diploma, or none)."""
-    if "diploma_status" in person_years:
-        return person_years
-    return person_years.assign(diploma_status=np.where(person_years["has_diploma"], "diploma", "no_diploma"),
-                               status_rests_on_unknown_diploma=False)
 
 
 def undecided_rows(person_years: pd.DataFrame) -> pd.Series:
@@ -328,7 +333,7 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     row with wages above zero; `person_years`: `marts.disconnected_youth_person_year`.
     """
     parts = _person_parts(records, crosswalk)
-    person_years = with_diploma_status(person_years).assign(age_now=person_years["age"] + person_years["report_year"].max()
+    person_years = person_years.assign(age_now=person_years["age"] + person_years["report_year"].max()
                                        - person_years["report_year"])
     out_of_school = person_years[~person_years["enrolled_k12"]]
     bridged = out_of_school[out_of_school["wage_linkable"]][["p20_id", "report_year", "age", "age_now", "sex", "employed"]]

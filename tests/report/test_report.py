@@ -260,6 +260,6 @@ def test_the_headline_gives_the_disconnected_estimate_with_its_interval(run):
     sentence = RoleCollector("range")
     sentence.feed(html)
     assert [column for column, _ in sentence.figures] == ["disconnected_unlinkable_wages", "disconnected"]
-    assert "90% confident" in " ".join("".join(sentence.text).split())
+    assert "errors of the method" in " ".join("".join(sentence.text).split())
 
 
