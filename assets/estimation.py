@@ -1,5 +1,6 @@
 """The estimate of what the linked data cannot see, as a thin asset between the person-year mart and
-the counts mart (dbt runs in two steps around it)."""
+the counts mart (dbt runs in two steps around it). Keyed under marts/ because the marts refresh must
+rebuild it with the marts; it writes the warehouse schema `estimation`."""
 
 from dagster import AssetKey, AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from dagster_dbt import get_asset_key_for_model
@@ -11,7 +12,7 @@ from p20_platform.estimation.publish import publish_undecided_status
 from p20_platform.resources import DataHome
 
 
-@asset(key=AssetKey(["estimation", "undecided_status"]), group_name="marts", kinds={"duckdb"}, pool=DUCKDB_POOL,
+@asset(key=AssetKey(["marts", "undecided_status"]), group_name="marts", kinds={"duckdb"}, pool=DUCKDB_POOL,
        deps=[crosswalk, get_asset_key_for_model([p20_dbt_models], "disconnected_youth_person_year")])
 def undecided_status(context: AssetExecutionContext, data_home: DataHome) -> MaterializeResult:
     """Per youth-year whose status rests on unlinkable wages or an unknown diploma, the probability it

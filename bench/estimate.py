@@ -7,13 +7,12 @@ count holds at least 50 youth). Targets (issue 10): every yearly estimate 2016-2
 truth, the at-risk-or-disconnected share within 1 point, the interval covering truth in at least
 90% of cells with a half-width of at most 15% of the estimate.
 
-    nice -n 10 .venv/bin/python -m bench.estimate --persons 20000 --seeds 1 2 3 4 --bridge-rates 1.0 0.5
+    nice -n 10 .venv/bin/python -m bench.estimate --persons 10000 --seeds 1 2 3 4 --bridge-rates 1.0 3.0
 """
 
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import subprocess
 import sys
@@ -107,10 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4])
     parser.add_argument("--result", default="estimate.json", help="file name under bench/results/")
     parser.add_argument("--bridge-rates", type=float, nargs="+", default=None,
-                        help="synth linkability levels (p20 synth --bridge-rate); default: the synth default only")
+                        help="linkability levels (p20 synth --bridge-rate; 3.0 halves the unlinkable share, "
+                             "bench/results/synth_bridges.json); default: the synth default only")
     args = parser.parse_args(argv)
-    has_rate = "bridge_rate" in inspect.signature(generate).parameters
-    levels = args.bridge_rates if (args.bridge_rates and has_rate) else [None]
+    levels = args.bridge_rates or [None]
     runs = [run_one(args.persons, seed, level) for level in levels for seed in args.seeds]
     cells = pd.concat([r["cells"] for r in runs], ignore_index=True)
     shares = pd.concat([r["shares"] for r in runs], ignore_index=True)
@@ -119,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         "persons": args.persons, "seeds": args.seeds, "bridge_rates": levels,
         "seconds_per_run": [round(r["seconds"], 1) for r in runs],
         "summary": summarise(cells, shares),
-        "cells": json.loads(cells.drop(columns=["observed"]).to_json(orient="records")),
+        "cells": json.loads(cells.to_json(orient="records")),
         "shares": json.loads(shares.to_json(orient="records")),
     }
     write_result(args.result, result)

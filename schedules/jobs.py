@@ -9,11 +9,12 @@ failed suite stop the report.
 
 from dagster import AssetSelection, define_asset_job
 
+from assets.estimation import undecided_status
 from assets.marts import p20_dbt_models, published_marts
 
 REPORT_KEYS = ("report/annual_report", "report/crossover_brief")
 
-MARTS_SELECTION = AssetSelection.assets(p20_dbt_models, published_marts)
+MARTS_SELECTION = AssetSelection.assets(p20_dbt_models, undecided_status, published_marts)
 REPORT_SELECTION = AssetSelection.from_string(" or ".join(f'key:"{key}"' for key in REPORT_KEYS))
 
 marts_refresh_job = define_asset_job(

@@ -42,7 +42,9 @@ draws) travels as replicate probabilities; each count's interval adds the spread
 replicates to the Bernoulli spread of the youth-years themselves (see the counts mart).
 
 What was measured against truth before choosing (demo population, seed 2026, 20,000 persons, real
-probabilistic index; disconnected youth in 2016 / 2025, truth 569 / 547, observed count 1,727 / 1,457):
+probabilistic index, on the synthetic population as it was before DOL claim bridges and unknown
+diplomas were added (commit 5d260e7); disconnected youth in 2016 / 2025, truth 569 / 547, observed
+count 1,727 / 1,457):
 
 - a single error rate per age band, names from any record: 849 / 574. Bridged youth's benefit and
   custody records often carry a later, married surname, so the test found their wages more easily
