@@ -1,6 +1,7 @@
 """The published documents as Dagster assets: the annual disconnected-youth report and the crossover brief.
 
-Both read the published marts copy and the latest `mpi/linkage_evaluation` metadata, protect
+Both read the published marts copy and the latest `mpi/linkage_evaluation` metadata (or, where
+the on-demand evaluation is older than the index, the index's own match rate), protect
 every table together and fail with the audit's findings instead of publishing when a cell
 could be recovered. Metadata: paths, years, how many cells were shown and suppressed, the
 audit result; never a cell's value.
@@ -18,19 +19,32 @@ from p20_platform.resources import DataHome
 
 PUBLISHED_MARTS = dg.AssetKey(["marts", "published"])
 LINKAGE_EVALUATION = dg.AssetKey(EVALUATION_ASSET.split("/"))
+CROSSWALK = dg.AssetKey(["mpi", "crosswalk"])
 
 
 class AnnualReportConfig(dg.Config):
     report_years: list[int] = Field(default=[], description="report years to publish; empty: the latest in the marts")
 
 
-def _linkage(context: dg.AssetExecutionContext):
-    """The latest linkage evaluation's per-strategy scores as plain values."""
-    event = context.instance.get_latest_materialization_event(LINKAGE_EVALUATION)
+def _latest_metadata(context: dg.AssetExecutionContext, key: dg.AssetKey) -> tuple[float, dict] | None:
+    event = context.instance.get_latest_materialization_event(key)
     if event is None or event.asset_materialization is None:
-        raise dg.Failure(f"no {EVALUATION_ASSET} materialization yet: the reports cite the linkage quality; "
-                         f"materialize {EVALUATION_ASSET} first")
-    return linkage_quality({k: v.value for k, v in event.asset_materialization.metadata.items()})
+        return None
+    return event.timestamp, {k: v.value for k, v in event.asset_materialization.metadata.items()}
+
+
+def _linkage(context: dg.AssetExecutionContext):
+    """The per-strategy scores of the latest linkage evaluation, as plain values. The evaluation runs
+    on demand (not in the main job): where none was run since the index was last built, the index's
+    own match rate, which the crosswalk records, and the other scores "not scored"."""
+    evaluation, index = _latest_metadata(context, LINKAGE_EVALUATION), _latest_metadata(context, CROSSWALK)
+    if evaluation is not None and (index is None or evaluation[0] >= index[0]):
+        return linkage_quality(evaluation[1])
+    if index is None:
+        raise dg.Failure(f"no {EVALUATION_ASSET} nor mpi/crosswalk materialization yet: the reports cite the "
+                         f"linkage quality; materialize mpi/crosswalk (and {EVALUATION_ASSET} for all scores) first")
+    strategy = index[1]["strategy"]
+    return linkage_quality({"strategies": [strategy], f"{strategy}/match_rate": index[1]["match_rate"]})
 
 
 def _published(context: dg.AssetExecutionContext, publish, *args) -> Publication:

@@ -15,7 +15,7 @@ def command_line(argv: list[str] | None, description: str, run: Callable[[argpar
                  add_arguments: Callable[[argparse.ArgumentParser], None] | None = None) -> int:
     """The shared `--persons/--seed` command line: run, print and store the result as JSON.
 
-    `result_name` may hold `{persons}`; `add_arguments` adds a benchmark's own options.
+    `result_name` may hold any option's value (`{persons}`); `add_arguments` adds a benchmark's own options.
     """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--persons", type=int, default=default_persons)
@@ -23,7 +23,7 @@ def command_line(argv: list[str] | None, description: str, run: Callable[[argpar
     if add_arguments is not None:
         add_arguments(parser)
     args = parser.parse_args(argv)
-    write_result(result_name.format(persons=args.persons), run(args))
+    write_result(result_name.format(**vars(args)), run(args))
     return 0
 
 

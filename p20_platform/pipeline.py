@@ -46,6 +46,7 @@ INSTANCE_CONFIG_HEADER = ("# Written by p20_platform.pipeline; edit freely, it i
                           "# is appended again: to turn one off, set enabled: false instead of deleting it.\n")
 
 
+MAIN_JOB = "platform"  # schedules/jobs.py: every asset but the on-demand linkage evaluation
 # Step-level DEBUG events go to the instance (and the UI); the console keeps to INFO and up.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -69,13 +70,13 @@ def write_instance_config(config: Path) -> None:
 
 
 def materialize_all(paths: Paths) -> bool:
-    """Materialize every asset (and run every asset check) in one run; print what was built."""
+    """Run the main job (every asset and check but the on-demand ones) in one run; print what was built."""
     prepare_environment(paths)
     from dagster import DagsterInstance
 
     from p20_platform.definitions import defs
 
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def(MAIN_JOB)
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET_CONSOLE)
         print(summarise_run(result, paths))

@@ -42,13 +42,15 @@ from dagster import (AssetKey, AssetRecordsFilter, AssetSelection, DagsterInstan
 
 from p20_platform.feeds import FEEDS, feed_key_path
 from schedules import sensors
+from schedules.jobs import MAIN_SELECTION
 from schedules.stale_runs import RUN_MAX_RUNTIME_TAGS, fail_dead_runs
 
 if TYPE_CHECKING:
     from dagster._core.definitions.assets.graph.base_asset_graph import BaseAssetGraph
 
 FEED_KEYS = [AssetKey(feed_key_path(feed)) for feed in FEEDS]
-REBUILDABLE = AssetSelection.all() - sensors.FEED_SELECTION  # loading feeds is the landing sensor's job
+# loading feeds is the landing sensor's job; the on-demand linkage evaluation is nobody's rebuild
+REBUILDABLE = MAIN_SELECTION - sensors.FEED_SELECTION
 REBUILD_TAG = "p20/rebuild_on_delivery"
 SENSOR_NAME = "rebuild_on_delivery"
 HELD_DELIVERY = "current_sha256"  # feed metadata: the delivery whose rows the feed table holds

@@ -22,9 +22,10 @@ import pandas as pd
 import splink.comparison_level_library as cll
 from nicknames import NickNamer
 import splink.comparison_library as cl
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink import Linker, SettingsCreator, block_on
 from splink.internals.exceptions import EMTrainingException
 
+from p20_platform.linkage.backend import model_for_dialect, splink_db_api
 from p20_platform.linkage.clusters import connected_components
 
 # Pairs at or above this probability are the same person (then resolved transitively). Measured
@@ -164,13 +165,11 @@ def _scoring_table(records: pd.DataFrame) -> pd.DataFrame:
 @contextmanager
 def _linker(records: pd.DataFrame, model: SettingsCreator | dict[str, Any]
             ) -> Iterator[tuple[Linker, duckdb.DuckDBPyConnection]]:
-    """A Linker over `records` in a private in-memory DuckDB, and that connection; closed afterwards."""
-    db_api = DuckDBAPI()
-    try:
+    """A Linker over `records` in a private in-memory DuckDB (whatever the engine: training samples a
+    bounded number of pairs), and that connection; closed afterwards."""
+    with splink_db_api("duckdb") as db_api:
         table = db_api.register(_scoring_table(records), dataset_display_name="records")
         yield Linker(table, model, log_level=SPLINK_LOG_LEVEL), db_api.duckdb_con
-    finally:
-        db_api.duckdb_con.close()
 
 
 def reference_model() -> dict[str, Any]:
@@ -273,11 +272,22 @@ def _without_term_frequencies(model: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
+def _engine_linker(db_api: Any, tables: Any, model: dict[str, Any]) -> Linker:
+    """A Linker on the engine's database API, the model's SQL in that engine's dialect."""
+    dialect = db_api.sql_dialect.sql_dialect_str
+    return Linker(tables, model_for_dialect(model, settings().get_settings(dialect).as_dict(), dialect),
+                  log_level=SPLINK_LOG_LEVEL)
+
+
 def score_pairs(records: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
-    """Every blocked pair not clearly a non-match, with match_weight, match_probability, mw_ columns."""
+    """Every blocked pair not clearly a non-match, with match_weight, match_probability, mw_ columns.
+
+    Scoring runs on the configured engine (backend.py); training stays on DuckDB, whose cost is
+    bounded by the pairs it samples rather than growing with the population."""
     if len(records) < MIN_TRAINING_RECORDS:
         model = _without_term_frequencies(model)
-    with _linker(records, model) as (linker, _):
+    with splink_db_api() as db_api:
+        linker = _engine_linker(db_api, db_api.register(_scoring_table(records), dataset_display_name="records"), model)
         return linker.inference.predict(threshold_match_weight=KEEP_PAIRS_MATCH_WEIGHT, warning_mode="never"
                                         ).as_pyarrow_table().to_pandas()  # Arrow: ~8x faster at scale
 
@@ -288,20 +298,17 @@ def score_new_records(existing: pd.DataFrame, new: pd.DataFrame, model: dict[str
     Cost grows with the delivery: existing-to-existing pairs are not scored again. Term
     frequencies come from existing and new records together, as in a full rebuild.
     """
-    db_api = DuckDBAPI()
-    try:
+    with splink_db_api() as db_api:
         both = pd.concat([existing, new], ignore_index=True)
         all_table = db_api.register(_scoring_table(both), dataset_display_name="all_records")
         existing_table = db_api.register(_scoring_table(existing), dataset_display_name="existing")
         new_table = db_api.register(_scoring_table(new), dataset_display_name="new")
-        linker = Linker(all_table, model, log_level=SPLINK_LOG_LEVEL)
+        linker = _engine_linker(db_api, all_table, model)
         for column in ("first_name", "last_name"):
             linker.table_management.compute_tf_table(column)
         options = {"threshold_match_weight": KEEP_PAIRS_MATCH_WEIGHT, "warning_mode": "never"}
         between = linker.inference.predict_between(new_table, existing_table, **options).as_pyarrow_table().to_pandas()
         within = linker.inference.predict_within(new_table, **options).as_pyarrow_table().to_pandas()
-    finally:
-        db_api.duckdb_con.close()
     return pd.concat([between, within], ignore_index=True)
 
 
