@@ -8,9 +8,10 @@ export P20_HOME
 DEMO_PERSONS ?= 20000
 DEMO_SEED ?= 2026
 
-.PHONY: setup demo test ui bench lock clean
+.PHONY: setup demo test ui bench bench-statewide lock clean
 
 $(STAMP): requirements.lock pyproject.toml
+	command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless)  # Spark engine
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
@@ -32,6 +33,12 @@ ui: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Landing files to published report for STATEWIDE_PERSONS persons: bench/results/statewide_<engine>_<N>.json
+STATEWIDE_PERSONS ?= 1200000
+STATEWIDE_ENGINE ?= duckdb
+bench-statewide: setup
+	nice -n 10 $(BIN)/python -m bench.statewide --persons $(STATEWIDE_PERSONS) --engine $(STATEWIDE_ENGINE)
 
 # Re-resolve the pinned dependency set in a scratch virtualenv and write requirements.lock.
 lock:

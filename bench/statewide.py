@@ -8,7 +8,7 @@ of this process and its children (dbt runs in a subprocess) while the step ran. 
 then also runs the on-demand linkage evaluation job, measured as its own stage.
 `--engine spark` runs linkage on Spark in local mode (`P20_ENGINE`, see p20_platform/settings.py).
 
-    .venv/bin/python -m bench.statewide --persons 1200000 --memory-limit 10GB
+    .venv/bin/python -m bench.statewide --persons 1200000
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import defaultdict
 from pathlib import Path
 
 from bench import command_line
@@ -30,27 +29,16 @@ from bench import command_line
 SAMPLE_SECONDS = 0.25
 
 
-def _tree_rss_mb(root: int) -> float:
-    """Resident memory of `root` and all its descendants, from /proc (Linux)."""
-    children: dict[int, list[int]] = defaultdict(list)
-    rss: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", encoding="ascii") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(entry.name)
-        children[int(fields[1])].append(pid)  # field 4 of stat: ppid
-        rss[pid] = int(fields[21])  # field 24: resident pages
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, []))
-    return total * os.sysconf("SC_PAGE_SIZE") / 2**20
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of `pid` and its descendants (Linux /proc: statm and each thread's children)."""
+    try:
+        with open(f"/proc/{pid}/statm", encoding="ascii") as statm:
+            pages = int(statm.read().split()[1])
+        children = [int(child) for task in os.scandir(f"/proc/{pid}/task")
+                    for child in open(f"{task.path}/children", encoding="ascii").read().split()]
+    except OSError:  # the process ended between two reads
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20 + sum(_tree_rss_mb(child) for child in children)
 
 
 class MemorySampler:
@@ -149,8 +137,6 @@ def run(args: argparse.Namespace) -> dict:
     from p20_platform.pipeline import prepare_environment
     from p20_platform.settings import paths
 
-    if args.memory_limit:
-        os.environ["P20_DUCKDB_MEMORY_LIMIT"] = args.memory_limit
     os.environ["P20_ENGINE"] = args.engine
     scratch = None
     if args.home is None:
@@ -160,14 +146,14 @@ def run(args: argparse.Namespace) -> dict:
         generate = _generate(home, args.persons, args.seed) if not (home / "landing").exists() else None
         prepare_environment(paths(home))
         result: dict = {"persons": args.persons, "seed": args.seed, "engine": args.engine,
-                        "duckdb_memory_limit": args.memory_limit or None, "cpus": os.cpu_count(),
+                        "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg(),
                         "generate_landing_files": generate}
         with MemorySampler() as sampler:
             result["main_job"] = _run_job("platform", sampler)
             if args.evaluate:
                 result["linkage_evaluation_job"] = _run_job("linkage_evaluation", sampler)
-        result["peak_memory_mb_process"] = round(max(
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, 0) / 1024)
+        result["peak_memory_mb_process"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        result["load_average_at_end"] = os.getloadavg()
         return result
     finally:
         if scratch is not None and not args.keep:
@@ -177,14 +163,13 @@ def run(args: argparse.Namespace) -> dict:
 def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--home", help="an existing data home (its landing files are used as they are)")
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
-    parser.add_argument("--memory-limit", default="", help="DuckDB memory_limit for the platform's connections")
     parser.add_argument("--evaluate", action="store_true", help="also run the on-demand linkage evaluation job")
     parser.add_argument("--keep", action="store_true", help="keep the scratch data home")
 
 
 def main(argv: list[str] | None = None) -> int:
     return command_line(argv, __doc__.splitlines()[0], run, default_persons=1_200_000,
-                        result_name="statewide_{persons}.json", add_arguments=_arguments)
+                        result_name="statewide_{engine}_{persons}.json", add_arguments=_arguments)
 
 
 if __name__ == "__main__":

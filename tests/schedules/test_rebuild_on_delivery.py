@@ -111,6 +111,7 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report(fresh_home: 
     assert rebuild.tags["p20/updated_feeds"] == "CSSD/analytical,CSSD/matching"
     selected = set(rebuild.asset_selection)
     assert dg.AssetKey(["mpi", "crosswalk"]) in selected and REPORT_KEYS & GRAPH.get_all_asset_keys() <= selected
+    assert dg.AssetKey(["mpi", "linkage_evaluation"]) not in selected  # on demand, not every rebuild's step
     # Neither feeds nor what no CSSD file feeds (the seeds) are rebuilt.
     assert not selected & {dg.AssetKey(["CSSD", "matching"]), dg.AssetKey(["DOL", "matching"]),
                            dg.AssetKey(["reference", "ct_towns"])}

@@ -12,6 +12,7 @@ from p20_platform.quality.catalog import SUITES_BY_MART
 GRAPH = defs.resolve_asset_graph()
 MARTS = {dg.AssetKey(["marts", mart]) for mart in SUITES_BY_MART}
 REPORT = {dg.AssetKey(["report", "annual_report"]), dg.AssetKey(["report", "crossover_brief"])}
+EVALUATION = dg.AssetKey(["mpi", "linkage_evaluation"])
 GX_CHECKS = {dg.AssetCheckKey(dg.AssetKey(["marts", mart]), f"gx_{suite}")
              for mart, suites in SUITES_BY_MART.items() for suite in suites}
 
@@ -60,3 +61,9 @@ def test_the_rebuild_sensor_runs_by_default_and_may_target_everything_but_the_fe
     targets = sensor.job.selection.resolve(GRAPH)
     assert dg.AssetKey(["mpi", "crosswalk"]) in targets and MARTS <= targets
     assert not {key for key in targets if key.path[-1] in {"matching", "analytical"}}
+    assert EVALUATION not in targets
+
+
+def test_the_main_job_builds_everything_but_the_on_demand_linkage_evaluation():
+    assert job_assets("platform") == GRAPH.get_all_asset_keys() - GRAPH.external_asset_keys - {EVALUATION}
+    assert job_assets("linkage_evaluation") == {EVALUATION}
