@@ -24,7 +24,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench import command_line
+from bench import command_line, engine_result_name
 
 SAMPLE_SECONDS = 0.25
 
@@ -169,7 +169,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     return command_line(argv, __doc__.splitlines()[0], run, default_persons=1_200_000,
-                        result_name="statewide_{engine}_{persons}.json", add_arguments=_arguments)
+                        result_name=engine_result_name("statewide"), add_arguments=_arguments)
 
 
 if __name__ == "__main__":
