@@ -23,7 +23,7 @@ setup: $(STAMP)
 demo: setup
 	$(BIN)/p20 synth --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) --out $(P20_HOME)
 	$(BIN)/p20 pet-key
-	$(BIN)/p20 materialize
+	$(BIN)/p20 materialize --with-evaluation
 
 test: setup
 	$(BIN)/pytest -q -n 2
@@ -34,7 +34,7 @@ ui: setup
 bench: setup
 	$(BIN)/python -m bench
 
-# Landing files to published report for STATEWIDE_PERSONS persons: bench/results/statewide_<engine>_<N>.json
+# Landing files to published report for STATEWIDE_PERSONS persons: bench/results/statewide_[spark_]<N>.json
 STATEWIDE_PERSONS ?= 1200000
 STATEWIDE_ENGINE ?= duckdb
 bench-statewide: setup

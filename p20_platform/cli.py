@@ -44,7 +44,7 @@ def _link(args: argparse.Namespace) -> int:
 def _materialize(args: argparse.Namespace) -> int:
     from p20_platform.pipeline import materialize_all
 
-    return 0 if materialize_all(paths(args.home)) else 1
+    return 0 if materialize_all(paths(args.home), with_evaluation=args.with_evaluation) else 1
 
 
 def _pet_key(args: argparse.Namespace) -> int:
@@ -91,8 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
                       choices=("deterministic", "probabilistic", "pet-keys", "pet-bloom"))
     link.set_defaults(run=_link)
 
-    materialize = commands.add_parser("materialize", help="run every asset end to end through Dagster")
+    materialize = commands.add_parser("materialize", help="run the main job end to end through Dagster")
     materialize.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
+    materialize.add_argument("--with-evaluation", action="store_true",
+                             help="also score every linkage strategy (on demand otherwise), before the reports")
     materialize.set_defaults(run=_materialize)
 
     pet_key = commands.add_parser("pet-key", help="create a demo PET key under the data home if none exists")

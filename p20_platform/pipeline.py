@@ -69,14 +69,15 @@ def write_instance_config(config: Path) -> None:
         config.write_text(existing.rstrip("\n") + "\n" + "".join(missing))
 
 
-def materialize_all(paths: Paths) -> bool:
-    """Run the main job (every asset and check but the on-demand ones) in one run; print what was built."""
+def materialize_all(paths: Paths, *, with_evaluation: bool = False) -> bool:
+    """Run the main job (every asset and check but the on-demand linkage evaluation) in one run, or
+    with the evaluation every asset (the reports then cite all strategies); print what was built."""
     prepare_environment(paths)
     from dagster import DagsterInstance
 
     from p20_platform.definitions import defs
 
-    job = defs.resolve_job_def(MAIN_JOB)
+    job = defs.resolve_implicit_global_asset_job_def() if with_evaluation else defs.resolve_job_def(MAIN_JOB)
     with DagsterInstance.get() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET_CONSOLE)
         print(summarise_run(result, paths))
