@@ -106,12 +106,12 @@ def live_unfinished_runs(context: SensorEvaluationContext, tags: dict[str, str])
 
 
 def rebuild_targets(instance: DagsterInstance, graph: BaseAssetGraph, updated_feeds: list[AssetKey]) -> list[AssetKey]:
-    """Everything downstream of the updated feeds, plus every asset (feeds aside) never built yet.
+    """Everything rebuildable downstream of the updated feeds, plus every asset (feeds aside) never built yet.
 
     The second part matters on a first start: the dbt seeds are downstream of no feed, and one of
     them (the town list) is read only by dbt tests, so no lineage leads from a delivery to it.
     """
-    downstream = AssetSelection.assets(*updated_feeds).downstream(include_self=False).resolve(graph)
+    downstream = (AssetSelection.assets(*updated_feeds).downstream(include_self=False) & REBUILDABLE).resolve(graph)
     others = REBUILDABLE.resolve(graph) - downstream
     built = {record.asset_entry.asset_key for record in instance.get_asset_records(list(others))
              if record.asset_entry.last_materialization_record is not None}
