@@ -12,9 +12,11 @@ from pydantic import Field
 
 from p20_platform.disclosure import DisclosureViolation
 from p20_platform.report import (EVALUATION_ASSET, Publication, linkage_quality, protect_annual_report,
-                                 protect_crossover_brief, publish_annual_reports, publish_crossover_brief, read_mart)
+                                 protect_crossover_brief, publish_annual_reports, publish_crossover_brief,
+                                 read_build_info, read_mart)
 from p20_platform.report.crossover import SUMMARY_MART
 from p20_platform.report.disconnected import COUNTS_MART, FACTORS_MART
+from p20_platform.report.pdf import browser, print_pdf
 from p20_platform.resources import DataHome
 
 PUBLISHED_MARTS = dg.AssetKey(["marts", "published"])
@@ -23,7 +25,7 @@ CROSSWALK = dg.AssetKey(["mpi", "crosswalk"])
 
 
 class AnnualReportConfig(dg.Config):
-    report_years: list[int] = Field(default=[], description="report years to publish; empty: the latest in the marts")
+    report_years: list[int] = Field(default=[], description="report years to publish; empty: every year in the marts")
 
 
 def _latest_metadata(context: dg.AssetExecutionContext, key: dg.AssetKey) -> tuple[float, dict] | None:
@@ -65,10 +67,12 @@ def annual_report(context: dg.AssetExecutionContext, config: AnnualReportConfig,
                   ) -> dg.MaterializeResult:
     home = data_home.paths
     counts = read_mart(home, COUNTS_MART)
-    years = config.report_years or [int(counts["report_year"].max())]
+    years = config.report_years or sorted(int(y) for y in counts["report_year"].unique())
     tables = protect_annual_report(counts, read_mart(home, FACTORS_MART), years)
-    publication = _published(context, publish_annual_reports, tables, home.reports, _linkage(context))
-    return dg.MaterializeResult(metadata={**publication.metadata(), "report_years": list(tables.report_years)})
+    publication = _published(context, publish_annual_reports, tables, home.reports, _linkage(context),
+                             read_build_info(home))
+    return dg.MaterializeResult(metadata={**publication.metadata(), "report_years": list(tables.report_years),
+                                          **_pdf(context, publication.paths[-1])})
 
 
 @dg.asset(key=["report", "crossover_brief"], group_name="report", deps=[PUBLISHED_MARTS, LINKAGE_EVALUATION],
@@ -76,5 +80,15 @@ def annual_report(context: dg.AssetExecutionContext, config: AnnualReportConfig,
 def crossover_brief(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:
     home = data_home.paths
     tables = protect_crossover_brief(read_mart(home, SUMMARY_MART))
-    publication = _published(context, publish_crossover_brief, tables, home.reports, _linkage(context))
-    return dg.MaterializeResult(metadata=publication.metadata())
+    publication = _published(context, publish_crossover_brief, tables, home.reports, _linkage(context),
+                             read_build_info(home))
+    return dg.MaterializeResult(metadata={**publication.metadata(), **_pdf(context, publication.paths[-1])})
+
+
+def _pdf(context: dg.AssetExecutionContext, html) -> dict:
+    """Print the (latest) document to PDF with headless Chromium; say so when no browser is installed."""
+    executable = browser()
+    if executable is None:
+        context.log.warning(f"no PDF of {html.name}: no headless Chromium installed (`make setup` installs it)")
+        return {"pdf": "not printed: no headless Chromium"}
+    return {"pdf": dg.MetadataValue.path(str(print_pdf(html, executable)))}

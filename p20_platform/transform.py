@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
+from p20_platform import build_info
 from p20_platform.feeds.stores import connect
 from p20_platform.settings import Paths, data_home
 
@@ -97,6 +98,7 @@ def publish_marts(home: Paths) -> dict[str, int]:
             parquet = target / "parquet" / f"{table}.parquet"
             published.execute(f"COPY marts.{table} TO '{parquet}.next' (FORMAT parquet)")
             os.replace(f"{parquet}.next", parquet)
+        build_info.write(published, build_info.collect(home, published, catalog="warehouse"))
         published.execute("DETACH warehouse")
     os.replace(scratch, target / PUBLISHED_DATABASE)
     return rows

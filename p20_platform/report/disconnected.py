@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from p20_platform.disclosure import CountTable, PublishedTable, protect
+from p20_platform.report.grouping import members, published_groups
 
 COUNTS_MART = "disconnected_youth_counts"
 FACTORS_MART = "disconnected_youth_factors"
@@ -49,7 +50,8 @@ class AnnualReportTables:
 
     `continuum` has one table per year of the trend; `breakdowns` and `subgroups` are keyed by
     (report year, dimension or subgroup) for the report years; `unlinkable_wages` by report year;
-    `factors` by factor.
+    `factors` by factor; `breakdown_rows` by (report year, dimension): each published row of a
+    breakdown -> the mart values it holds (see `grouping`).
     """
 
     report_years: tuple[int, ...]
@@ -58,6 +60,7 @@ class AnnualReportTables:
     subgroups: Mapping[tuple[int, str], PublishedTable]
     unlinkable_wages: Mapping[int, PublishedTable]
     factors: Mapping[str, PublishedTable]
+    breakdown_rows: Mapping[tuple[int, str], Mapping[str, tuple[str, ...]]]
     counts: pd.DataFrame
     factor_rows: pd.DataFrame
 
@@ -98,6 +101,7 @@ def protect_annual_report(counts: pd.DataFrame, factors: pd.DataFrame,
         {key: next(protected) for key in group} for group in groups)
     return AnnualReportTables(report_years=years, continuum=continuum, breakdowns=breakdowns,
                               subgroups=subgroup_tables, unlinkable_wages=wage_tables, factors=factor_tables,
+                              breakdown_rows={(y, d): members(breakdown_groups(year_rows(y), d)) for (y, d) in breakdowns},
                               counts=counts, factor_rows=factors)
 
 
@@ -116,10 +120,19 @@ def continuum_table(rows: pd.DataFrame, year: int) -> CountTable:
                       measure=youth_measure(year), sources=STATUS_SOURCES)
 
 
+def breakdown_groups(rows: pd.DataFrame, dimension: str) -> dict[str, str]:
+    """Each mart value of `dimension` in one year's rows -> the row the report publishes it in."""
+    group = rows[rows["dimension"] == dimension]
+    return published_groups(dimension, dict(zip(group["dimension_value"], group["youth"])))
+
+
 def breakdown_table(rows: pd.DataFrame, year: int, dimension: str) -> CountTable:
-    """One year's youth per value of `dimension` and category (at risk, disconnected, connected)."""
-    group = rows[rows["dimension"] == dimension].rename(columns={"dimension_value": dimension})
-    cells = group.melt(id_vars=[dimension], value_vars=list(CATEGORIES), var_name="category", value_name="count")
+    """One year's youth per published row of `dimension` (see `grouping`) and category (at risk,
+    disconnected, connected)."""
+    group = rows[rows["dimension"] == dimension]
+    published = group["dimension_value"].map(breakdown_groups(rows, dimension)).rename(dimension)
+    summed = group[list(CATEGORIES)].groupby(published).sum().reset_index()
+    cells = summed.melt(id_vars=[dimension], value_vars=list(CATEGORIES), var_name="category", value_name="count")
     return CountTable(name=f"youth_{year}_by_{dimension}", cells=cells, dimensions=(dimension, "category"),
                       measure=youth_measure(year), sources=(*STATUS_SOURCES, *DEMOGRAPHIC_SOURCES))
 

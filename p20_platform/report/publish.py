@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from p20_platform.build_info import BuildInfo
 from p20_platform.disclosure import PublishedTable, require_publishable
 from p20_platform.report.crossover import CrossoverTables
 from p20_platform.report.disconnected import AnnualReportTables
@@ -45,29 +46,31 @@ class Publication:
                 "suppression_rules": list(self.policy_rules)}
 
 
-def publish_annual_reports(tables: AnnualReportTables, reports_dir: Path,
-                           linkage: Sequence[StrategyScores]) -> Publication:
-    """One HTML report per report year under `reports_dir/annual/`, after the audit passes."""
+def publish_annual_reports(tables: AnnualReportTables, reports_dir: Path, linkage: Sequence[StrategyScores],
+                           build: BuildInfo) -> Publication:
+    """One HTML report per report year under `reports_dir/annual/`, after the audit passes; each links
+    to the others."""
     require_publishable(tables.published)
     documents = {reports_dir / ANNUAL_DIR / f"disconnected_youth_{year}.html":
-                 _render("annual_report.html.j2", annual_report_context(tables, year, linkage))
+                 _render("annual_report.html.j2", annual_report_context(tables, year, linkage), build,
+                         years=tables.report_years)
                  for year in tables.report_years}
     return _write(documents, tables.published)
 
 
-def publish_crossover_brief(tables: CrossoverTables, reports_dir: Path,
-                            linkage: Sequence[StrategyScores]) -> Publication:
+def publish_crossover_brief(tables: CrossoverTables, reports_dir: Path, linkage: Sequence[StrategyScores],
+                            build: BuildInfo) -> Publication:
     """The crossover brief under `reports_dir/crossover/`, after the audit passes."""
     require_publishable(tables.published)
     evaluated = {s.strategy for s in linkage}
     context = crossover_brief_context(tables, linkage)
     context["missing_strategies"] = [STRATEGY_LABELS[s] for s in BRIEF_STRATEGIES if s not in evaluated]
-    return _write({reports_dir / CROSSOVER_DIR / "crossover_brief.html": _render("crossover_brief.html.j2", context)},
-                  tables.published)
+    return _write({reports_dir / CROSSOVER_DIR / "crossover_brief.html":
+                   _render("crossover_brief.html.j2", context, build)}, tables.published)
 
 
-def _render(template: str, context: dict[str, Any]) -> str:
-    return _templates.get_template(template).render(score_names=SCORES, **context)
+def _render(template: str, context: dict[str, Any], build: BuildInfo, **extra: Any) -> str:
+    return _templates.get_template(template).render(score_names=SCORES, build=build, **context, **extra)
 
 
 def _write(documents: dict[Path, str], published: Sequence[PublishedTable]) -> Publication:

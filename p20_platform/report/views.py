@@ -16,6 +16,7 @@ from p20_platform.disclosure import suppression_footnote
 from p20_platform.report import crossover as xo
 from p20_platform.report import disconnected as dy
 from p20_platform.report.charts import bar_chart, line_chart
+from p20_platform.report.grouping import MIN_GROUP_YOUTH
 from p20_platform.report.figures import STATISTIC, Figure, PublishedCells, Trace, statistic
 from p20_platform.report.linkage import StrategyScores
 
@@ -35,7 +36,13 @@ PATHWAY_LABELS = {"child_welfare_first": "Child welfare first", "juvenile_justic
 GROUPING_TITLES = {"sex": "Sex", "race_ethnicity": "Race and ethnicity", "placed_out_of_home": "Out-of-home placement"}
 
 
-def _counts_trace(year: int, dimension: str, value: str, column: str, denominator: str | None = None) -> Trace:
+def _mart_values(values: tuple[str, ...]) -> str | list[str]:
+    """A published row's mart value, or the list of values it sums (a trace key may name several rows)."""
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _counts_trace(year: int, dimension: str, value: str | list[str], column: str,
+                  denominator: str | None = None) -> Trace:
     return Trace(dy.COUNTS_MART, {"report_year": year, "dimension": dimension, "dimension_value": value},
                  column, denominator)
 
@@ -55,7 +62,7 @@ def _change(mart_row: pd.Series, column: str, this_year: Figure, last_year: Figu
     if last_year is None or this_year.suppressed or last_year.suppressed:
         return statistic(None, 0, trace, shown=last_year is None)
     value = int(mart_row[f"{column}_change"])
-    return Figure(text=f"{value:+d}", kind="change", value=float(value), trace=trace)
+    return Figure(text=f"{value:+,d}", kind="change", value=float(value), trace=trace)
 
 
 def annual_report_context(tables: dy.AnnualReportTables, year: int,
@@ -91,13 +98,15 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
     breakdowns = []
     for dimension in dy.BREAKDOWNS:
         cells = PublishedCells(tables.breakdowns[(year, dimension)])
-        values = sorted(v for v in tables.breakdowns[(year, dimension)].cells[dimension].unique() if v != "Total")
-        rows = [(value, _group_row(cells, lambda c, d=None, v=value: _counts_trace(year, dimension, v, c, d),
-                                   {dimension: value})) for value in values]
+        held = tables.breakdown_rows[(year, dimension)]
+        values = sorted(held, key=lambda v: (held[v] != (v,), v))  # rows of their own first, then groups
+        rows = [(value, _group_row(cells, lambda c, d=None, v=value: _counts_trace(year, dimension, _mart_values(
+            held[v]), c, d), {dimension: value})) for value in values]
         uncollected = counts[(counts["report_year"] == year) & (counts["dimension"] == dimension)
                              & ~counts["category_collected"]]["dimension_value"].tolist()
         breakdowns.append({"dimension": dimension, "title": BREAKDOWN_TITLES[dimension], "rows": rows,
-                           "not_collected": uncollected})
+                           "not_collected": uncollected,
+                           "groups": [(v, ", ".join(held[v])) for v in values if held[v] != (v,) and len(held[v]) > 1]})
 
     subgroups = []
     for subgroup in sorted(s for (y, s) in tables.subgroups if y == year):
@@ -215,4 +224,5 @@ def crossover_brief_context(tables: xo.CrossoverTables, linkage: Sequence[Strate
 def _methods(published) -> dict[str, Any]:
     policy = published[0].policy
     return {"footnote": suppression_footnote(policy), "policy_rules": policy.rules,
+            "max_small_count": policy.max_small_count, "min_group_youth": MIN_GROUP_YOUTH,
             "sources": sorted({s for t in published for s in t.sources}), "statistic_kind": STATISTIC}
