@@ -8,7 +8,7 @@ export P20_HOME
 DEMO_PERSONS ?= 20000
 DEMO_SEED ?= 2026
 
-.PHONY: setup demo test ui bench bench-statewide lock clean
+.PHONY: setup browser demo test ui bench bench-statewide lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless)  # Spark engine
@@ -18,7 +18,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-setup: $(STAMP)
+setup: $(STAMP) browser
+
+# Headless Chromium prints the documents to PDF and drives the page tests; pdftoppm checks the PDFs.
+# Installed from Debian's packages only when missing (CI runs as root on a fresh machine).
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	else echo "headless Chromium or pdftoppm missing: run 'sudo apt-get install chromium poppler-utils'" \
+	  "(PDFs and the page tests need them)"; fi
 
 demo: setup
 	$(BIN)/p20 synth --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) --out $(P20_HOME)

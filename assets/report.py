@@ -16,8 +16,10 @@ from p20_platform.report import (EVALUATION_ASSET, Publication, linkage_quality,
                                  read_build_info, read_mart)
 from p20_platform.report.crossover import SUMMARY_MART
 from p20_platform.report.disconnected import COUNTS_MART, FACTORS_MART
+from p20_platform.report.dashboard import publish_dashboard
 from p20_platform.report.pdf import browser, print_pdf
 from p20_platform.resources import DataHome
+from p20_platform.transform import published_dir
 
 PUBLISHED_MARTS = dg.AssetKey(["marts", "published"])
 LINKAGE_EVALUATION = dg.AssetKey(EVALUATION_ASSET.split("/"))
@@ -69,9 +71,11 @@ def annual_report(context: dg.AssetExecutionContext, config: AnnualReportConfig,
     counts = read_mart(home, COUNTS_MART)
     years = config.report_years or sorted(int(y) for y in counts["report_year"].unique())
     tables = protect_annual_report(counts, read_mart(home, FACTORS_MART), years)
-    publication = _published(context, publish_annual_reports, tables, home.reports, _linkage(context),
-                             read_build_info(home))
+    build = read_build_info(home)
+    publication = _published(context, publish_annual_reports, tables, home.reports, _linkage(context), build)
+    dashboard = publish_dashboard(tables, published_dir(home), build)
     return dg.MaterializeResult(metadata={**publication.metadata(), "report_years": list(tables.report_years),
+                                          "dashboard": dg.MetadataValue.path(str(dashboard)),
                                           **_pdf(context, publication.paths[-1])})
 
 
