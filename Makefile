@@ -30,7 +30,7 @@ browser:
 	  "(PDFs and the page tests need them)"; fi
 
 demo: setup
-	$(BIN)/p20 synth --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) --out $(P20_HOME)
+	$(BIN)/p20 synth --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) --out $(P20_HOME) --demo-faults
 	$(BIN)/p20 pet-key
 	$(BIN)/p20 materialize --with-evaluation
 

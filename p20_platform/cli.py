@@ -20,6 +20,11 @@ def _synth(args: argparse.Namespace) -> int:
     result = generate(persons=args.persons, seed=args.seed, out=Path(args.out), progress=not args.quiet,
                       bridge_rate=args.bridge_rate)
     print(result.describe())
+    if args.demo_faults:
+        from p20_platform.synth.faults import add_demo_faults
+
+        print("row-level faults planted for the demo (they will be quarantined):",
+              *add_demo_faults(Path(args.out), args.seed), sep="\n  ")
     return 0
 
 
@@ -78,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="multiplies the rate of DOL's DOB-bearing UI claims, the bridge that makes wages "
                             "linkable to youth (1 = documented default; about 3 halves the unlinkable share)")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
+    synth.add_argument("--demo-faults", action="store_true", help="plant a few realistic bad rows to show quarantine")
     synth.set_defaults(run=_synth)
 
     validate = commands.add_parser("validate", help="check delivery files against their agency's contract")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,35 +15,17 @@ import pandas as pd
 import pytest
 from dagster import materialize
 
-from assets.feeds import feed_assets
-from assets.marts import p20_dbt_models, published_marts
-from assets.mpi import crosswalk, linkage_evaluation
-from assets.report import annual_report, crossover_brief
+from assets.report import annual_report
 from p20_platform.disclosure import TOTAL, DisclosureViolation, PublishedTable, audit
-from p20_platform.linkage.pet_key import create_demo_key
 from p20_platform.report import (protect_annual_report, protect_crossover_brief, publish_annual_reports,
-                                 read_mart)
+                                 read_build_info, read_mart)
 from p20_platform.report.disconnected import (OTHER_EVIDENCE, RESTS_ON_UNLINKABLE_WAGES, WAGE_EVIDENCE,
                                              breakdown_table)
 from p20_platform.resources import DataHome
-from p20_platform.settings import Paths, paths
+from p20_platform.settings import Paths
 from p20_platform.transform import PUBLISHED_DATABASE
 
 TRACED = ("data-mart", "data-evaluation", "data-role")
-
-
-@pytest.fixture(scope="module")
-def run(synth_home: Path, tmp_path_factory: pytest.TempPathFactory):
-    home = tmp_path_factory.mktemp("report_run") / "home"
-    shutil.copytree(synth_home, home)
-    create_demo_key(home)
-    feeds = [a for a in feed_assets if a.key.path[-1] in ("matching", "analytical")]
-    result = materialize(
-        [*feeds, crosswalk, linkage_evaluation, p20_dbt_models, published_marts, annual_report, crossover_brief],
-        resources={"data_home": DataHome(home=str(home))}, raise_on_error=False,
-        run_config={"ops": {"mpi__crosswalk": {"config": {"strategy": "deterministic"}},
-                            "mpi__linkage_evaluation": {"config": {"compare_with": ["pet-keys"]}}}})
-    return paths(home), result
 
 
 def _metadata(result, node: str) -> dict:
@@ -97,10 +78,13 @@ def _percent(numerator: float, denominator: float) -> str:
 def test_the_run_publishes_both_documents_and_records_what_it_did(run):
     home, result = run
     assert result.success
-    latest = int(read_mart(home, "disconnected_youth_counts")["report_year"].max())
+    years = sorted(int(y) for y in read_mart(home, "disconnected_youth_counts")["report_year"].unique())
+    latest = years[-1]
     annual = _metadata(result, "report__annual_report")
-    assert annual["report_years"] == [latest] and annual["audit"].startswith("passed")
-    assert annual["paths"] == [str(home.reports / "annual" / f"disconnected_youth_{latest}.html")]
+    assert annual["report_years"] == years and len(years) > 1 and annual["audit"].startswith("passed")
+    assert annual["paths"] == [str(home.reports / "annual" / f"disconnected_youth_{y}.html") for y in years]
+    assert annual["pdf"] == str(home.reports / "annual" / f"disconnected_youth_{latest}.pdf")
+    assert annual["dashboard"] == str(home.home / "published" / "dashboard.html")
     assert annual["cells_shown"] > 0 and annual["cells_suppressed"] > 0
     brief = _metadata(result, "report__crossover_brief")
     assert brief["audit"].startswith("passed") and brief["cells_suppressed"] > 0
@@ -186,7 +170,7 @@ def test_the_report_refuses_to_publish_an_under_suppressed_table(run, tmp_path: 
                                                                   status="shown"))
     tampered = dataclasses.replace(tables, breakdowns={**tables.breakdowns, (year, "race_ethnicity"): unsuppressed})
     with pytest.raises(DisclosureViolation, match="small count shown") as refused:
-        publish_annual_reports(tampered, tmp_path, [])
+        publish_annual_reports(tampered, tmp_path, [], read_build_info(home))
     assert (refused.value.violations["table"] == protected.name).any()
     assert not any(tmp_path.rglob("*.html"))
 
