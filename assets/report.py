@@ -10,6 +10,7 @@ audit result; never a cell's value.
 import dagster as dg
 from pydantic import Field
 
+from p20_platform.analyst_docs import write_data_dictionary, write_dbt_docs
 from p20_platform.disclosure import DisclosureViolation
 from p20_platform.report import (EVALUATION_ASSET, Publication, linkage_quality, protect_annual_report,
                                  protect_crossover_brief, publish_annual_reports, publish_crossover_brief,
@@ -96,3 +97,16 @@ def _pdf(context: dg.AssetExecutionContext, html) -> dict:
         context.log.warning(f"no PDF of {html.name}: no headless Chromium installed (`make setup` installs it)")
         return {"pdf": "not printed: no headless Chromium"}
     return {"pdf": dg.MetadataValue.path(str(print_pdf(html, executable)))}
+
+
+@dg.asset(key=["report", "analyst_docs"], group_name="report", deps=[PUBLISHED_MARTS], kinds={"html", "dbt"},
+          description="The data dictionary of every mart column and dbt's documentation site under published/, "
+                      "built from a copy of the published marts, never the warehouse.")
+def analyst_docs(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:
+    home = data_home.paths
+    dictionary = write_data_dictionary(home)
+    docs, rebuilt = write_dbt_docs(home)
+    context.log.info(f"data dictionary: {dictionary}; dbt docs: {docs}"
+                     + ("" if rebuilt else " (dbt project unchanged: kept)"))
+    return dg.MaterializeResult(metadata={"data_dictionary": dg.MetadataValue.path(str(dictionary)),
+                                          "dbt_docs": dg.MetadataValue.path(str(docs)), "dbt_docs_rebuilt": rebuilt})

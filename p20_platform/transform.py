@@ -15,10 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
 
 from p20_platform import build_info
-from p20_platform.feeds.stores import connect
 from p20_platform.settings import Paths, data_home
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
@@ -77,6 +77,11 @@ def published_dir(home: Paths) -> Path:
     return home.home / "published"
 
 
+# The published copy is written in a storage format the DuckDB prompt from PyPI (duckdb-cli, pinned
+# in requirements.lock) opens too: its release line trails the Python package's.
+ANALYST_STORAGE_VERSION = "v1.5.0"
+
+
 def publish_marts(home: Paths) -> dict[str, int]:
     """Copy the marts to `published/p20_marts.duckdb` and `published/parquet/`; return rows per mart.
 
@@ -89,7 +94,9 @@ def publish_marts(home: Paths) -> dict[str, int]:
     scratch = target / "p20_marts.next.duckdb"
     scratch.unlink(missing_ok=True)
     rows = {}
-    with connect(scratch) as published:
+    with duckdb.connect() as published:  # a new file nobody else holds: no lock to wait for
+        published.execute(f"ATTACH '{scratch}' AS copy (STORAGE_VERSION '{ANALYST_STORAGE_VERSION}')")
+        published.execute("USE copy")
         published.execute(f"ATTACH '{home.warehouse_db}' AS warehouse (READ_ONLY)")
         published.execute("CREATE SCHEMA marts")
         for table in MART_TABLES:

@@ -50,7 +50,8 @@ class Page:
             details = params["exceptionDetails"]
             self.errors.append(details.get("exception", {}).get("description") or details.get("text", "exception"))
         elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
-            self.errors.append(f"{params['entry'].get('source')}: {params['entry']['text']}")
+            entry = params["entry"]
+            self.errors.append(f"{entry.get('source')}: {entry['text']} {entry.get('url', '')}".strip())
 
     def open(self, url: str, settle: float = 0.5) -> None:
         """Navigate and wait for the load event, then let scripts run for `settle` seconds."""

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 from browser import Browser
 
+from p20_platform.analyst_docs import write_data_dictionary, write_dbt_docs
 from p20_platform.quality.deliveries import INDEX
 from p20_platform.quality.validation import quality_dir, validate_mart
 from p20_platform.report.pdf import browser
 from p20_platform.synth.faults import FAULTS
-from p20_platform.transform import PUBLISHED_DATABASE
+from p20_platform.transform import MART_TABLES, PUBLISHED_DATABASE
 
 pytestmark = pytest.mark.skipif(browser() is None, reason="no headless Chromium (make setup installs it)")
 
@@ -28,12 +30,26 @@ def chromium():
 
 
 @pytest.fixture(scope="module")
-def pages(run) -> dict[str, Path]:
+def analyst_docs(run) -> tuple[Path, Path]:
+    """The data dictionary and dbt's site, built while this process holds the warehouse open for
+    writing and without P20_HOME: had dbt opened the warehouse, it would fail on the lock."""
     home, result = run
     assert result.success
+    with pytest.MonkeyPatch.context() as environment, duckdb.connect(str(home.warehouse_db)):
+        environment.delenv("P20_HOME", raising=False)
+        dictionary = write_data_dictionary(home)
+        docs, rebuilt = write_dbt_docs(home)
+    assert rebuilt and write_dbt_docs(home) == (docs, False)  # unchanged project: not rebuilt
+    return dictionary, docs
+
+
+@pytest.fixture(scope="module")
+def pages(run, analyst_docs) -> dict[str, Path]:
+    home, result = run
     validate_mart(home, "disconnected_youth_factors")  # the mart check writes its page and the quality index
     annual = sorted((home.reports / "annual").glob("*.html"))
-    return {"annual report (latest)": annual[-1], "annual report (earliest)": annual[0],
+    dictionary, docs = analyst_docs
+    return {"data dictionary": dictionary, "dbt docs": docs, "annual report (latest)": annual[-1], "annual report (earliest)": annual[0],
             "crossover brief": home.reports / "crossover" / "crossover_brief.html",
             "dashboard": home.home / "published" / "dashboard.html",
             "quality index": quality_dir(home) / INDEX,
@@ -43,12 +59,14 @@ def pages(run) -> dict[str, Path]:
 def test_every_page_loads_without_a_console_error(chromium, pages):
     for name, page in pages.items():
         chromium.errors.clear()
-        chromium.open(page.as_uri())
+        chromium.open(page.as_uri(), settle=2 if name == "dbt docs" else 0.5)
         assert chromium.errors == [], name
-        assert chromium.evaluate("document.querySelector('h1').textContent.trim().length") > 0, name
         text = chromium.evaluate("document.body.innerText")
-        assert "None" not in text.split() and "nan" not in text.split(), name
-        assert chromium.evaluate("document.querySelectorAll('script[src], link[href]').length") == 0, name
+        assert len(text) > 500, name
+        if name != "dbt docs":  # dbt's own site: its scripts are inlined, its text is dbt's
+            assert chromium.evaluate("document.querySelector('h1').textContent.trim().length") > 0, name
+            assert "None" not in text.split() and "nan" not in text.split(), name
+            assert chromium.evaluate("document.querySelectorAll('script[src], link[href]').length") == 0, name
 
 
 def test_the_documents_read_as_a_legislator_expects(chromium, pages):
@@ -123,3 +141,34 @@ def test_the_published_database_says_which_build_it_holds(run):
             "SELECT built_at, code_version, data_vintage, deliveries, synthetic FROM marts.build_info").fetchone()
     assert synthetic and code and vintage is not None
     assert len(deliveries) == 30 and all(d.endswith((".matching", ".analytical")) for d in deliveries)
+
+
+def test_the_data_dictionary_describes_every_column_of_every_published_table(run, analyst_docs, chromium):
+    home, _ = run
+    with duckdb.connect(str(home.home / "published" / PUBLISHED_DATABASE), read_only=True) as published:
+        columns = published.execute("SELECT table_name, column_name FROM information_schema.columns "
+                                    "WHERE table_schema = 'marts'").fetchall()
+    chromium.open(analyst_docs[0].as_uri())
+    described = chromium.evaluate(
+        "[...document.querySelectorAll('h2')].flatMap(h => [...h.nextElementSibling.nextElementSibling"
+        ".querySelectorAll('tbody tr')].map(r => [h.id, r.cells[0].textContent, r.cells[2].textContent]))")
+    meaning = {(table, column): text for table, column, text in described}
+    assert {table for table, _ in columns} == set(MART_TABLES) | {"build_info"}
+    assert [c for c in columns if not meaning.get(c)] == []  # every column, with a meaning
+
+
+def test_the_dbt_docs_show_the_marts_with_their_column_types(analyst_docs, chromium):
+    chromium.open(analyst_docs[1].as_uri() + "#!/model/model.p20.disconnected_youth_counts", settle=2)
+    text = chromium.evaluate("document.body.innerText")
+    assert "disconnected_unlinkable_wages" in text and "BIGINT" in text.upper()
+    assert chromium.errors == []
+
+
+def test_the_duckdb_prompt_opens_the_published_copy(run):
+    """ANALYSTS.md's command, as written: the CLI from requirements.lock reads the published copy."""
+    home, _ = run
+    prompt = Path(sys.executable).with_name("duckdb")
+    done = subprocess.run([str(prompt), "-readonly", str(home.home / "published" / PUBLISHED_DATABASE), "-csv", "-c",
+                           "SELECT count(*) FROM marts.disconnected_youth_counts"],
+                          capture_output=True, text=True, check=True)
+    assert int(done.stdout.split()[-1]) > 0
