@@ -162,13 +162,13 @@ def test_the_report_refuses_to_publish_an_under_suppressed_table(run, tmp_path: 
     year = int(counts["report_year"].max())
     tables = protect_annual_report(counts, read_mart(home, "disconnected_youth_factors"), [year])
     raw = breakdown_table(counts[(counts["report_year"] == year) & counts["category_collected"]], year,
-                          "race_ethnicity")
-    protected = tables.breakdowns[(year, "race_ethnicity")]
+                          "town")
+    protected = tables.breakdowns[(year, "town")]
     unsuppressed = PublishedTable(name=protected.name, measure=protected.measure, dimensions=protected.dimensions,
                                   policy=protected.policy, sources=protected.sources,
                                   cells=raw.with_margins().assign(count=lambda f: f["count"].astype("Int64"),
                                                                   status="shown"))
-    tampered = dataclasses.replace(tables, breakdowns={**tables.breakdowns, (year, "race_ethnicity"): unsuppressed})
+    tampered = dataclasses.replace(tables, breakdowns={**tables.breakdowns, (year, "town"): unsuppressed})
     with pytest.raises(DisclosureViolation, match="small count shown") as refused:
         publish_annual_reports(tampered, tmp_path, [], read_build_info(home))
     assert (refused.value.violations["table"] == protected.name).any()
