@@ -11,6 +11,8 @@ import subprocess
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +77,7 @@ class Page:
 
 
 class Browser:
-    """Headless Chromium with a throwaway profile; `page()` opens the first tab."""
+    """Headless Chromium with a throwaway profile; `with browser.page() as page:` drives the first tab."""
 
     def __init__(self) -> None:
         executable = browser()
@@ -95,10 +97,12 @@ class Browser:
             time.sleep(0.1)
         self.port = int(port_file.read_text().split()[0])
 
-    def page(self) -> Page:
+    @contextmanager
+    def page(self) -> Iterator[Page]:
         with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list", timeout=30) as response:
             targets = [t for t in json.load(response) if t["type"] == "page"]
-        return Page(connect(targets[0]["webSocketDebuggerUrl"], max_size=None))
+        with connect(targets[0]["webSocketDebuggerUrl"], max_size=None) as socket:
+            yield Page(socket)
 
     def close(self) -> None:
         self.process.terminate()

@@ -57,5 +57,6 @@ def add_demo_faults(home: Path, seed: int) -> list[str]:
             fields[column] = fault.change(fields[column].decode()).encode()
             lines[i] = b"\t".join(fields)
         path.write_bytes(newline.join(lines))
-        planted.append(f"{path.name}: {fault.rows} rows with {fault.column} {fault.description}")
+        rows = f"{fault.rows} row" + "s" * (fault.rows != 1)
+        planted.append(f"{path.name}: {rows} with {fault.column} {fault.description}")
     return planted

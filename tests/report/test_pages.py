@@ -26,8 +26,11 @@ pytestmark = pytest.mark.skipif(browser() is None, reason="no headless Chromium 
 @pytest.fixture(scope="module")
 def chromium():
     session = Browser()
-    yield session.page()
-    session.close()
+    try:
+        with session.page() as page:
+            yield page
+    finally:
+        session.close()
 
 
 @pytest.fixture(scope="module")
