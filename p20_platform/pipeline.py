@@ -77,14 +77,15 @@ def materialize_all(paths: Paths, *, with_evaluation: bool = False) -> bool:
     from dagster._core.utils import make_new_run_id
 
     from p20_platform.definitions import defs
-    from p20_platform.progress import PROGRESS_CONSOLE, StepProgress
+    from p20_platform.progress import PROGRESS_CONSOLE, StepProgress, dbt_summary
 
     job = defs.resolve_implicit_global_asset_job_def() if with_evaluation else defs.resolve_job_def(MAIN_JOB)
     with DagsterInstance.get() as instance:
         run_id = make_new_run_id()
         instance.add_event_listener(run_id, StepProgress(len(job.graph.node_dict)))
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=PROGRESS_CONSOLE,
-                                        run_id=run_id)
+        with dbt_summary():
+            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=PROGRESS_CONSOLE,
+                                            run_id=run_id)
         print(summarise_run(result, paths))
     return result.success
 

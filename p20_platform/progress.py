@@ -3,12 +3,18 @@
 Dagster calls an instance's event listeners for every event of a run as it happens, so the
 listener sees each step start and end without polling; the console logger is kept to warnings,
 and these lines replace its flood of INFO messages (which stay in the run's event log and the UI).
+dagster-dbt echoes every dbt event to stdout (two lines per model and test); `dbt_summary` keeps
+dbt's closing tally (`Done. PASS=244 WARN=0 ERROR=0 ...`) and any warning or failure, and drops
+the rest (it is in the run's event log too).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TextIO
 
 from dagster import DagsterEventType, EventLogEntry
@@ -46,3 +52,43 @@ class StepProgress:
 def _clock(seconds: float) -> str:
     minutes, seconds = divmod(int(seconds), 60)
     return f"{minutes}:{seconds:02d}"
+
+
+_DBT_ROUTINE = re.compile(r"(\d\d:\d\d:\d\d\s+)?(\d+ of \d+ (START|PASS|OK|SKIP|NO-OP)\b|Running with dbt=|"
+                          r"Registered adapter:|Found \d+ |Concurrency: |Unable to do partial parsing|"
+                          r"Finished running |Completed successfully|$)")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class _DbtFilter:
+    """A stdout that passes through every line except dbt's routine ones."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out, self.pending = out, ""
+
+    def write(self, text: str) -> int:
+        self.pending += text
+        *lines, self.pending = self.pending.split("\n")
+        for line in lines:
+            if not _DBT_ROUTINE.match(_ANSI.sub("", line).strip()):
+                self.out.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def __getattr__(self, name: str):
+        return getattr(self.out, name)
+
+
+@contextmanager
+def dbt_summary() -> Iterator[None]:
+    """While active, dbt's per-model and per-test lines on stdout are dropped (see module doc)."""
+    original = sys.stdout
+    sys.stdout = _DbtFilter(original)
+    try:
+        yield
+    finally:
+        if sys.stdout.pending:
+            original.write(sys.stdout.pending)
+        sys.stdout = original

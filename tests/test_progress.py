@@ -8,7 +8,7 @@ import re
 import dagster as dg
 from dagster._core.utils import make_new_run_id
 
-from p20_platform.progress import PROGRESS_CONSOLE, StepProgress
+from p20_platform.progress import PROGRESS_CONSOLE, StepProgress, dbt_summary
 
 
 @dg.asset
@@ -36,3 +36,15 @@ def test_each_finished_step_prints_one_line_with_its_time():
     assert len(lines) == 2
     assert re.fullmatch(r"\[1/2\] done +upstream +\d+\.\d s +\(total 0:\d\d\)", lines[0])
     assert re.fullmatch(r"\[2/2\] FAILED +downstream +\d+\.\d s +\(total 0:\d\d\)", lines[1])
+
+
+def test_dbt_routine_lines_are_dropped_and_its_tally_and_failures_kept(capsys):
+    with dbt_summary():
+        for line in ("Running with dbt=1.11.16", "12:00:01  Registered adapter: duckdb=1.11.1",
+                     "105 of 244 START test not_null_x ........ [RUN]",
+                     "105 of 244 PASS not_null_x ........ [\x1b[32mPASS\x1b[0m in 0.03s]",
+                     "7 of 244 FAIL 3 unique_x ........ [FAIL 3 in 0.10s]", "",
+                     "Done. PASS=243 WARN=0 ERROR=1 SKIP=0 NO-OP=0 TOTAL=244"):
+            print(line)
+    assert capsys.readouterr().out.splitlines() == ["7 of 244 FAIL 3 unique_x ........ [FAIL 3 in 0.10s]",
+                                                    "Done. PASS=243 WARN=0 ERROR=1 SKIP=0 NO-OP=0 TOTAL=244"]
