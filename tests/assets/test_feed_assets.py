@@ -58,7 +58,7 @@ def test_materializing_feeds_records_metadata_and_passes_checks(fresh_home):
     assert matching["new_deliveries"].value == 1 and matching["status"].value == "loaded"
     assert matching["rows_accepted"].value == matching["dagster/row_count"].value > 0
     assert len(matching["checksum"].value) == 64
-    assert set(matching["fill_rates"].value) == {"LastName", "FirstName", "SSN", "FakeID"}
+    assert set(matching["fill_rates"].value) == {"LastName", "FirstName", "DOB", "SSN", "FakeID"}
     assert "preview" not in matching
     analytical = metadata["SDE/analytical"]
     assert "FallOfYear" in analytical["preview"].value and "ResidentTown" not in analytical["preview"].value

@@ -239,9 +239,9 @@ def test_the_headline_gives_the_disconnected_range_that_unlinkable_wages_open(ru
     overall = counts[(counts["report_year"] == year) & (counts["dimension"] == "all")].iloc[0]
     assert overall["disconnected_unlinkable_wages"] > 0  # the small population has youth with no SSN anywhere
     upper, unlinkable, lower = (text.replace(",", "") for text in (upper, unlinkable, lower))
-    if unlinkable != "*":
+    if "*" not in (upper, unlinkable, lower):
         assert not 1 <= int(unlinkable) <= 10
         assert int(unlinkable) == overall["disconnected_unlinkable_wages"]
         assert int(lower) + int(unlinkable) == int(upper) == overall["disconnected"]
     else:
-        assert lower == "*"  # else the hidden count would follow from the other two
+        assert [upper, unlinkable, lower].count("*") >= 2  # else the hidden count would follow from the other two
