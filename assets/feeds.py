@@ -106,16 +106,17 @@ def feed_checks(feed: Feed) -> list[AssetChecksDefinition]:
                       "waiting_in_landing": MetadataValue.json({d.landing_path: f"{d.status}: {d.reason}"
                                                                 for d in status.open_problems})})
 
-    @asset_check(asset=key, name="pair_delivered", pool=DUCKDB_POOL,
-                 description="The current matching and analytical deliveries are one pair: same request and date.")
+    @asset_check(asset=AssetKey([code, "analytical"]), name="pair_delivered", pool=DUCKDB_POOL,
+                 description="The agency's current matching and analytical deliveries are one pair (same request "
+                             "and date): a matching file without its analytical partner, or the reverse, shows here.")
     def pair_delivered(data_home: DataHome) -> AssetCheckResult:
-        mine = feed_status(data_home.paths, feed).current
-        other = feed_status(data_home.paths, (code, "analytical" if content == "matching" else "matching")).current
-        paired = mine is not None and other is not None and (mine.request_number, mine.delivery_date) == (
-            other.request_number, other.delivery_date)
+        matching = feed_status(data_home.paths, (code, "matching")).current
+        analytical = feed_status(data_home.paths, (code, "analytical")).current
+        paired = matching is not None and analytical is not None and (
+            matching.request_number, matching.delivery_date) == (analytical.request_number, analytical.delivery_date)
         return AssetCheckResult(passed=paired, severity=AssetCheckSeverity.WARN,
-                                metadata={"current_file": mine.file_name if mine else "none",
-                                          "partner_current_file": other.file_name if other else "none"})
+                                metadata={"current_matching": matching.file_name if matching else "none",
+                                          "current_analytical": analytical.file_name if analytical else "none"})
 
     if content == "matching":
         @asset_check(asset=key, name="fakeid_unique", blocking=True, pool=DUCKDB_POOL,
@@ -132,7 +133,8 @@ def feed_checks(feed: Feed) -> list[AssetChecksDefinition]:
             leaked = [c for c in warehouse_identifier_columns(data_home.paths) if c.startswith(schema)]
             return AssetCheckResult(passed=not leaked, metadata={"identifier_columns": MetadataValue.json(leaked)})
 
-    return [contract, current_delivery_accepted, pair_delivered, identity_check]
+    pair = [pair_delivered] if content == "analytical" else []  # checked once both files of the agency loaded
+    return [contract, current_delivery_accepted, *pair, identity_check]
 
 
 feed_assets = [feed_asset(feed) for feed in (*FEEDS, None)]

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from p20_platform.feeds import manifest
-from p20_platform.feeds.archive import archive_bytes
+from p20_platform.feeds.archive import archive_bytes, require_private_stores
 from p20_platform.feeds.contracts import FAILED_RULES, LINE_NUMBER, UNKNOWN_FAKEID
 from p20_platform.feeds.landing import Feed, StillArriving, files_of_feed, read_landing_file, unread_marker
 from p20_platform.feeds.naming import DeliveryName, DeliveryRejected, parse_delivery_name
@@ -63,6 +63,7 @@ def load_feed(paths: Paths, feed: Feed | None) -> list[manifest.Delivery]:
             delivered = None
         return (delivered is not None, delivered or 0, file.lstat().st_mtime_ns, file.name)
 
+    require_private_stores(paths)
     recorded = [load_delivery(paths, file, feed) for file in sorted(files_of_feed(paths, feed), key=order)]
     recorded = [delivery for delivery in recorded if delivery is not None]
     if recorded:
