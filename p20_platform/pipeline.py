@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from pathlib import Path
 
 import yaml
@@ -85,22 +84,19 @@ def materialize_all(paths: Paths, *, with_evaluation: bool = False) -> bool:
     from dagster import DagsterInstance
 
     from p20_platform.definitions import defs
-    from p20_platform.run_control import StopGuard, clear_leftovers, run_tags
+    from p20_platform.run_control import clear_leftovers, execute_stoppable
 
     job = defs.resolve_implicit_global_asset_job_def() if with_evaluation else defs.resolve_job_def(MAIN_JOB)
     with DagsterInstance.get() as instance:
         note = clear_leftovers(instance, paths).describe()
         if note:
             print(note, flush=True)
-        guard = StopGuard(instance, str(uuid.uuid4()))  # Dagster's run ids are uuid4s
-        with guard.watching():
-            result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET_CONSOLE,
-                                            run_id=guard.run_id, tags=run_tags())
+        result, stopped_by = execute_stoppable(job, instance, run_config=QUIET_CONSOLE)
         print(summarise_run(result, paths))
-        if guard.stopped_by is not None:
-            print(f"p20: stopped by {guard.stopped_by}: run marked failed and its pool slot freed")
+        if stopped_by is not None:
+            print(f"p20: stopped by {stopped_by}: run marked failed and its pool slot freed")
     prune_dbt_targets()
-    return result.success and guard.stopped_by is None
+    return result.success and stopped_by is None
 
 
 # dagster-dbt writes each invocation's artifacts to a fresh dbt_project/target/<op>-<run>-<id>/ folder

@@ -25,12 +25,13 @@ import socket
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
+from dagster import DagsterInstance, DagsterRunStatus, ExecuteInProcessResult, JobDefinition, RunsFilter
 
 from p20_platform.feeds.stores import interrupt_open_connections
 from p20_platform.settings import Paths
@@ -244,3 +245,12 @@ class StopGuard:
             self._writer.close()
             if self.stopped_by is not None:
                 fail_run(self.instance, self.run_id, f"Stopped by {self.stopped_by}.")
+
+
+def execute_stoppable(job: JobDefinition, instance: DagsterInstance, **kwargs) -> tuple[ExecuteInProcessResult, str | None]:
+    """Execute a job in process under a StopGuard, tagged with this process; return the result and the stop signal."""
+    guard = StopGuard(instance, str(uuid.uuid4()))  # Dagster's run ids are uuid4s
+    with guard.watching():
+        result = job.execute_in_process(instance=instance, raise_on_error=False, run_id=guard.run_id,
+                                        tags=run_tags(), **kwargs)
+    return result, guard.stopped_by
