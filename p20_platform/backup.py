@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,13 +59,15 @@ def _copy_tree(source: Path, target: Path) -> int:
 def backup(paths: Paths, out: Path) -> dict:
     """Write a snapshot of the data home's stores into the new folder `out`; return its manifest."""
     require_private_stores(paths)
-    if not paths.hub_db.exists() or not paths.warehouse_db.exists():
+    stores = [store for store in (paths.hub_db, paths.warehouse_db) if store.exists()]
+    if not stores:
         raise BackupError(f"{paths.home} has no hub store or warehouse to back up: run `p20 materialize` first")
     if out.exists():
         raise BackupError(f"{out} exists: give a new folder, a backup never overwrites another")
     out.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True)
-    stores = (paths.hub_db, paths.warehouse_db)
-    with connect(stores[0], read_only=True), connect(stores[1], read_only=True):
+    with ExitStack() as readers:  # every store held read-only at once: no writer between their copies
+        for store in stores:
+            readers.enter_context(connect(store, read_only=True))
         for store in stores:
             for part in (store, store.with_name(store.name + ".wal")):
                 if part.exists():
