@@ -107,9 +107,10 @@ def _end(pids: list[int], wait_seconds: float) -> list[int]:
 
 
 def _is_dbt_for(pid: int, home: Path) -> bool:
+    """A `dbt build` whose --vars name this data home (`{"p20_home": "<home>"}`, as the dbt asset passes it)."""
     command = _command(pid)
     return (any(Path(part).name == "dbt" for part in command[:2]) and "build" in command
-            and any(str(home) in part for part in command))
+            and any(f'"p20_home": "{home}"' in part for part in command))
 
 
 def orphaned_dbt(home: Path) -> list[int]:

@@ -7,6 +7,7 @@ signals, so no full build is needed to stop one.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -159,7 +160,9 @@ def test_a_new_run_clears_what_a_dead_run_left_and_says_so(dagster_home, tmp_pat
     gone.kill()
     gone.wait()
     # A dbt build of this home whose parent died: double-forked, so it is reparented away from us.
-    subprocess.run(["bash", "-c", f"(exec -a dbt sleep 120 build --vars '{home.home}' >/dev/null 2>&1 &)"], check=True)
+    dbt_vars = json.dumps({"p20_home": str(home.home)})
+    subprocess.run(["bash", "-c", f"(exec -a dbt {sys.executable} -c 'import time; time.sleep(120)' build --vars '{dbt_vars}' "
+                    ">/dev/null 2>&1 &)"], check=True)
     deadline = time.monotonic() + 10
     while not orphaned_dbt(home.home) and time.monotonic() < deadline:
         time.sleep(0.1)
