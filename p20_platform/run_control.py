@@ -43,6 +43,7 @@ IN_PROGRESS = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterR
 # After a stop signal the run gets this long to end itself (interrupted query, failed step) before
 # it is reported failed and the process exits; children get half of it to end after SIGTERM.
 STOP_GRACE_SECONDS = 5.0
+STOP_EXIT_SECONDS = 8.0  # a stopped process exits by then, whatever it still has to do
 EXIT_STOPPED = 143
 
 
@@ -176,8 +177,10 @@ def clear_leftovers(instance: DagsterInstance, paths: Paths) -> Leftovers:
 
 
 def _children() -> list[int]:
+    """This process's children (the dbt build, log tailers), except Python's own multiprocessing helper."""
     me = os.getpid()
-    return [pid for pid in _processes() if _parent(pid) == me]
+    return [pid for pid in _processes() if _parent(pid) == me
+            and "multiprocessing.resource_tracker" not in " ".join(_command(pid))]
 
 
 def fail_run(instance: DagsterInstance, run_id: str, message: str) -> None:
@@ -196,7 +199,8 @@ class StopGuard:
         self.instance, self.run_id = instance, run_id
         self.stopped_by: str | None = None
         self._reader, self._writer = socket.socketpair()
-        self._finished = threading.Event()
+        self._finished = threading.Event()  # the run returned from execution
+        self._recorded = threading.Event()  # ... and a stopped run is recorded failed with its slots freed
 
     def _watch(self) -> None:
         self._reader.settimeout(None)
@@ -207,19 +211,25 @@ class StopGuard:
                 return
             if self._finished.is_set() or not data:
                 return
-            if data[0] not in (signal.SIGTERM, signal.SIGINT):
-                continue
-            self.stopped_by = signal.Signals(data[0]).name
-            print(f"p20: {self.stopped_by} received: interrupting the run's DuckDB queries and ending its child "
-                  "processes", file=sys.stderr, flush=True)
-            interrupt_open_connections()
-            _end(_children(), STOP_GRACE_SECONDS / 2)
-            if self._finished.wait(STOP_GRACE_SECONDS):
-                return
+            if data[0] in (signal.SIGTERM, signal.SIGINT):
+                break
+        self.stopped_by = signal.Signals(data[0]).name
+        exit_by = time.monotonic() + STOP_EXIT_SECONDS
+        print(f"p20: {self.stopped_by} received: interrupting the run's DuckDB queries and ending its child "
+              "processes", file=sys.stderr, flush=True)
+        interrupt_open_connections()
+        _end(_children(), STOP_GRACE_SECONDS / 2)
+        if not self._finished.wait(STOP_GRACE_SECONDS):
             fail_run(self.instance, self.run_id, f"Stopped by {self.stopped_by}.")
-            print(f"p20: run {self.run_id} stopped by {self.stopped_by}: marked failed, its {POOL} slot freed",
-                  file=sys.stderr, flush=True)
-            os._exit(EXIT_STOPPED)
+        elif not self._recorded.wait(max(0.0, exit_by - time.monotonic())):
+            return  # still recording the failure: let the main thread finish and exit normally
+        # The run is recorded failed and its slots are free: whatever the process still does (summaries,
+        # shutdown of a loaded interpreter) must not keep it alive past the limit.
+        time.sleep(max(0.0, exit_by - time.monotonic()))
+        print(f"p20: run {self.run_id} stopped by {self.stopped_by}: marked failed, its {POOL} slot freed",
+              file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(EXIT_STOPPED)
 
     @contextmanager
     def watching(self) -> Iterator[StopGuard]:
@@ -241,11 +251,13 @@ class StopGuard:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
             self._writer.send(b"\0")  # wake the watcher so it ends
-            watcher.join(timeout=1)
+            if self.stopped_by is None:
+                watcher.join(timeout=1)
             self._reader.close()
             self._writer.close()
             if self.stopped_by is not None:
                 fail_run(self.instance, self.run_id, f"Stopped by {self.stopped_by}.")
+            self._recorded.set()
 
 
 def execute_stoppable(job: JobDefinition, instance: DagsterInstance, **kwargs) -> tuple[ExecuteInProcessResult, str | None]:
