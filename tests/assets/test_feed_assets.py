@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from p20_platform.feeds import parse_delivery_name
+from p20_platform.registry import agency
 from p20_platform.resources import DataHome
 
 AGENCIES_UNDER_TEST = ("DOL", "SDE", "CSSD")
@@ -59,7 +60,7 @@ def test_materializing_feeds_records_metadata_and_passes_checks(fresh_home):
     assert matching["new_deliveries"].value == 1 and matching["status"].value == "loaded"
     assert matching["rows_accepted"].value == matching["dagster/row_count"].value > 0
     assert len(matching["checksum"].value) == 64
-    assert set(matching["fill_rates"].value) == {"LastName", "FirstName", "SSN", "FakeID"}
+    assert set(matching["fill_rates"].value) == set(agency("DOL").matching_fields)
     assert "preview" not in matching
     analytical = metadata["SDE/analytical"]
     assert "FallOfYear" in analytical["preview"].value and "ResidentTown" not in analytical["preview"].value
