@@ -176,11 +176,16 @@ def clear_leftovers(instance: DagsterInstance, paths: Paths) -> Leftovers:
     return found
 
 
+# Children that are not the run's work: Python's multiprocessing helper and Dagster's compute-log forwarders
+# (`tail -F` and its orphan watcher), which carry the process's output to the terminal until it exits.
+_HELPERS = ("multiprocessing.resource_tracker", "watch_orphans.py", "tail -F")
+
+
 def _children() -> list[int]:
-    """This process's children (the dbt build, log tailers), except Python's own multiprocessing helper."""
+    """This process's children doing the run's work (the `dbt build` subprocess)."""
     me = os.getpid()
     return [pid for pid in _processes() if _parent(pid) == me
-            and "multiprocessing.resource_tracker" not in " ".join(_command(pid))]
+            and not any(helper in " ".join(_command(pid)) for helper in _HELPERS)]
 
 
 def fail_run(instance: DagsterInstance, run_id: str, message: str) -> None:
@@ -219,13 +224,14 @@ class StopGuard:
               "processes", file=sys.stderr, flush=True)
         interrupt_open_connections()
         _end(_children(), STOP_GRACE_SECONDS / 2)
-        if not self._finished.wait(STOP_GRACE_SECONDS):
-            fail_run(self.instance, self.run_id, f"Stopped by {self.stopped_by}.")
-        elif not self._recorded.wait(max(0.0, exit_by - time.monotonic())):
-            return  # still recording the failure: let the main thread finish and exit normally
-        # The run is recorded failed and its slots are free: whatever the process still does (summaries,
-        # shutdown of a loaded interpreter) must not keep it alive past the limit.
-        time.sleep(max(0.0, exit_by - time.monotonic()))
+        if self._finished.wait(STOP_GRACE_SECONDS):
+            if not self._recorded.wait(max(0.0, exit_by - time.monotonic())):
+                return  # still recording the failure: let the main thread finish and exit normally
+            # The run is recorded failed and its slots are free: whatever the process still does (summaries,
+            # shutdown of a loaded interpreter) must not keep it alive past the limit.
+            time.sleep(max(0.0, exit_by - time.monotonic()))
+        else:  # still in the run (e.g. a step waiting for a pool slot): record the failure and leave at once,
+            fail_run(self.instance, self.run_id, f"Stopped by {self.stopped_by}.")  # before it claims again
         print(f"p20: run {self.run_id} stopped by {self.stopped_by}: marked failed, its {POOL} slot freed",
               file=sys.stderr, flush=True)
         sys.stdout.flush()
