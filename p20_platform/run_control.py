@@ -224,14 +224,13 @@ class StopGuard:
               "processes", file=sys.stderr, flush=True)
         interrupt_open_connections()
         _end(_children(), STOP_GRACE_SECONDS / 2)
-        if self._finished.wait(STOP_GRACE_SECONDS):
-            if not self._recorded.wait(max(0.0, exit_by - time.monotonic())):
-                return  # still recording the failure: let the main thread finish and exit normally
+        finished = self._finished.wait(STOP_GRACE_SECONDS)
+        if finished and self._recorded.wait(max(0.0, exit_by - time.monotonic())):
             # The run is recorded failed and its slots are free: whatever the process still does (summaries,
             # shutdown of a loaded interpreter) must not keep it alive past the limit.
             time.sleep(max(0.0, exit_by - time.monotonic()))
-        else:  # still in the run (e.g. a step waiting for a pool slot): record the failure and leave at once,
-            fail_run(self.instance, self.run_id, f"Stopped by {self.stopped_by}.")  # before it claims again
+        else:  # still in the run (e.g. a step waiting for a pool slot) or slow to record it: record it, leave now
+            fail_run(self.instance, self.run_id, f"Stopped by {self.stopped_by}.")
         print(f"p20: run {self.run_id} stopped by {self.stopped_by}: marked failed, its {POOL} slot freed",
               file=sys.stderr, flush=True)
         sys.stdout.flush()
