@@ -47,9 +47,55 @@ def _link(args: argparse.Namespace) -> int:
 
 
 def _materialize(args: argparse.Namespace) -> int:
+    from p20_platform.feeds.archive import OpenStoreError
     from p20_platform.pipeline import materialize_all
 
-    return 0 if materialize_all(paths(args.home), with_evaluation=args.with_evaluation) else 1
+    try:
+        return 0 if materialize_all(paths(args.home), with_evaluation=args.with_evaluation) else 1
+    except OpenStoreError as refused:
+        print(f"p20: refusing to run: {refused}", file=sys.stderr)
+        return 2
+
+
+def _confirm(args: argparse.Namespace) -> int:
+    from p20_platform.feeds.confirm import ConfirmError, confirm_delivery
+
+    try:
+        delivery = confirm_delivery(paths(args.home), args.file, confirmed_by=args.by)
+    except ConfirmError as error:
+        print(f"p20: {error}", file=sys.stderr)
+        return 1
+    print(f"confirmed {delivery.file_name} ({delivery.rows_read} rows): the next `p20 materialize` loads it")
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from p20_platform.backup import BackupError, backup
+    from p20_platform.feeds.archive import OpenStoreError
+
+    try:
+        manifest = backup(paths(args.home), Path(args.out))
+    except (BackupError, OpenStoreError) as error:
+        print(f"p20: backup not taken: {error}", file=sys.stderr)
+        return 1
+    print(f"backup of {manifest['home']} written to {args.out}: {', '.join(manifest['files'])}, "
+          f"{manifest['archive_files']} archived deliveries")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from p20_platform.backup import BackupError, restore
+    from p20_platform.feeds.archive import OpenStoreError
+
+    home = paths(args.home)
+    try:
+        manifest = restore(Path(args.backup), home)
+    except (BackupError, OpenStoreError) as error:
+        print(f"p20: not restored: {error}", file=sys.stderr)
+        return 1
+    print(f"restored the backup of {manifest['home']} taken {manifest['taken_at']} into {home.home}; "
+          f"`p20 materialize --home {home.home}` rebuilds the marts and reports")
+    return 0
 
 
 def _pet_key(args: argparse.Namespace) -> int:
@@ -102,6 +148,22 @@ def build_parser() -> argparse.ArgumentParser:
     materialize.add_argument("--with-evaluation", action="store_true",
                              help="also score every linkage strategy (on demand otherwise), before the reports")
     materialize.set_defaults(run=_materialize)
+
+    confirm = commands.add_parser("confirm", help="accept a delivery held for a sharp change in its row count")
+    confirm.add_argument("file", help="the held file's name or its path under landing/")
+    confirm.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who confirms (recorded)")
+    confirm.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
+    confirm.set_defaults(run=_confirm)
+
+    backup = commands.add_parser("backup", help="snapshot both stores, the archive and the PET key consistently")
+    backup.add_argument("out", help="a new folder to write the backup into")
+    backup.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
+    backup.set_defaults(run=_backup)
+
+    restore = commands.add_parser("restore", help="restore a backup into a new, empty data home")
+    restore.add_argument("backup", help="the folder `p20 backup` wrote")
+    restore.add_argument("--home", default=None, help="data home to restore into (default: $P20_HOME or ./data)")
+    restore.set_defaults(run=_restore)
 
     pet_key = commands.add_parser("pet-key", help="create a demo PET key under the data home if none exists")
     pet_key.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")

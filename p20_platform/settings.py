@@ -56,6 +56,16 @@ class Paths:
         return self.home / "reports"
 
     @property
+    def published(self) -> Path:
+        """Read-only copies for analysts and operators: the marts and the delivery manifest."""
+        return self.home / "published"
+
+    @property
+    def published_manifest(self) -> Path:
+        """The delivery manifest as Parquet: what operators read instead of opening the warehouse."""
+        return self.published / "deliveries.parquet"
+
+    @property
     def dagster_home(self) -> Path:
         """The Dagster instance (run history, event logs) that `make demo` and `make ui` share."""
         return self.home / "dagster"

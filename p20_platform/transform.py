@@ -83,7 +83,7 @@ ANALYST_STORAGE_VERSION = "v1.5.0"
 
 
 def publish_marts(home: Paths) -> dict[str, int]:
-    """Copy the marts to `published/p20_marts.duckdb` and `published/parquet/`; return rows per mart.
+    """Copy the marts, rows sorted (identical runs give identical files), to `published/`; return rows per mart.
 
     DuckDB lets one process hold a file for writing and then no other process may open it, so
     analysts never open the warehouse. The copy is written beside the old one and renamed
@@ -100,7 +100,7 @@ def publish_marts(home: Paths) -> dict[str, int]:
         published.execute(f"ATTACH '{home.warehouse_db}' AS warehouse (READ_ONLY)")
         published.execute("CREATE SCHEMA marts")
         for table in MART_TABLES:
-            published.execute(f"CREATE TABLE marts.{table} AS SELECT * FROM warehouse.marts.{table}")
+            published.execute(f"CREATE TABLE marts.{table} AS SELECT * FROM warehouse.marts.{table} ORDER BY ALL")
             rows[table] = published.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
             parquet = target / "parquet" / f"{table}.parquet"
             published.execute(f"COPY marts.{table} TO '{parquet}.next' (FORMAT parquet)")

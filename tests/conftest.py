@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+
+# Files the tests write are complete when written: read them at once instead of waiting the landing
+# settle interval (tests/feeds/test_hostile_landing.py sets it where waiting is what it tests).
+os.environ.setdefault("P20_LANDING_SETTLE_SECONDS", "0")
 
 SMALL_PERSONS = 3_000
 SMALL_SEED = 11
