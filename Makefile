@@ -3,6 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Dagster reads the dbt manifest; it is built here, never when the code location loads.
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/dbt_project.yml dbt_project/profiles.yml dbt_project/models \
+                 dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null)
 P20_HOME ?= $(CURDIR)/data
 export P20_HOME
 DEMO_PERSONS ?= 20000
@@ -17,7 +21,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-setup: $(STAMP)
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster-dbt project prepare-and-package --file p20_platform/transform.py
+	touch $@
+
+setup: $(STAMP) $(MANIFEST)
 
 demo: setup
 	$(BIN)/p20 synth --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) --out $(P20_HOME)

@@ -9,6 +9,8 @@ audit result; never a cell's value.
 import dagster as dg
 from pydantic import Field
 
+from assets.automation import REBUILD
+from assets.owners import OPERATING_GROUP
 from p20_platform.disclosure import DisclosureViolation
 from p20_platform.report import (EVALUATION_ASSET, Publication, linkage_quality, protect_annual_report,
                                  protect_crossover_brief, publish_annual_reports, publish_crossover_brief, read_mart)
@@ -46,7 +48,7 @@ def _published(context: dg.AssetExecutionContext, publish, *args) -> Publication
 
 
 @dg.asset(key=["report", "annual_report"], group_name="report", deps=[PUBLISHED_MARTS, LINKAGE_EVALUATION],
-          kinds={"html"}, description="The statutory annual report on at-risk and disconnected youth.")
+          kinds={"html"}, automation_condition=REBUILD, owners=[OPERATING_GROUP], description="The statutory annual report on at-risk and disconnected youth.")
 def annual_report(context: dg.AssetExecutionContext, config: AnnualReportConfig, data_home: DataHome
                   ) -> dg.MaterializeResult:
     home = data_home.paths
@@ -58,7 +60,7 @@ def annual_report(context: dg.AssetExecutionContext, config: AnnualReportConfig,
 
 
 @dg.asset(key=["report", "crossover_brief"], group_name="report", deps=[PUBLISHED_MARTS, LINKAGE_EVALUATION],
-          kinds={"html"}, description="Crossover youth: pathways, time to crossover, match rate by strategy.")
+          kinds={"html"}, automation_condition=REBUILD, owners=[OPERATING_GROUP], description="Crossover youth: pathways, time to crossover, match rate by strategy.")
 def crossover_brief(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:
     home = data_home.paths
     tables = protect_crossover_brief(read_mart(home, SUMMARY_MART))
