@@ -33,6 +33,8 @@ demo: setup
 	$(BIN)/p20 materialize
 
 test: setup
+	$(BIN)/ruff check .
+	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests --processes 2
 	$(BIN)/pytest -q -n 2
 
 ui: setup

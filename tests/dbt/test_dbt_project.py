@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import duckdb
 from dagster import AssetKey
@@ -112,3 +111,12 @@ def test_each_agency_source_declares_the_registry_layout_the_loader_writes():
         declared = {name: column["data_type"] for name, column in source["columns"].items()}
         expected = {e.name: warehouse_types[e.kind] for e in agency.analytical}
         assert declared == {**expected, "source_file": "varchar", "delivery_sha256": "varchar"}, agency.code
+
+
+def test_the_status_rules_pass_their_dbt_unit_tests(built_home, dbt_cli, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(built_home.warehouse_db, home / "warehouse.duckdb")  # the session's readers keep theirs open
+    result = dbt_cli(DBT_PROJECT_DIR, home, "test", "--select", "test_type:unit")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "disconnected_youth_status_follows_the_statute" in result.stdout and "PASS=1" in result.stdout
