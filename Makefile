@@ -3,6 +3,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Dagster reads the dbt manifest; it is built here, never when the code location loads.
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/dbt_project.yml dbt_project/profiles.yml dbt_project/models \
+                 dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null)
 P20_HOME ?= $(CURDIR)/data
 export P20_HOME
 DEMO_PERSONS ?= 20000
@@ -18,7 +22,11 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-setup: $(STAMP) browser
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster-dbt project prepare-and-package --file p20_platform/transform.py
+	touch $@
+
+setup: $(STAMP) $(MANIFEST) browser
 
 # Headless Chromium prints the documents to PDF and drives the page tests; pdftoppm checks the PDFs.
 # Installed from Debian's packages only when missing (CI runs as root on a fresh machine).
@@ -35,6 +43,8 @@ demo: setup
 	$(BIN)/p20 materialize --with-evaluation
 
 test: setup
+	$(BIN)/ruff check .
+	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests --processes 2
 	$(BIN)/pytest -q -n 2
 
 ui: setup

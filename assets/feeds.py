@@ -8,8 +8,9 @@ values: matching files hold PII and Dagster's event log is not the hub.
 from __future__ import annotations
 
 from dagster import (AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition, AssetKey, AssetsDefinition,
-                     MaterializeResult, MetadataValue, asset, asset_check)
+                     DataVersion, MaterializeResult, MetadataValue, asset, asset_check)
 
+from assets.owners import OPERATING_GROUP, agency_owner
 from p20_platform.feeds import (FEEDS, Feed, FeedStatus, analytical_schema, fakeid_problems, feed_key_path,
                                 feed_status, load_feed, warehouse_identifier_columns)
 from p20_platform.feeds.manifest import Delivery
@@ -59,17 +60,19 @@ def feed_asset(feed: Feed | None) -> AssetsDefinition:
     deps = [AssetKey([feed[0], "matching"])] if feed is not None and feed[1] == "analytical" else []
 
     @asset(key=key, group_name=GROUP, kinds={"duckdb"}, pool=DUCKDB_POOL, description=description, deps=deps,
-           tags={"agency": feed[0] if feed else "none"})
+           tags={"agency": feed[0] if feed else "none"}, owners=[agency_owner(feed[0]) if feed else OPERATING_GROUP])
     def load(context, data_home: DataHome) -> MaterializeResult:
         recorded = load_feed(data_home.paths, feed)
         for delivery in recorded:
             context.log.info(f"{delivery.file_name}: {delivery.status}. {delivery.reason or ''}")
         metadata = {"new_deliveries": len(recorded)}
-        if feed is not None:
-            metadata |= _delivery_metadata(feed_status(data_home.paths, feed))
-        else:
+        if feed is None:
             metadata["rejected_files"] = MetadataValue.json([d.file_name for d in recorded])
-        return MaterializeResult(metadata=metadata)
+            return MaterializeResult(metadata=metadata)
+        metadata |= _delivery_metadata(feed_status(data_home.paths, feed))
+        # The data version is the delivery the table holds: a rejected, duplicate or superseded
+        # delivery leaves it as it was, so nothing downstream rebuilds (assets/automation.py).
+        return MaterializeResult(metadata=metadata, data_version=DataVersion(metadata["current_sha256"]))
 
     return load
 

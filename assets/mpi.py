@@ -7,6 +7,8 @@ Metadata carries counts and rates only: the identifiers stay in the hub store.
 import dagster as dg
 from pydantic import Field
 
+from assets.automation import REBUILD
+from assets.owners import HUB
 from p20_platform.linkage import STRATEGIES
 from p20_platform.linkage.hub import rebuild_index
 from p20_platform.linkage.report import evaluate_index
@@ -28,7 +30,8 @@ class EvaluationConfig(dg.Config):
 
 
 @dg.asset(key_prefix="mpi", group_name="mpi", deps=MATCHING_ASSETS, kinds={"duckdb", "splink"},
-          pool=DUCKDB_POOL, description="Records of every agency linked into persons with stable p20_ids.")
+          pool=DUCKDB_POOL, automation_condition=REBUILD, owners=[HUB],
+          description="Records of every agency linked into persons with stable p20_ids.")
 def crosswalk(context: dg.AssetExecutionContext, config: CrosswalkConfig, data_home: DataHome
               ) -> dg.MaterializeResult:
     build = rebuild_index(data_home.paths.home, config.strategy, retrain=config.retrain)
@@ -38,7 +41,8 @@ def crosswalk(context: dg.AssetExecutionContext, config: CrosswalkConfig, data_h
 
 
 @dg.asset(key_prefix="mpi", group_name="mpi", deps=[crosswalk], kinds={"duckdb"}, pool=DUCKDB_POOL,
-          description="Match rate, precision/recall against truth, subgroup and agency-pair breakdowns.")
+          owners=[HUB],
+          description="On demand: match rate, precision/recall against truth, subgroup and agency-pair breakdowns.")
 def linkage_evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, data_home: DataHome
                        ) -> dg.MaterializeResult:
     report = evaluate_index(data_home.paths.home, compare_with=config.compare_with)

@@ -10,6 +10,8 @@ audit result; never a cell's value.
 import dagster as dg
 from pydantic import Field
 
+from assets.automation import REBUILD
+from assets.owners import OPERATING_GROUP
 from p20_platform.analyst_docs import write_data_dictionary, write_dbt_docs
 from p20_platform.disclosure import DisclosureViolation
 from p20_platform.report import (EVALUATION_ASSET, Publication, linkage_quality, protect_annual_report,
@@ -65,7 +67,7 @@ def _published(context: dg.AssetExecutionContext, publish, *args) -> Publication
 
 
 @dg.asset(key=["report", "annual_report"], group_name="report", deps=[PUBLISHED_MARTS, LINKAGE_EVALUATION],
-          kinds={"html"}, description="The statutory annual report on at-risk and disconnected youth.")
+          kinds={"html"}, automation_condition=REBUILD, owners=[OPERATING_GROUP], description="The statutory annual report on at-risk and disconnected youth.")
 def annual_report(context: dg.AssetExecutionContext, config: AnnualReportConfig, data_home: DataHome
                   ) -> dg.MaterializeResult:
     home = data_home.paths
@@ -81,7 +83,7 @@ def annual_report(context: dg.AssetExecutionContext, config: AnnualReportConfig,
 
 
 @dg.asset(key=["report", "crossover_brief"], group_name="report", deps=[PUBLISHED_MARTS, LINKAGE_EVALUATION],
-          kinds={"html"}, description="Crossover youth: pathways, time to crossover, match rate by strategy.")
+          kinds={"html"}, automation_condition=REBUILD, owners=[OPERATING_GROUP], description="Crossover youth: pathways, time to crossover, match rate by strategy.")
 def crossover_brief(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:
     home = data_home.paths
     tables = protect_crossover_brief(read_mart(home, SUMMARY_MART))
@@ -100,6 +102,7 @@ def _pdf(context: dg.AssetExecutionContext, html) -> dict:
 
 
 @dg.asset(key=["report", "analyst_docs"], group_name="report", deps=[PUBLISHED_MARTS], kinds={"html", "dbt"},
+          automation_condition=REBUILD, owners=[OPERATING_GROUP],
           description="The data dictionary of every mart column and dbt's documentation site under published/, "
                       "built from a copy of the published marts, never the warehouse.")
 def analyst_docs(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:

@@ -33,7 +33,7 @@ telemetry:
     # The default run launcher can neither check a worker's health nor resume one, so monitoring
     # (a daemon `dagster dev` starts) works on time limits: a run stuck starting fails after
     # start_timeout_seconds; a run past its `dagster/max_runtime` tag (the sensors set it, see
-    # schedules/stale_runs.py) is terminated and failed; pool slots a failed run still holds are
+    # assets/automation.py) is terminated and failed; pool slots a failed run still holds are
     # freed, or a dead writer would block the duckdb_writer pool (limit 1) for good.
     "run_monitoring": """\
 run_monitoring:

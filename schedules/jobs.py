@@ -15,12 +15,11 @@ failed suite stop the report.
 
 from dagster import AssetSelection, define_asset_job
 
+from assets.automation import ON_DEMAND_SELECTION
 from assets.marts import p20_dbt_models, published_marts
-from assets.mpi import linkage_evaluation
 
 REPORT_KEYS = ("report/annual_report", "report/crossover_brief")
 
-ON_DEMAND_SELECTION = AssetSelection.assets(linkage_evaluation)
 MAIN_SELECTION = AssetSelection.all() - ON_DEMAND_SELECTION
 MARTS_SELECTION = AssetSelection.assets(p20_dbt_models, published_marts)
 REPORT_SELECTION = AssetSelection.from_string(" or ".join(f'key:"{key}"' for key in REPORT_KEYS))

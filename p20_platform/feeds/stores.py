@@ -58,7 +58,11 @@ def _owner_only_files(private: bool) -> Iterator[None]:
 @contextmanager
 def connect(database: Path, read_only: bool = False, wait_seconds: float = LOCK_WAIT_SECONDS
             ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open a DuckDB file, waiting while another process holds its single-writer lock."""
+    """Open a DuckDB file, waiting while another process holds its single-writer lock.
+
+    Not dagster-duckdb's DuckDBResource, which waits the same way: the loaders, the index, publishing,
+    the CLI and the benchmarks all open stores through plain functions that run outside Dagster too.
+    """
     if not read_only:
         database.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + wait_seconds
