@@ -25,9 +25,8 @@ from pathlib import Path
 
 from bench import command_line, engine_result_name
 from p20_platform.linkage import read_matching_files, standardise_records
-from p20_platform.linkage.clusters import connected_components
 from p20_platform.linkage.evaluation import linkable_recall, load_truth, match_rate, pairwise_scores
-from p20_platform.linkage.probabilistic import REFERENCE_MODEL_PATH, links_from_pairs, score_pairs, train_model
+from p20_platform.linkage.probabilistic import REFERENCE_MODEL_PATH, person_clusters, score_pairs, train_model
 from p20_platform.settings import paths
 
 
@@ -63,7 +62,7 @@ def run(persons: int, seed: int, write_reference_model: bool = False, home: Path
         model, train_seconds = _timed(lambda: train_model(records), peaks, "train")
         pairs, score_seconds = _timed(lambda: score_pairs(records, model), peaks, "score")
         clusters, cluster_seconds = _timed(
-            lambda: connected_components(records["record_id"], links_from_pairs(pairs)), peaks, "cluster")
+            lambda: person_clusters(records, pairs), peaks, "cluster")
         truth, _ = load_truth(home)
         scores = pairwise_scores(clusters, truth) | linkable_recall(clusters, records, truth)
     if write_reference_model:
