@@ -58,7 +58,7 @@ def _log_intact(log: Log, key: dg.AssetKey) -> dg.AssetChecksDefinition:
 @dg.asset(key=REQUEST_LOG_KEY, group_name=GROUP, kinds={"duckdb"}, pool=DUCKDB_POOL,
           description="The request log: each request version filed, each agency approval, each publication.")
 def request_log(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:
-    counts = log_requests(data_home.paths, load_requests(), context.run_id)
+    counts = log_requests(data_home.paths, load_requests(), context.run.run_id)
     return dg.MaterializeResult(metadata={**counts, **_log_metadata(data_home, REQUEST_LOG)})
 
 
@@ -66,7 +66,7 @@ def request_log(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.Ma
           description="The match log: matching files received and matched (with their destruction deadline), "
                       "matrices passed on, inputs destroyed.")
 def match_log(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:
-    counts = log_matching_inputs(data_home.paths, load_requests(), context.run_id)
+    counts = log_matching_inputs(data_home.paths, load_requests(), context.run.run_id)
     return dg.MaterializeResult(metadata={**counts, **_log_metadata(data_home, MATCH_LOG)})
 
 
@@ -91,7 +91,7 @@ DEADLINES_CHECK = "deadlines_met"
 def destruction(context: dg.AssetExecutionContext, config: DestructionConfig, data_home: DataHome):
     paths = data_home.paths
     now = dt.datetime.fromisoformat(config.as_of) if config.as_of else dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    destroyed = destroy_due(paths, context.run_id, now) if paths.warehouse_db.exists() else None
+    destroyed = destroy_due(paths, context.run.run_id, now) if paths.warehouse_db.exists() else None
     left = outstanding(paths) if paths.warehouse_db.exists() else []
     risky = at_risk(paths, now) if left else []
     for item in risky:
@@ -126,6 +126,19 @@ def _review(data_home: DataHome, filed: FiledRequest, documents: list[Path]) -> 
     return review(load_request(filed.path).request, build, filed.path.parent)
 
 
+def _review_check(filed: FiledRequest, key: dg.AssetKey) -> dg.AssetChecksDefinition:
+    number = filed.request.number
+
+    @dg.asset_check(asset=key, name="agency_review", blocking=True,
+                    description=f"Request {number}: every agency whose data the document uses approved this "
+                                f"build (`p20 approve {number} --agency CODE`); publishing waits until then.")
+    def agency_review(context: dg.AssetCheckExecutionContext, data_home: DataHome) -> dg.AssetCheckResult:
+        status = _review(data_home, filed, _documents(context.instance, key))
+        return dg.AssetCheckResult(passed=status.cleared, metadata=status.metadata())
+
+    return agency_review
+
+
 def request_definitions(filed: FiledRequest) -> list:
     """The review checks, dissemination and extract assets of one filed request."""
     request, number = filed.request, filed.request.number
@@ -146,20 +159,12 @@ def request_definitions(filed: FiledRequest) -> list:
                 built = build_extract(data_home.paths, current)
             except ExtractRefused as refused:
                 raise dg.Failure(f"no extract: {refused}") from refused
-            log_passed_on(data_home.paths, current, [f.name for f in built.files], context.run_id)
+            log_passed_on(data_home.paths, current, [f.name for f in built.files], context.run.run_id)
             return dg.MaterializeResult(metadata=built.metadata())
 
         definitions.append(extract)
 
-    for key in publications:
-        @dg.asset_check(asset=key, name="agency_review", blocking=True,
-                        description=f"Request {number}: every agency whose data the document uses approved this "
-                                    f"build (`p20 approve {number} --agency CODE`); publishing waits until then.")
-        def agency_review(context, data_home: DataHome, key: dg.AssetKey = key) -> dg.AssetCheckResult:
-            status = _review(data_home, filed, _documents(context.instance, key))
-            return dg.AssetCheckResult(passed=status.cleared, metadata=status.metadata())
-
-        definitions.append(agency_review)
+    definitions += [_review_check(filed, key) for key in publications]
 
     if publications:
         @dg.asset(key=[*prefix, "disseminated"], group_name=GROUP, deps=publications, kinds={"html"},
@@ -174,7 +179,7 @@ def request_definitions(filed: FiledRequest) -> list:
                                      f"{', '.join(status.waiting_for)}", metadata=status.metadata())
                 copies = disseminate(data_home.paths, number, documents)
                 log_published(data_home.paths, load_request(filed.path).request, status.build,
-                              [c.name for c in copies], list(status.approved_by), context.run_id)
+                              [c.name for c in copies], list(status.approved_by), context.run.run_id)
                 published += [str(c) for c in copies]
                 builds.append(status.build)
             return dg.MaterializeResult(metadata={"published": dg.MetadataValue.json(published),

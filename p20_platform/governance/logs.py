@@ -51,7 +51,8 @@ def ensure_logs(connection: duckdb.DuckDBPyConnection) -> None:
                            f"prev_sha256 VARCHAR NOT NULL, entry_sha256 VARCHAR NOT NULL)").fetchall()
     connection.execute(f"""
         CREATE OR REPLACE VIEW {SCHEMA}.match_log_by_file AS
-        SELECT request, file_name, file_sha256, any_value(sender) AS sender, any_value(receiver) AS receiver,
+        SELECT request, file_name, file_sha256, any_value(sender) FILTER (WHERE event = 'received') AS sender,
+               any_value(receiver) FILTER (WHERE event = 'received') AS receiver,
                min(date_received) AS date_received, any_value(fields) AS fields, min(match_date) AS match_date,
                min(matrix_passed_on) AS matrix_passed_on,
                any_value(authorised_representative) AS authorised_representative,

@@ -69,7 +69,8 @@ def log_matching_inputs(paths: Paths, requests: Mapping[str, FiledRequest], run_
 
         received = [entry(row, "received", date_received=row["loaded_at"]) for row in manifest.to_dict("records")
                     if (row["file_name"], row["sha256"]) not in seen.get("received", set())]
-        matched_now = manifest.merge(indexed, left_on=["file_name", "sha256"], right_on=["file_name", "file_sha256"])
+        matched_now = manifest.merge(indexed[["file_name", "file_sha256"]], left_on=["file_name", "sha256"],
+                                     right_on=["file_name", "file_sha256"])
         matched = []
         for row in matched_now.to_dict("records"):
             if (row["file_name"], row["sha256"]) in seen.get("matched", set()):
