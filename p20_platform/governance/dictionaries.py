@@ -37,12 +37,17 @@ def dictionaries_folder() -> Path | None:
 
 @cache
 def published_dictionary(code: str) -> pd.DataFrame:
-    """One agency's published elements (empty when its dictionary is blank or not available)."""
+    """One agency's published elements (empty when its dictionary is blank or not available).
+
+    The blank templates DSS and OWS published keep the template's one example row from SDE: rows
+    are kept only where the Agency column names the agency.
+    """
     folder = dictionaries_folder()
     path = folder / f"{code}.csv" if folder else None
     if path is None or not path.exists():
         return pd.DataFrame(columns=list(COLUMNS.values()))
-    return pd.read_csv(path, dtype=str, keep_default_na=False).rename(columns=COLUMNS)[list(COLUMNS.values())]
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return rows[rows["Agency"].str.contains(code, case=False, regex=False)].rename(columns=COLUMNS)[list(COLUMNS.values())]
 
 
 def dictionary_names(code: str) -> frozenset[str]:
