@@ -4,19 +4,23 @@ Each matching file logged as matched carries its deadline (`destroy_by`: 5 Conne
 days after the match, 24 hours when CCIC data is included). When a deadline falls before the next
 scheduled pass (`MARGIN`), the file's matching inputs are destroyed:
 - the landing copy (`landing/<AGENCY>/<file>`, when its bytes are still the delivery's),
-- the archive copy (`archive/sha256/..`, the immutable evidence copy, made writable and removed),
-- its rows in the hub tables of identifiers (`matching.<agency>`, `quarantine.<agency>_matching`),
-  followed by a CHECKPOINT so the freed blocks are rewritten.
+- the archive copy (`archive/sha256/..`, the evidence copy of what the agency sent, made writable
+  and removed),
+- the hub's identifier rows of that delivery that the standing index does not use: its
+  quarantined rows (`quarantine.<agency>_matching`), followed by a CHECKPOINT so freed blocks are
+  rewritten.
 The certificate (what, where, sha256, rows, when, by which run) is a `destroyed` entry in the match log.
 
-What the standing index keeps, and why: `mpi.records` (standardised names, DOB, sex and the
-SSN/SASID the linkage compares), `mpi.pairs`, `mpi.crosswalk` and `mpi.model` in the hub. The
-E-MOU designates DOL as the Data Integration Hub that maintains the matching service across
-requests; the standardised records are what lets a later delivery be linked to the same p20_ids
-without the agencies sending everyone again. They never leave the hub, and the data sharing
-agreements' destruction clause is applied to the request's matching inputs named above. Whether
-the standing index itself may be kept is a decision for the Data Governing Board; this module
-does not decide it.
+What the standing index keeps: in the hub store only, `matching.<agency>` (the accepted rows of the
+agency's current matching delivery: every full rebuild of the index reads them, and a newer delivery
+replaces them), and `mpi.records` (standardised names, DOB, sex, SSN/SASID), `mpi.pairs`,
+`mpi.crosswalk` and `mpi.model`, which let a later delivery link to the same p20_ids. On what
+authority: none of the sources this platform was built from (the OPM briefing, the Chief Data
+Officer's report, the governance manual's summary in `domain.md`) grants the hub a standing index
+across requests; the data sharing agreements name only the destruction of matching inputs. Keeping
+it is this platform's design choice, which the Data Governing Board must approve (the CDO report
+mentions amendments to the E-MOU under discussion); if it does not, the index must be rebuilt per
+request and these tables destroyed with the inputs.
 """
 
 from __future__ import annotations
@@ -91,13 +95,13 @@ def destroy(paths: Paths, item: MatchingInput) -> list[dict[str, object]]:
     removed = _remove_file(archived)
     if removed:
         destroyed.append({"what": "archive copy", "where": str(archived.relative_to(paths.home)), **removed})
-    schema, table = matching_table(item.agency).split(".")
+    quarantine = f"{matching_table(item.agency).split('.')[1]}_matching"
     with connect(paths.hub_db) as hub:
-        for where in (f"{schema}.{table}", f"quarantine.{table}_matching"):
-            if table_exists(hub, *where.split(".")):
-                [(rows,)] = hub.execute(f"DELETE FROM {where} WHERE delivery_sha256 = ?", [item.sha256]).fetchall()
-                destroyed.append({"what": "hub identifier rows", "where": f"hub.duckdb {where}",
-                                  "sha256": item.sha256, "rows": int(rows)})
+        if table_exists(hub, "quarantine", quarantine):
+            [(rows,)] = hub.execute(f"DELETE FROM quarantine.{quarantine} WHERE delivery_sha256 = ?",
+                                    [item.sha256]).fetchall()
+            destroyed.append({"what": "hub quarantined identifier rows", "where": f"hub.duckdb quarantine.{quarantine}",
+                              "sha256": item.sha256, "rows": int(rows)})
         hub.execute("CHECKPOINT").fetchall()
     return destroyed
 

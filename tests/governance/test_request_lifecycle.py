@@ -90,6 +90,10 @@ def test_a_request_from_filing_to_destruction(synth_home: Path, tmp_path: Path, 
     file_request(requests_dir, request_yaml(NUMBER, APPROVED))
     filed = load_request(requests_dir / f"{NUMBER}.yaml")
     sent = {code: deliver(synth_home, home, code, NUMBER, approved) for code, approved in APPROVED.items()}
+    lines = sent["DCF"]["matching"].read_text(encoding="utf-8").split("\n")
+    fields = lines[1].split("\t")
+    fields[lines[0].split("\t").index("DOB")] = "19991399"  # no such date: this row goes to quarantine
+    sent["DCF"]["matching"].write_text("\n".join([lines[0], "\t".join(fields), *lines[2:]]), encoding="utf-8")
     resources = {"data_home": DataHome(home=str(home))}
     feeds = [a for a in feed_assets if a.key.path[0] in APPROVED]
     governance = request_definitions(filed)
@@ -158,8 +162,10 @@ def test_a_request_from_filing_to_destruction(synth_home: Path, tmp_path: Path, 
     for code, files in sent.items():
         assert not files["matching"].exists() and files["analytical"].exists()  # only matching inputs go
     with duckdb.connect(str(home / "hub.duckdb"), read_only=True) as hub:
-        assert hub.execute("SELECT count(*) FROM matching.dcf").fetchall() == [(0,)]
-        assert hub.execute("SELECT count(*) FROM mpi.records").fetchall()[0][0] > 0  # the standing index stays
+        assert hub.execute("SELECT count(*) FROM quarantine.dcf_matching").fetchall() == [(0,)]
+        # The standing index keeps its inputs (see p20_platform/governance/destruction.py for what and why).
+        assert hub.execute("SELECT count(*) FROM matching.dcf").fetchall()[0][0] > 0
+        assert hub.execute("SELECT count(*) FROM mpi.records").fetchall()[0][0] > 0
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as warehouse:
         certificates = [json.loads(d) for (d,) in warehouse.execute(
             "SELECT detail FROM governance.match_log WHERE event = 'destroyed'").fetchall()]
@@ -167,8 +173,9 @@ def test_a_request_from_filing_to_destruction(synth_home: Path, tmp_path: Path, 
                                             "WHERE request = ?", [NUMBER]).fetchall()
     for certificate in certificates:
         kinds = {item["what"] for item in certificate["destroyed"]}
-        assert kinds == {"landing copy", "archive copy", "hub identifier rows"} and not certificate["late"]
+        assert kinds == {"landing copy", "archive copy", "hub quarantined identifier rows"} and not certificate["late"]
         assert all(re.fullmatch(r"[0-9a-f]{64}", item["sha256"]) for item in certificate["destroyed"])
+    assert sorted(item["rows"] for c in certificates for item in c["destroyed"] if "rows" in item) == [0, 1]
     assert all(d is not None for (d,) in destroyed_dates)
     assert not any(archive_path(home / "archive", c["destroyed"][1]["sha256"]).exists() for c in certificates)
 
