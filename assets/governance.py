@@ -18,7 +18,7 @@ from p20_platform.feeds.stores import connect
 from p20_platform.governance.destruction import at_risk, destroy_due, outstanding
 from p20_platform.governance.dictionary import write_dictionary
 from p20_platform.governance.extracts import ExtractRefused, build_extract
-from p20_platform.governance.logs import MATCH_LOG, REQUEST_LOG, Log, broken_entries, read_log
+from p20_platform.governance.logs import MATCH_LOG, REQUEST_LOG, Log, broken_entries, identifier_hits, read_log
 from p20_platform.governance.matches import log_matching_inputs, log_passed_on, log_published, log_requests
 from p20_platform.governance.requests import FiledRequest, load_request, load_requests
 from p20_platform.governance.review import Review, build_id, disseminate, record_pending, review
@@ -44,15 +44,25 @@ def _log_metadata(data_home: DataHome, log: Log) -> dict[str, object]:
             "recent_entries": dg.MetadataValue.md(recent.to_markdown(index=False))}
 
 
-def _log_intact(log: Log, key: dg.AssetKey) -> dg.AssetChecksDefinition:
+def _log_checks(log: Log, key: dg.AssetKey) -> list[dg.AssetChecksDefinition]:
     @dg.asset_check(asset=key, name="append_only", pool=DUCKDB_POOL,
                     description=f"Every {log.table} entry still matches its checksum chain (nothing edited or removed).")
-    def check(data_home: DataHome) -> dg.AssetCheckResult:
+    def append_only(data_home: DataHome) -> dg.AssetCheckResult:
         with connect(data_home.paths.warehouse_db, read_only=True) as warehouse:
             broken = broken_entries(warehouse, log)
         return dg.AssetCheckResult(passed=not broken, metadata={"broken_entries": dg.MetadataValue.json(broken)})
 
-    return check
+    @dg.asset_check(asset=key, name="no_identifier_values", pool=DUCKDB_POOL,
+                    description=f"No SSN, SASID, DOB or full name from the hub's matching tables appears in {log.table}.")
+    def no_identifier_values(data_home: DataHome) -> dg.AssetCheckResult:
+        paths = data_home.paths
+        if not paths.hub_db.exists():
+            return dg.AssetCheckResult(passed=True, metadata={"hub": "no hub store yet: no identifiers to look for"})
+        with connect(paths.warehouse_db, read_only=True) as warehouse, connect(paths.hub_db, read_only=True) as hub:
+            hits = identifier_hits(warehouse, hub, log)
+        return dg.AssetCheckResult(passed=not any(hits.values()), metadata=hits)
+
+    return [append_only, no_identifier_values]
 
 
 @dg.asset(key=REQUEST_LOG_KEY, group_name=GROUP, kinds={"duckdb"}, pool=DUCKDB_POOL,
@@ -70,8 +80,7 @@ def match_log(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.Mate
     return dg.MaterializeResult(metadata={**counts, **_log_metadata(data_home, MATCH_LOG)})
 
 
-request_log_append_only = _log_intact(REQUEST_LOG, REQUEST_LOG_KEY)
-match_log_append_only = _log_intact(MATCH_LOG, MATCH_LOG_KEY)
+log_checks = [*_log_checks(REQUEST_LOG, REQUEST_LOG_KEY), *_log_checks(MATCH_LOG, MATCH_LOG_KEY)]
 
 
 class DestructionConfig(dg.Config):

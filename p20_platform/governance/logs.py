@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from p20_platform.feeds.stores import table_exists
+from p20_platform.registry import AGENCIES
 
 SCHEMA = "governance"
 GENESIS = "0" * 64
@@ -116,3 +118,30 @@ def broken_entries(connection: duckdb.DuckDBPyConnection, log: Log) -> list[int]
             broken.append(int(record["seq"]))
         previous = record["entry_sha256"]
     return broken
+
+
+def identifier_hits(warehouse: duckdb.DuckDBPyConnection, hub: duckdb.DuckDBPyConnection, log: Log) -> dict[str, int]:
+    """How many SSNs, SASIDs, DOBs and full names held in the hub's matching tables appear in a log.
+
+    Compared as tokens (digit runs; pairs of consecutive words), so the scan stays linear in the
+    log's size whatever the number of identifiers.
+    """
+    text = read_log(warehouse, log).to_csv(index=False)
+    numbers = set(re.findall(r"[0-9]+", text))
+    words = re.findall(r"[A-Za-z'-]+", text)
+    names = {f"{a} {b}".upper() for a, b in zip(words, words[1:])}
+    hits = {"ssn": 0, "sasid": 0, "dob": 0, "full_name": 0}
+    for feed in AGENCIES:
+        table = feed.code.lower()
+        if not table_exists(hub, "matching", table):
+            continue
+        for column, kind in (("SSN", "ssn"), ("SASID", "sasid"), ("DOB", "dob")):
+            if column in feed.matching_fields:
+                values = {v for (v,) in hub.execute(f"SELECT DISTINCT {column} FROM matching.{table} "
+                                                    f"WHERE length({column}) >= 6").fetchall()}
+                hits[kind] += len(values & numbers)
+        if {"FirstName", "LastName"} <= set(feed.matching_fields):
+            full = {v for (v,) in hub.execute(f"SELECT DISTINCT upper(FirstName || ' ' || LastName) FROM "
+                                              f"matching.{table} WHERE FirstName IS NOT NULL").fetchall()}
+            hits["full_name"] += len(full & names)
+    return hits

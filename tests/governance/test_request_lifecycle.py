@@ -19,13 +19,14 @@ import pandas as pd
 import pytest
 
 from assets.feeds import feed_assets
-from assets.governance import destruction, match_log, request_definitions, request_log
+from assets.governance import destruction, log_checks, match_log, request_definitions, request_log
 from assets.mpi import crosswalk
 from p20_platform.cli import main
 from p20_platform.feeds import load_feed
 from p20_platform.feeds.archive import archive_path
 from p20_platform.governance.destruction import at_risk
 from p20_platform.governance.extracts import PSEUDONYM, build_extract
+from p20_platform.governance.logs import MATCH_LOG, append, identifier_hits
 from p20_platform.governance.matches import HUB
 from p20_platform.governance.requests import load_request
 from p20_platform.resources import DataHome
@@ -101,12 +102,15 @@ def test_a_request_from_filing_to_destruction(synth_home: Path, tmp_path: Path, 
     linking = {"ops": {"mpi__crosswalk": {"config": {"strategy": "deterministic"}}}}
 
     # Deliver, link, log, extract: publishing waits for both agencies' review.
-    first = dg.materialize([*feeds, crosswalk, request_log, match_log, *governance], resources=resources,
+    first = dg.materialize([*feeds, crosswalk, request_log, match_log, *log_checks, *governance], resources=resources,
                            run_config=linking, raise_on_error=False)
     built = {e.asset_key.to_user_string() for e in first.get_asset_materialization_events()}
     assert {"DCF/analytical", "CSSD/matching", "mpi/crosswalk", "governance/match_log",
             f"governance/request_{NUMBER}/extract"} <= built
     assert f"governance/request_{NUMBER}/disseminated" not in built
+    log_results = {(c.asset_key.path[-1], c.check_name): c.passed for c in first.get_asset_check_evaluations()
+                   if c.check_name in ("append_only", "no_identifier_values")}
+    assert len(log_results) == 4 and all(log_results.values())
     assert review_of(first) | {"build": None} == {"passed": False, "request": NUMBER, "build": None,
                                                   "approved_by": [], "waiting_for": ["DCF", "CSSD"]}
     published = home / "published" / "requests" / NUMBER
@@ -184,6 +188,13 @@ def test_a_request_from_filing_to_destruction(synth_home: Path, tmp_path: Path, 
     logged = "\n".join([governance_text(home), *map(event_text, (first, again, approved_run, early, on_time)),
                         summary.to_csv()])
     assert identifiers and not [value for value in identifiers if value in logged]
+    # The logs' own check would see one: an entry carrying an SSN is found.
+    with duckdb.connect(str(home / "hub.duckdb"), read_only=True) as hub:
+        [(ssn,)] = hub.execute("SELECT SSN FROM matching.dcf WHERE SSN IS NOT NULL LIMIT 1").fetchall()
+    with duckdb.connect(str(home / "warehouse.duckdb")) as warehouse:
+        append(warehouse, MATCH_LOG, [{"request": NUMBER, "event": "note", "detail": {"oops": ssn}}], run_id="test")
+        with duckdb.connect(str(home / "hub.duckdb"), read_only=True) as hub:
+            assert identifier_hits(warehouse, hub, MATCH_LOG)["ssn"] == 1
 
 
 def test_a_delivery_outside_its_request_is_rejected_naming_the_element(synth_home: Path, tmp_path: Path,
