@@ -81,10 +81,17 @@ def _approve(args: argparse.Namespace) -> int:
     from p20_platform.governance.requests import load_requests
     from p20_platform.governance.review import pending_build, record_approval
 
-    request = load_requests()[args.request].request
-    build = args.build or pending_build(paths(args.home), args.request)
-    approval = record_approval(request, args.agency, build, args.reviewer)
-    print(f"request {request.number}: {approval.agency} approved build {approval.build[:12]} ({approval.reviewer})")
+    filed = load_requests().get(args.request)
+    if filed is None:
+        print(f"no request {args.request} is filed; `p20 requests` lists them")
+        return 1
+    try:
+        build = args.build or pending_build(paths(args.home), args.request)
+        approval = record_approval(filed.request, args.agency, build, args.reviewer)
+    except (KeyError, ValueError) as refused:
+        print(f"not approved: {refused}")
+        return 1
+    print(f"request {args.request}: {approval.agency} approved build {approval.build[:12]} ({approval.reviewer})")
     return 0
 
 

@@ -31,6 +31,7 @@ import json
 import os
 import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -74,7 +75,7 @@ def at_risk(paths: Paths, now: dt.datetime, margin: dt.timedelta = MARGIN) -> li
     return [item for item in outstanding(paths) if item.destroy_by <= now + margin]
 
 
-def _remove_file(path) -> dict[str, object] | None:
+def _remove_file(path: Path) -> dict[str, object] | None:
     if not path.exists():
         return None
     with path.open("rb") as handle:

@@ -126,6 +126,8 @@ def test_a_request_from_filing_to_destruction(synth_home: Path, tmp_path: Path, 
     dcf_015 = set(pd.read_parquet(other.files[0])[PSEUDONYM])
     assert len(dcf_014) == len(dcf_015) > 0 and not dcf_014 & dcf_015
 
+    # An agency whose data the request does not use cannot approve it.
+    assert main(["approve", NUMBER, "--agency", "DOL", "--home", str(home)]) == 1
     # One agency approves: still blocked. Both approve the same build: published.
     assert main(["approve", NUMBER, "--agency", "DCF", "--home", str(home), "--reviewer", "DCF reviewer"]) == 0
     again = dg.materialize(governance, resources=resources, raise_on_error=False)
