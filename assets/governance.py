@@ -95,7 +95,7 @@ DEADLINES_CHECK = "deadlines_met"
           check_specs=[dg.AssetCheckSpec(DEADLINES_CHECK, asset=dg.AssetKey(["governance", "destruction"]),
                                          description="No matching input is past, or about to pass, its "
                                                      "destruction deadline")],
-          description="Destroys each request's matching inputs (landing, archive, hub identifier rows) when their "
+          description="Destroys each request's matching inputs (landing, archive, quarantined hub identifier rows) when their "
                       "deadline is due, and writes a destruction certificate to the match log.")
 def destruction(context: dg.AssetExecutionContext, config: DestructionConfig, data_home: DataHome):
     paths = data_home.paths
@@ -176,7 +176,7 @@ def request_definitions(filed: FiledRequest) -> list:
     definitions += [_review_check(filed, key) for key in publications]
 
     if publications:
-        @dg.asset(key=[*prefix, "disseminated"], group_name=GROUP, deps=publications, kinds={"html"},
+        @dg.asset(key=[*prefix, "disseminated"], group_name=GROUP, deps=publications, kinds={"html"}, pool=DUCKDB_POOL,
                   description=f"Request {number}'s documents, published once every agency approved the build.")
         def disseminated(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:
             published, builds = [], []
