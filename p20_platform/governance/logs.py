@@ -123,13 +123,13 @@ def broken_entries(connection: duckdb.DuckDBPyConnection, log: Log) -> list[int]
 def identifier_hits(warehouse: duckdb.DuckDBPyConnection, hub: duckdb.DuckDBPyConnection, log: Log) -> dict[str, int]:
     """How many SSNs, SASIDs, DOBs and full names held in the hub's matching tables appear in a log.
 
-    Compared as tokens (digit runs; pairs of consecutive words), so the scan stays linear in the
-    log's size whatever the number of identifiers.
+    Compared as tokens (digit runs; two words separated by one space), so the scan stays linear in
+    the log's size whatever the number of identifiers. Names given as an initial only (wage records)
+    are not looked for: an initial and a surname are too common to tell.
     """
     text = read_log(warehouse, log).to_csv(index=False)
-    numbers = set(re.findall(r"[0-9]+", text))
-    words = re.findall(r"[A-Za-z'-]+", text)
-    names = {f"{a} {b}".upper() for a, b in zip(words, words[1:])}
+    numbers = set(re.findall(r"\b[0-9]+\b", text))  # not digit runs inside checksums
+    names = {pair.upper() for pair in re.findall(r"(?=\b([A-Za-z'-]+ [A-Za-z'-]+)\b)", text)}
     hits = {"ssn": 0, "sasid": 0, "dob": 0, "full_name": 0}
     for feed in AGENCIES:
         table = feed.code.lower()
@@ -142,6 +142,6 @@ def identifier_hits(warehouse: duckdb.DuckDBPyConnection, hub: duckdb.DuckDBPyCo
                 hits[kind] += len(values & numbers)
         if {"FirstName", "LastName"} <= set(feed.matching_fields):
             full = {v for (v,) in hub.execute(f"SELECT DISTINCT upper(FirstName || ' ' || LastName) FROM "
-                                              f"matching.{table} WHERE FirstName IS NOT NULL").fetchall()}
+                                              f"matching.{table} WHERE length(FirstName) > 1").fetchall()}
             hits["full_name"] += len(full & names)
     return hits
