@@ -72,3 +72,21 @@ def test_the_logs_are_append_only_an_edit_breaks_the_chain(tmp_path: Path):
             append(warehouse, MATCH_LOG, [{"ssn": "x"}], run_id="r3")
         warehouse.execute("UPDATE governance.match_log SET match_date = '2026-01-01' WHERE seq = 2").fetchall()
         assert broken_entries(warehouse, MATCH_LOG) == [2]
+
+
+def test_an_approval_covers_the_build_the_reviewer_saw_not_a_rebuild(tmp_path: Path):
+    from p20_platform.governance.review import build_id, record_approval, review
+
+    request = load_request(file_request(tmp_path, request_yaml("053", {"DCF": ["SUBSTANTIATION"],
+                                                                       "CSSD": ["CaseType"]}))).request
+    document = tmp_path / "summary.csv"
+    document.write_text("agency,persons\nDCF,120\n")
+    seen = build_id([document])
+    record_approval(request, "dcf", seen, "DCF reviewer", folder=tmp_path)
+    record_approval(request, "CSSD", seen, "CSSD reviewer", folder=tmp_path)
+    assert review(request, seen, tmp_path).cleared
+    document.write_text("agency,persons\nDCF,121\n")  # rebuilt with other numbers
+    rebuilt = review(request, build_id([document]), tmp_path)
+    assert not rebuilt.cleared and rebuilt.waiting_for == ("DCF", "CSSD")
+    with pytest.raises(ValueError, match="uses no DOL data"):
+        record_approval(request, "DOL", seen, "DOL reviewer", folder=tmp_path)
