@@ -11,7 +11,7 @@ import pytest
 from p20_platform.governance.deadlines import destruction_deadline
 from p20_platform.governance.logs import MATCH_LOG, append, broken_entries, read_log
 from p20_platform.governance.requests import RequestError, load_request, load_requests
-from p20_platform.registry import AGENCY_CODES
+from p20_platform.registry import AGENCIES, AGENCY_CODES
 
 from request_files import file_request, request_yaml
 
@@ -22,6 +22,9 @@ def test_the_repository_requests_are_the_two_statutory_analyses():
     annual, crossover = filed["000"].request, filed["001"].request
     assert annual.approved and crossover.approved
     assert set(annual.agencies) == set(AGENCY_CODES)  # every demo delivery is filed under 000
+    for feed in AGENCIES:  # a new registry element needs the board's approval here, or its deliveries are refused
+        unapproved = set(feed.analytical_columns) - {"FakeID"} - set(annual.agencies[feed.code].elements)
+        assert not unapproved, f"requests/000.yaml does not approve {feed.code} {sorted(unapproved)}"
     assert {"DCF", "CSSD"} <= set(crossover.agencies)
     assert crossover.agencies["CSSD"].legal_framework == "Juvenile records (C.G.S. 46b-124)"
     assert "42 CFR Part 2" in crossover.agencies["DMHAS"].legal_framework
