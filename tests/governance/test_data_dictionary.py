@@ -43,7 +43,7 @@ def test_every_agency_its_law_and_its_elements_are_listed(page: Path):
     assert "Years" in html and "Date the report was received" in html
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (make setup installs it)")
 def test_the_search_box_filters_elements_in_a_browser(page: Path):
     everything = rendered(page)
     total = sum(len(feed.analytical) - 1 for feed in AGENCIES)
