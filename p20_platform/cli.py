@@ -108,6 +108,39 @@ def _pet_key(args: argparse.Namespace) -> int:
     return 0
 
 
+def _requests(args: argparse.Namespace) -> int:
+    from p20_platform.governance.requests import RequestError, load_request, requests_folder
+
+    failed = 0
+    for path in sorted(requests_folder().glob("[0-9][0-9][0-9].yaml")):
+        try:
+            request = load_request(path).request
+            print(f"{request.number} {request.board.decision:9} {request.type:13} {request.name} "
+                  f"({', '.join(request.agencies)})")
+        except RequestError as error:
+            failed += 1
+            print(error)
+    return 1 if failed else 0
+
+
+def _approve(args: argparse.Namespace) -> int:
+    from p20_platform.governance.requests import load_requests
+    from p20_platform.governance.review import pending_build, record_approval
+
+    filed = load_requests().get(args.request)
+    if filed is None:
+        print(f"no request {args.request} is filed; `p20 requests` lists them")
+        return 1
+    try:
+        build = args.build or pending_build(paths(args.home), args.request)
+        approval = record_approval(filed.request, args.agency, build, args.reviewer)
+    except (KeyError, ValueError) as refused:
+        print(f"not approved: {refused}")
+        return 1
+    print(f"request {args.request}: {approval.agency} approved build {approval.build[:12]} ({approval.reviewer})")
+    return 0
+
+
 def _ui(args: argparse.Namespace) -> int:
     from p20_platform.pipeline import prepare_environment
 
@@ -168,6 +201,17 @@ def build_parser() -> argparse.ArgumentParser:
     pet_key = commands.add_parser("pet-key", help="create a demo PET key under the data home if none exists")
     pet_key.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
     pet_key.set_defaults(run=_pet_key)
+
+    requests = commands.add_parser("requests", help="validate and list the filed data requests ($P20_REQUESTS)")
+    requests.set_defaults(run=_requests)
+
+    approve = commands.add_parser("approve", help="an agency reviewer approves the build a request will publish")
+    approve.add_argument("request", help="request number, e.g. 000")
+    approve.add_argument("--agency", required=True, help="the reviewing agency's code, e.g. DOL")
+    approve.add_argument("--build", default=None, help="the build checksum (default: the build awaiting review)")
+    approve.add_argument("--reviewer", default=os.environ.get("USER", "reviewer"), help="who approves")
+    approve.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
+    approve.set_defaults(run=_approve)
 
     ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev) on the data home's run history")
     ui.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")

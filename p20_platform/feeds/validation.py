@@ -8,6 +8,7 @@ from pathlib import Path
 from p20_platform.feeds.contracts import RowVerdict, check_rows
 from p20_platform.feeds.naming import DeliveryName, DeliveryRejected, parse_delivery_name
 from p20_platform.feeds.reading import read_delivery
+from p20_platform.governance.requests import delivery_refusal
 from p20_platform.registry import agency
 
 TOP_RULES = 5
@@ -51,6 +52,9 @@ def inspect_delivery(file_name: str, data: bytes, folder_agency: str | None = No
                                    f"{folder_agency}'s landing folder",
                                    f"drop it in landing/{name.agency}/ or correct the agency in its name")
         frame = read_delivery(file_name, data, delivery_columns(name))
+        refusal = delivery_refusal(name, frame)  # governance: an approved request covers this agency and its elements
+        if refusal is not None:
+            raise DeliveryRejected(file_name, *refusal)
     except DeliveryRejected as rejection:
         return Inspection(file_name, name, rejection, None)
     verdict = check_rows(frame, name.agency, name.content,
