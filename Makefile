@@ -3,28 +3,48 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Dagster reads the dbt manifest; it is built here, never when the code location loads.
+MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/dbt_project.yml dbt_project/profiles.yml dbt_project/models \
+                 dbt_project/macros dbt_project/seeds dbt_project/tests -type f 2>/dev/null)
 P20_HOME ?= $(CURDIR)/data
 export P20_HOME
 DEMO_PERSONS ?= 20000
 DEMO_SEED ?= 2026
 
-.PHONY: setup demo test ui bench lock clean
+.PHONY: setup browser demo test ui bench bench-statewide lock clean
 
 $(STAMP): requirements.lock pyproject.toml
+	command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless)  # Spark engine
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-setup: $(STAMP)
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster-dbt project prepare-and-package --file p20_platform/transform.py
+	touch $@
+
+setup: $(STAMP) $(MANIFEST) browser
+
+# Headless Chromium prints the documents to PDF and drives the page tests; pdftoppm checks the PDFs.
+# Installed from Debian's packages only when missing (CI runs as root on a fresh machine).
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	else echo "headless Chromium or pdftoppm missing: run 'sudo apt-get install chromium poppler-utils'" \
+	  "(PDFs and the page tests need them)"; fi
 
 demo: setup
-	$(BIN)/p20 synth --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) --out $(P20_HOME)
+	$(BIN)/p20 synth --persons $(DEMO_PERSONS) --seed $(DEMO_SEED) --out $(P20_HOME) --demo-faults
 	$(BIN)/p20 pet-key
-	$(BIN)/p20 materialize
+	$(BIN)/p20 materialize --with-evaluation
 
 test: setup
+	$(BIN)/ruff check .
+	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests --processes 2
 	$(BIN)/pytest -q -n 2
 
 ui: setup
@@ -32,6 +52,12 @@ ui: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Landing files to published report for STATEWIDE_PERSONS persons: bench/results/statewide_[spark_]<N>.json
+STATEWIDE_PERSONS ?= 1200000
+STATEWIDE_ENGINE ?= duckdb
+bench-statewide: setup
+	nice -n 10 $(BIN)/python -m bench.statewide --persons $(STATEWIDE_PERSONS) --engine $(STATEWIDE_ENGINE)
 
 # Re-resolve the pinned dependency set in a scratch virtualenv and write requirements.lock.
 lock:

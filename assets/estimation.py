@@ -5,14 +5,18 @@ rebuild it with the marts; it writes the warehouse schema `estimation`."""
 from dagster import AssetKey, AssetExecutionContext, MaterializeResult, MetadataValue, asset
 from dagster_dbt import get_asset_key_for_model
 
+from assets.automation import REBUILD
 from assets.feeds import DUCKDB_POOL
 from assets.marts import p20_dbt_models
 from assets.mpi import crosswalk
+from assets.owners import HUB
 from p20_platform.estimation.publish import publish_undecided_status
 from p20_platform.resources import DataHome
 
 
+# Owned by the hub: it alone reads the names the probabilities are computed from.
 @asset(key=AssetKey(["marts", "undecided_status"]), group_name="marts", kinds={"duckdb"}, pool=DUCKDB_POOL,
+       automation_condition=REBUILD, owners=[HUB],
        deps=[crosswalk, get_asset_key_for_model([p20_dbt_models], "disconnected_youth_person_year")])
 def undecided_status(context: AssetExecutionContext, data_home: DataHome) -> MaterializeResult:
     """Per youth-year whose status rests on unlinkable wages or an unknown diploma, the probability it

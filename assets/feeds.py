@@ -8,8 +8,9 @@ values: matching files hold PII and Dagster's event log is not the hub.
 from __future__ import annotations
 
 from dagster import (AssetCheckResult, AssetCheckSeverity, AssetChecksDefinition, AssetKey, AssetsDefinition,
-                     MaterializeResult, MetadataValue, asset, asset_check)
+                     DataVersion, MaterializeResult, MetadataValue, asset, asset_check)
 
+from assets.owners import OPERATING_GROUP, agency_owner
 from p20_platform.feeds import (FEEDS, Feed, FeedStatus, analytical_schema, fakeid_problems, feed_key_path,
                                 feed_status, load_feed, warehouse_identifier_columns)
 from p20_platform.feeds.manifest import Delivery
@@ -55,18 +56,23 @@ def feed_asset(feed: Feed | None) -> AssetsDefinition:
     else:
         description = f"{agency(feed[0]).name}: current {feed[1]} delivery, loaded from landing/{feed[0]}/."
 
-    @asset(key=key, group_name=GROUP, kinds={"duckdb"}, pool=DUCKDB_POOL, description=description,
-           tags={"agency": feed[0] if feed else "none"})
+    # An agency's analytical file is checked against the FakeIDs of its loaded matching file: load that first.
+    deps = [AssetKey([feed[0], "matching"])] if feed is not None and feed[1] == "analytical" else []
+
+    @asset(key=key, group_name=GROUP, kinds={"duckdb"}, pool=DUCKDB_POOL, description=description, deps=deps,
+           tags={"agency": feed[0] if feed else "none"}, owners=[agency_owner(feed[0]) if feed else OPERATING_GROUP])
     def load(context, data_home: DataHome) -> MaterializeResult:
         recorded = load_feed(data_home.paths, feed)
         for delivery in recorded:
             context.log.info(f"{delivery.file_name}: {delivery.status}. {delivery.reason or ''}")
         metadata = {"new_deliveries": len(recorded)}
-        if feed is not None:
-            metadata |= _delivery_metadata(feed_status(data_home.paths, feed))
-        else:
+        if feed is None:
             metadata["rejected_files"] = MetadataValue.json([d.file_name for d in recorded])
-        return MaterializeResult(metadata=metadata)
+            return MaterializeResult(metadata=metadata)
+        metadata |= _delivery_metadata(feed_status(data_home.paths, feed))
+        # The data version is the delivery the table holds: a rejected, duplicate or superseded
+        # delivery leaves it as it was, so nothing downstream rebuilds (assets/automation.py).
+        return MaterializeResult(metadata=metadata, data_version=DataVersion(metadata["current_sha256"]))
 
     return load
 
@@ -84,23 +90,36 @@ def feed_checks(feed: Feed) -> list[AssetChecksDefinition]:
             return AssetCheckResult(passed=False, severity=AssetCheckSeverity.WARN,
                                     metadata={"problem": "no delivery has arrived yet"})
         return AssetCheckResult(
-            passed=latest.status != "rejected" and not latest.rows_quarantined,
+            passed=latest.status not in ("rejected", "held") and not latest.rows_quarantined,
             severity=AssetCheckSeverity.WARN,
             metadata={"file": latest.file_name, "status": latest.status, "reason": latest.reason or "",
                       "rows_quarantined": latest.rows_quarantined or 0, "rules_failed": len(latest.rule_failures),
                       "top_failing_rules": _top_rules(latest)})
 
-    @asset_check(asset=key, name="current_delivery_accepted", blocking=True, pool=DUCKDB_POOL,
-                 description="A current delivery exists and the newest arrival was not rejected "
-                             "(otherwise downstream would build on missing or stale data).")
+    @asset_check(asset=key, name="current_delivery_accepted", pool=DUCKDB_POOL,
+                 description="A current delivery exists and no rejected or held file waits in landing/. A WARN, "
+                             "never an ERROR: one agency's bad file keeps only itself out, the previous delivery "
+                             "stays current and every other agency's data flows on to the marts and the report.")
     def current_delivery_accepted(data_home: DataHome) -> AssetCheckResult:
         status = feed_status(data_home.paths, feed)
-        rejected = status.latest is not None and status.latest.status == "rejected"
         return AssetCheckResult(
-            passed=status.current is not None and not rejected,
+            passed=status.current is not None and not status.open_problems, severity=AssetCheckSeverity.WARN,
             metadata={"current_file": status.current.file_name if status.current else "none",
                       "latest_file": status.latest.file_name if status.latest else "none",
-                      "latest_reason": status.latest.reason or "" if rejected else ""})
+                      "waiting_in_landing": MetadataValue.json({d.landing_path: f"{d.status}: {d.reason}"
+                                                                for d in status.open_problems})})
+
+    @asset_check(asset=AssetKey([code, "analytical"]), name="pair_delivered", pool=DUCKDB_POOL,
+                 description="The agency's current matching and analytical deliveries are one pair (same request "
+                             "and date): a matching file without its analytical partner, or the reverse, shows here.")
+    def pair_delivered(data_home: DataHome) -> AssetCheckResult:
+        matching = feed_status(data_home.paths, (code, "matching")).current
+        analytical = feed_status(data_home.paths, (code, "analytical")).current
+        paired = matching is not None and analytical is not None and (
+            matching.request_number, matching.delivery_date) == (analytical.request_number, analytical.delivery_date)
+        return AssetCheckResult(passed=paired, severity=AssetCheckSeverity.WARN,
+                                metadata={"current_matching": matching.file_name if matching else "none",
+                                          "current_analytical": analytical.file_name if analytical else "none"})
 
     if content == "matching":
         @asset_check(asset=key, name="fakeid_unique", blocking=True, pool=DUCKDB_POOL,
@@ -117,7 +136,8 @@ def feed_checks(feed: Feed) -> list[AssetChecksDefinition]:
             leaked = [c for c in warehouse_identifier_columns(data_home.paths) if c.startswith(schema)]
             return AssetCheckResult(passed=not leaked, metadata={"identifier_columns": MetadataValue.json(leaked)})
 
-    return [contract, current_delivery_accepted, identity_check]
+    pair = [pair_delivered] if content == "analytical" else []  # checked once both files of the agency loaded
+    return [contract, current_delivery_accepted, *pair, identity_check]
 
 
 feed_assets = [feed_asset(feed) for feed in (*FEEDS, None)]

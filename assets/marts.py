@@ -7,38 +7,73 @@ warehouse only while it runs, in the same single-writer pool as the loaders and 
 """
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dagster import (AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetKey,
-                     MaterializeResult, MetadataValue, asset)
+                     AssetSpec, AutomationCondition, MaterializeResult, MetadataValue, asset)
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, dbt_assets, get_asset_key_for_model
 
+from assets.automation import REBUILD
 from assets.feeds import DUCKDB_POOL
+from assets.owners import OPERATING_GROUP
 from p20_platform.evaluation.marts import compare_marts_with_truth
 from p20_platform.resources import DataHome
-from p20_platform.transform import MART_TABLES, dbt_cli_resource, dbt_project, prepare_manifest, publish_marts
+from p20_platform.transform import MART_TABLES, dbt_cli_resource, dbt_project, publish_marts
 
 SEED_GROUP = "staging"
 
 
 class P20DbtTranslator(DagsterDbtTranslator):
-    """One Dagster group per dbt layer (the folder under models/: staging, intermediate, marts)."""
+    """Every dbt asset: a group per layer (the folder under models/), the rebuild condition, an owner,
+    and a description on every dbt test."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
             return SEED_GROUP
         return dbt_resource_props["fqn"][1]
 
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> AutomationCondition | None:
+        return REBUILD
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> Sequence[str] | None:
+        return [OPERATING_GROUP]
+
+    def get_asset_check_spec(self, asset_spec: AssetSpec, manifest: Mapping[str, Any], unique_id: str,
+                             project: Any) -> AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return spec._replace(description=test_description(manifest["nodes"][unique_id]))
+
+
+def test_description(test: Mapping[str, Any]) -> str:
+    """The test's own description, or what a generic test asserts (`not_null` on p20_id, ...)."""
+    if test.get("description"):
+        return test["description"]
+    generic = test.get("test_metadata")
+    if not generic:
+        return f"Singular dbt test {test['name']} (tests/singular/{test['name']}.sql): returns no rows."
+    arguments = {k: v for k, v in generic.get("kwargs", {}).items() if k not in {"model", "column_name"}}
+    column = generic.get("kwargs", {}).get("column_name")
+    what = f"{generic['name']} on column {column}" if column else generic["name"]
+    return f"dbt test: {what}" + (f" ({json.dumps(arguments, sort_keys=True)})" if arguments else "")
+
 
 # Both mpi tables (crosswalk and persons) come from the one mpi/crosswalk asset.
 translator = P20DbtTranslator(DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
 
 
-@dbt_assets(manifest=prepare_manifest(), project=dbt_project, dagster_dbt_translator=translator,
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator,
             pool=DUCKDB_POOL, name="p20_dbt")
 def p20_dbt_models(context: AssetExecutionContext, data_home: DataHome):
-    """`dbt build` (seeds, models and tests) against this run's data home."""
+    """`dbt build` (seeds, models and tests) against this run's data home.
+
+    Not `.fetch_row_counts()`: it queries the warehouse through a dbt-duckdb adapter inside this
+    process, while the dbt subprocess writes it, and keeps that connection open afterwards, so the
+    blocking quality checks that open the warehouse read-only next fail ("Can't open a connection
+    to same database file with a different configuration").
+    """
     home = data_home.paths.home
     dbt_vars = json.dumps({"p20_home": str(home)})
     yield from dbt_cli_resource().cli(["build", "--vars", dbt_vars], context=context).stream()
@@ -48,7 +83,7 @@ MART_KEYS = [get_asset_key_for_model([p20_dbt_models], table) for table in MART_
 
 
 @asset(key=AssetKey(["marts", "published"]), deps=MART_KEYS, group_name="marts", kinds={"duckdb", "parquet"},
-       pool=DUCKDB_POOL)
+       pool=DUCKDB_POOL, automation_condition=REBUILD, owners=[OPERATING_GROUP])
 def published_marts(data_home: DataHome) -> MaterializeResult:
     """A read-only copy of the marts (DuckDB file and Parquet) analysts open while the platform runs."""
     rows = publish_marts(data_home.paths)
@@ -62,7 +97,7 @@ NO_TRUTH_MESSAGE = ("No truth present: this data home holds no synthetic ground 
 
 
 @asset(key=AssetKey(["evaluation", "marts_vs_truth"]), deps=MART_KEYS, group_name="evaluation",
-       kinds={"duckdb"}, pool=DUCKDB_POOL,
+       kinds={"duckdb"}, pool=DUCKDB_POOL, automation_condition=REBUILD, owners=[OPERATING_GROUP],
        check_specs=[AssetCheckSpec(MARTS_CHECK, asset=AssetKey(["evaluation", "marts_vs_truth"]),
                                    description="At-risk counts per year within 2%, disconnected estimates within "
                                                "5% with truth in the 90% interval in most years, pathway shares "

@@ -13,7 +13,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from bench import command_line
 from p20_platform.feeds import FEEDS, load_feed, validate_files

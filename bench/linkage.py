@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -22,11 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import command_line
+from bench import command_line, engine_result_name
 from p20_platform.linkage import read_matching_files, standardise_records
-from p20_platform.linkage.clusters import connected_components
 from p20_platform.linkage.evaluation import linkable_recall, load_truth, match_rate, pairwise_scores
-from p20_platform.linkage.probabilistic import REFERENCE_MODEL_PATH, links_from_pairs, score_pairs, train_model
+from p20_platform.linkage.probabilistic import REFERENCE_MODEL_PATH, person_clusters, score_pairs, train_model
 from p20_platform.settings import paths
 
 
@@ -46,7 +46,9 @@ def _generate(home: Path, persons: int, seed: int) -> None:
                     "--out", str(home), "--quiet"], check=True)
 
 
-def run(persons: int, seed: int, write_reference_model: bool = False, home: Path | None = None) -> dict:
+def run(persons: int, seed: int, write_reference_model: bool = False, home: Path | None = None,
+        engine: str = "duckdb") -> dict:
+    os.environ["P20_ENGINE"] = engine
     peaks: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as scratch:
         generate_seconds = None
@@ -60,14 +62,14 @@ def run(persons: int, seed: int, write_reference_model: bool = False, home: Path
         model, train_seconds = _timed(lambda: train_model(records), peaks, "train")
         pairs, score_seconds = _timed(lambda: score_pairs(records, model), peaks, "score")
         clusters, cluster_seconds = _timed(
-            lambda: connected_components(records["record_id"], links_from_pairs(pairs)), peaks, "cluster")
+            lambda: person_clusters(records, pairs), peaks, "cluster")
         truth, _ = load_truth(home)
         scores = pairwise_scores(clusters, truth) | linkable_recall(clusters, records, truth)
     if write_reference_model:
         REFERENCE_MODEL_PATH.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
     rebuild_seconds = standardise_seconds + score_seconds + cluster_seconds
     return {
-        "persons": persons, "seed": seed, "records": len(records), "scored_pairs": len(pairs),
+        "persons": persons, "seed": seed, "engine": engine, "records": len(records), "scored_pairs": len(pairs),
         "generate_seconds": None if generate_seconds is None else round(generate_seconds, 1),
         "read_seconds": round(read_seconds, 1), "standardise_seconds": round(standardise_seconds, 1),
         "train_seconds": round(train_seconds, 1), "score_seconds": round(score_seconds, 1),
@@ -83,12 +85,14 @@ def run(persons: int, seed: int, write_reference_model: bool = False, home: Path
 def _linkage_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--reference-model", action="store_true", help="store the trained model as reference")
     parser.add_argument("--home", type=Path, help="link this generated population instead of generating one")
+    parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb",
+                        help="where the pairs are scored (P20_ENGINE); training always runs on DuckDB")
 
 
 def main(argv: list[str] | None = None) -> int:
     return command_line(argv, __doc__.splitlines()[0],
-                        lambda args: run(args.persons, args.seed, args.reference_model, args.home),
-                        default_persons=1_200_000, result_name="linkage_{persons}.json",
+                        lambda args: run(args.persons, args.seed, args.reference_model, args.home, args.engine),
+                        default_persons=1_200_000, result_name=engine_result_name("linkage"),
                         add_arguments=_linkage_arguments)
 
 

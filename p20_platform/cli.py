@@ -20,6 +20,11 @@ def _synth(args: argparse.Namespace) -> int:
     result = generate(persons=args.persons, seed=args.seed, out=Path(args.out), progress=not args.quiet,
                       bridge_rate=args.bridge_rate)
     print(result.describe())
+    if args.demo_faults:
+        from p20_platform.synth.faults import add_demo_faults
+
+        print("row-level faults planted for the demo (they will be quarantined):",
+              *add_demo_faults(Path(args.out), args.seed), sep="\n  ")
     return 0
 
 
@@ -42,9 +47,55 @@ def _link(args: argparse.Namespace) -> int:
 
 
 def _materialize(args: argparse.Namespace) -> int:
+    from p20_platform.feeds.archive import OpenStoreError
     from p20_platform.pipeline import materialize_all
 
-    return 0 if materialize_all(paths(args.home)) else 1
+    try:
+        return 0 if materialize_all(paths(args.home), with_evaluation=args.with_evaluation) else 1
+    except OpenStoreError as refused:
+        print(f"p20: refusing to run: {refused}", file=sys.stderr)
+        return 2
+
+
+def _confirm(args: argparse.Namespace) -> int:
+    from p20_platform.feeds.confirm import ConfirmError, confirm_delivery
+
+    try:
+        delivery = confirm_delivery(paths(args.home), args.file, confirmed_by=args.by)
+    except ConfirmError as error:
+        print(f"p20: {error}", file=sys.stderr)
+        return 1
+    print(f"confirmed {delivery.file_name} ({delivery.rows_read} rows): the next `p20 materialize` loads it")
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from p20_platform.backup import BackupError, backup
+    from p20_platform.feeds.archive import OpenStoreError
+
+    try:
+        manifest = backup(paths(args.home), Path(args.out))
+    except (BackupError, OpenStoreError) as error:
+        print(f"p20: backup not taken: {error}", file=sys.stderr)
+        return 1
+    print(f"backup of {manifest['home']} written to {args.out}: {', '.join(manifest['files'])}, "
+          f"{manifest['archive_files']} archived deliveries")
+    return 0
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from p20_platform.backup import BackupError, restore
+    from p20_platform.feeds.archive import OpenStoreError
+
+    home = paths(args.home)
+    try:
+        manifest = restore(Path(args.backup), home)
+    except (BackupError, OpenStoreError) as error:
+        print(f"p20: not restored: {error}", file=sys.stderr)
+        return 1
+    print(f"restored the backup of {manifest['home']} taken {manifest['taken_at']} into {home.home}; "
+          f"`p20 materialize --home {home.home}` rebuilds the marts and reports")
+    return 0
 
 
 def _pet_key(args: argparse.Namespace) -> int:
@@ -54,6 +105,39 @@ def _pet_key(args: argparse.Namespace) -> int:
         print(f"PET demo key created (owner-only): {create_demo_key(paths(args.home).home)}")
     except PetKeyError as kept:  # never replace a key: every encoding made with it would be orphaned
         print(f"PET key kept: {kept}")
+    return 0
+
+
+def _requests(args: argparse.Namespace) -> int:
+    from p20_platform.governance.requests import RequestError, load_request, requests_folder
+
+    failed = 0
+    for path in sorted(requests_folder().glob("[0-9][0-9][0-9].yaml")):
+        try:
+            request = load_request(path).request
+            print(f"{request.number} {request.board.decision:9} {request.type:13} {request.name} "
+                  f"({', '.join(request.agencies)})")
+        except RequestError as error:
+            failed += 1
+            print(error)
+    return 1 if failed else 0
+
+
+def _approve(args: argparse.Namespace) -> int:
+    from p20_platform.governance.requests import load_requests
+    from p20_platform.governance.review import pending_build, record_approval
+
+    filed = load_requests().get(args.request)
+    if filed is None:
+        print(f"no request {args.request} is filed; `p20 requests` lists them")
+        return 1
+    try:
+        build = args.build or pending_build(paths(args.home), args.request)
+        approval = record_approval(filed.request, args.agency, build, args.reviewer)
+    except (KeyError, ValueError) as refused:
+        print(f"not approved: {refused}")
+        return 1
+    print(f"request {args.request}: {approval.agency} approved build {approval.build[:12]} ({approval.reviewer})")
     return 0
 
 
@@ -78,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="multiplies the rate of DOL's DOB-bearing UI claims, the bridge that makes wages "
                             "linkable to youth (1 = documented default; about 3 halves the unlinkable share)")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
+    synth.add_argument("--demo-faults", action="store_true", help="plant a few realistic bad rows to show quarantine")
     synth.set_defaults(run=_synth)
 
     validate = commands.add_parser("validate", help="check delivery files against their agency's contract")
@@ -91,13 +176,42 @@ def build_parser() -> argparse.ArgumentParser:
                       choices=("deterministic", "probabilistic", "pet-keys", "pet-bloom"))
     link.set_defaults(run=_link)
 
-    materialize = commands.add_parser("materialize", help="run every asset end to end through Dagster")
+    materialize = commands.add_parser("materialize", help="run the main job end to end through Dagster")
     materialize.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
+    materialize.add_argument("--with-evaluation", action="store_true",
+                             help="also score every linkage strategy (on demand otherwise), before the reports")
     materialize.set_defaults(run=_materialize)
+
+    confirm = commands.add_parser("confirm", help="accept a delivery held for a sharp change in its row count")
+    confirm.add_argument("file", help="the held file's name or its path under landing/")
+    confirm.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who confirms (recorded)")
+    confirm.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
+    confirm.set_defaults(run=_confirm)
+
+    backup = commands.add_parser("backup", help="snapshot both stores, the archive and the PET key consistently")
+    backup.add_argument("out", help="a new folder to write the backup into")
+    backup.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
+    backup.set_defaults(run=_backup)
+
+    restore = commands.add_parser("restore", help="restore a backup into a new, empty data home")
+    restore.add_argument("backup", help="the folder `p20 backup` wrote")
+    restore.add_argument("--home", default=None, help="data home to restore into (default: $P20_HOME or ./data)")
+    restore.set_defaults(run=_restore)
 
     pet_key = commands.add_parser("pet-key", help="create a demo PET key under the data home if none exists")
     pet_key.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
     pet_key.set_defaults(run=_pet_key)
+
+    requests = commands.add_parser("requests", help="validate and list the filed data requests ($P20_REQUESTS)")
+    requests.set_defaults(run=_requests)
+
+    approve = commands.add_parser("approve", help="an agency reviewer approves the build a request will publish")
+    approve.add_argument("request", help="request number, e.g. 000")
+    approve.add_argument("--agency", required=True, help="the reviewing agency's code, e.g. DOL")
+    approve.add_argument("--build", default=None, help="the build checksum (default: the build awaiting review)")
+    approve.add_argument("--reviewer", default=os.environ.get("USER", "reviewer"), help="who approves")
+    approve.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
+    approve.set_defaults(run=_approve)
 
     ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev) on the data home's run history")
     ui.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")

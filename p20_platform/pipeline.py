@@ -7,10 +7,12 @@ the runs it makes are the ones a data engineer then sees in the UI.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import yaml
 
+from p20_platform.feeds.archive import require_private_stores
 from p20_platform.settings import Paths
 
 # The instance's settings, one top-level section each; `prepare_environment` appends any section an
@@ -31,7 +33,7 @@ telemetry:
     # The default run launcher can neither check a worker's health nor resume one, so monitoring
     # (a daemon `dagster dev` starts) works on time limits: a run stuck starting fails after
     # start_timeout_seconds; a run past its `dagster/max_runtime` tag (the sensors set it, see
-    # schedules/stale_runs.py) is terminated and failed; pool slots a failed run still holds are
+    # assets/automation.py) is terminated and failed; pool slots a failed run still holds are
     # freed, or a dead writer would block the duckdb_writer pool (limit 1) for good.
     "run_monitoring": """\
 run_monitoring:
@@ -46,6 +48,7 @@ INSTANCE_CONFIG_HEADER = ("# Written by p20_platform.pipeline; edit freely, it i
                           "# is appended again: to turn one off, set enabled: false instead of deleting it.\n")
 
 
+MAIN_JOB = "platform"  # schedules/jobs.py: every asset but the on-demand linkage evaluation
 # Step-level DEBUG events go to the instance (and the UI); the console keeps to INFO and up.
 QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -68,18 +71,54 @@ def write_instance_config(config: Path) -> None:
         config.write_text(existing.rstrip("\n") + "\n" + "".join(missing))
 
 
-def materialize_all(paths: Paths) -> bool:
-    """Materialize every asset (and run every asset check) in one run; print what was built."""
+def materialize_all(paths: Paths, *, with_evaluation: bool = False) -> bool:
+    """Run the main job (every asset and check but the on-demand linkage evaluation) in one run, or
+    with the evaluation every asset (the reports then cite all strategies); print what was built.
+
+    Refuses to start while an identifier store is open to other users. Before the run, clears what
+    a dead run left (its run marked failed, pool slots freed, an orphaned dbt build ended) and says
+    so; during it, SIGTERM or Ctrl-C stops the run cleanly (p20_platform/run_control.py).
+    """
     prepare_environment(paths)
+    require_private_stores(paths)
     from dagster import DagsterInstance
 
     from p20_platform.definitions import defs
+    from p20_platform.progress import PROGRESS_CONSOLE, StepProgress, dbt_summary
+    from p20_platform.run_control import clear_leftovers, execute_stoppable
 
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_implicit_global_asset_job_def() if with_evaluation else defs.resolve_job_def(MAIN_JOB)
     with DagsterInstance.get() as instance:
-        result = job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET_CONSOLE)
+        note = clear_leftovers(instance, paths).describe()
+        if note:
+            print(note, flush=True)
+        with dbt_summary():
+            result, stopped_by = execute_stoppable(job, instance, listener=StepProgress(len(job.graph.node_dict)),
+                                                   run_config=PROGRESS_CONSOLE)
         print(summarise_run(result, paths))
-    return result.success
+        if stopped_by is not None:
+            print(f"p20: stopped by {stopped_by}: run marked failed and its pool slot freed")
+    prune_dbt_targets()
+    return result.success and stopped_by is None
+
+
+# dagster-dbt writes each invocation's artifacts to a fresh dbt_project/target/<op>-<run>-<id>/ folder
+# (about 11 MB a run at demo size); the newest few are kept for debugging.
+KEEP_DBT_TARGETS = 3
+
+
+def prune_dbt_targets(keep: int = KEEP_DBT_TARGETS) -> list[Path]:
+    """Remove all but the `keep` newest per-invocation dbt target folders; return what was removed."""
+    from p20_platform.transform import dbt_project
+
+    target = Path(dbt_project.project_dir) / "target"
+    if not target.is_dir():
+        return []
+    folders = sorted((f for f in target.iterdir() if f.is_dir() and not f.is_symlink() and not f.name.startswith("parse-")),
+                     key=lambda f: f.stat().st_mtime, reverse=True)
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return folders[keep:]
 
 
 def summarise_run(result, paths: Paths) -> str:
@@ -96,6 +135,7 @@ def summarise_run(result, paths: Paths) -> str:
         f"  hub store (identifiers):  {paths.hub_db}",
         f"  warehouse (pseudonymous): {paths.warehouse_db}",
         f"  reports:                  {paths.reports}",
+        f"  published (analysts):     {paths.home / 'published'} (marts copy, dashboard, data dictionary, dbt docs)",
         "  next: `make ui` opens the Dagster UI on this run history",
     ]
     return "\n".join(lines)

@@ -1,7 +1,8 @@
 """The agency registry: the one place that says which agencies deliver what.
 
-Everything that is per-agency (synthetic deliveries, contracts, feed assets, dbt staging)
-is generated from these declarations instead of being written fifteen times. Element names
+Everything that is per-agency (synthetic deliveries, contracts, feed assets) is generated from
+these declarations instead of being written fifteen times; the dbt staging YAML is kept by hand and
+a test holds each source's columns to the layout declared here. Element names
 follow each agency's published P20 WIN data dictionary (spaces dropped) where one exists;
 DSS and OWS published only the blank template, so their elements are designed here from
 the programmes they run.

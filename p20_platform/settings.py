@@ -11,6 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_HOME = Path("data")
+# Where the heavy steps run: DuckDB in this process (the default), or Spark (linkage on Splink's
+# Spark backend) for a state that outgrows one machine. P20_SPARK_MASTER picks the cluster
+# (`local[*]` by default; `spark://host:7077`, `yarn`, `k8s://...`); everything else about the
+# cluster comes from Spark's own configuration (SPARK_CONF_DIR/spark-defaults.conf).
+ENGINES = ("duckdb", "spark")
+DEFAULT_SPARK_MASTER = "local[*]"
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,16 @@ class Paths:
         return self.home / "reports"
 
     @property
+    def published(self) -> Path:
+        """Read-only copies for analysts and operators: the marts and the delivery manifest."""
+        return self.home / "published"
+
+    @property
+    def published_manifest(self) -> Path:
+        """The delivery manifest as Parquet: what operators read instead of opening the warehouse."""
+        return self.published / "deliveries.parquet"
+
+    @property
     def dagster_home(self) -> Path:
         """The Dagster instance (run history, event logs) that `make demo` and `make ui` share."""
         return self.home / "dagster"
@@ -64,3 +80,15 @@ def data_home() -> Path:
 
 def paths(home: str | os.PathLike[str] | None = None) -> Paths:
     return Paths(Path(home).resolve() if home is not None else data_home())
+
+
+def engine() -> str:
+    """The engine named by `P20_ENGINE` (duckdb when unset); an unknown name is an error, not a fallback."""
+    name = os.environ.get("P20_ENGINE", ENGINES[0]).strip().lower()
+    if name not in ENGINES:
+        raise ValueError(f"P20_ENGINE={name!r} is not an engine; choose one of {', '.join(ENGINES)}")
+    return name
+
+
+def spark_master() -> str:
+    return os.environ.get("P20_SPARK_MASTER", DEFAULT_SPARK_MASTER)

@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import json
 
-from dagster import (AssetKey, AssetSelection, DefaultSensorStatus, RunRequest, SensorEvaluationContext,
-                     SensorResult, sensor)
+from dagster import AssetKey, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, sensor
 
-from p20_platform.feeds import FEEDS, feed_key_path, scan_landing
+from assets.automation import FEED_SELECTION, LANDING_SENSOR, RUN_MAX_RUNTIME_TAGS
+from p20_platform.feeds import feed_key_path, scan_landing
 from p20_platform.feeds.archive import archive_path
 from p20_platform.resources import DataHome
-from schedules.stale_runs import RUN_MAX_RUNTIME_TAGS
-
-FEED_SELECTION = AssetSelection.assets(*(AssetKey(feed_key_path(feed)) for feed in (*FEEDS, None)))
 
 
-@sensor(name="landing_sensor", target=FEED_SELECTION, minimum_interval_seconds=30,
+@sensor(name=LANDING_SENSOR, target=FEED_SELECTION, minimum_interval_seconds=30,
         default_status=DefaultSensorStatus.RUNNING,
         description="Watches landing/ and loads each new or changed delivery through its feed asset.")
 def landing_sensor(context: SensorEvaluationContext, data_home: DataHome) -> SensorResult:

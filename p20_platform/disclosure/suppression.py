@@ -2,15 +2,24 @@
 
 1. Primary: every count the policy forbids (1..max_small_count; zero too if the policy
    says so), in the cells and in every margin.
-2. Complementary, by lines, to a fixed point across rows, columns and linked tables: in a
-   line whose total is shown, the suppressed cells must be at least two and must add up to
-   more than max_small_count (otherwise the total minus the shown cells gives them away, or
-   shows them to be small); in a line whose total is suppressed, at least two members are
-   suppressed. Each time the smallest cell that does the job is added.
+2. Complementary, by lines, across rows, columns and linked tables: in a line whose total is
+   shown, the suppressed cells must be at least two and must add up to more than
+   max_small_count (otherwise the total minus the shown cells gives them away, or shows them
+   to be small); in a line whose total is suppressed, at least two members are suppressed.
+   The fewest complements that satisfy every line at once (ties: the smallest counts) are
+   found by integer programming (HiGHS through scipy's `milp`); should the solver not finish
+   in time, cells are added one at a time, each the smallest that does the job, to a fixed
+   point.
 3. Audit by linear programming (see `intervals`): a cell still pinned to one value or shown
    to be small gets its smallest unsuppressed neighbour suppressed, then back to step 2.
    Every round suppresses more, and a fully suppressed structure discloses nothing, so this
    ends; the result passes `audit` by construction.
+4. Least information lost: steps 2-3 choose one complement at a time, so some complements
+   end up protecting nothing that others do not already protect. Each complementary cell,
+   largest count first (the most information a reader gets back), is shown again if every
+   line through it still keeps the line rule and the linear-programming audit of its linked
+   group (one measure) still finds nothing; otherwise it stays suppressed. Every release is
+   checked, so the result still passes `audit`.
 """
 
 from __future__ import annotations
@@ -20,6 +29,9 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_array
 
 from p20_platform.disclosure.intervals import disclosed_cells
 from p20_platform.disclosure.policy import DisclosurePolicy
@@ -34,6 +46,7 @@ from p20_platform.disclosure.tables import (
 )
 
 Line = tuple[int, tuple[int, ...]]
+_SOLVER_SECONDS = 60.0  # the integer program of a statewide report solves in seconds; past this, greedy
 
 
 def protect(tables: Sequence[CountTable], policy: DisclosurePolicy | None = None) -> list[PublishedTable]:
@@ -54,7 +67,7 @@ def protect(tables: Sequence[CountTable], policy: DisclosurePolicy | None = None
     values = _values(space, frames, ids, tables)
 
     primary = np.array([policy.is_sensitive(int(v)) for v in values], dtype=bool)
-    suppressed = primary.copy()
+    suppressed = _fewest_by_lines(sorted(space.lines), values, primary, policy.max_small_count)
     lines_of = space.lines_of_each_cell()
     while True:
         _suppress_by_lines(sorted(space.lines), values, suppressed, policy.max_small_count)
@@ -63,6 +76,7 @@ def protect(tables: Sequence[CountTable], policy: DisclosurePolicy | None = None
             break
         for cell in exposed.disclosed:
             _suppress_nearest(cell, lines_of, values, suppressed)
+    _release_redundant(space, values, primary, suppressed, policy)
 
     status = np.where(primary, primary_status(policy), np.where(suppressed, COMPLEMENTARY, SHOWN))
     return [
@@ -98,6 +112,44 @@ def _values(space: CellSpace, frames: list[pd.DataFrame], ids: list[np.ndarray],
     return values
 
 
+def _fewest_by_lines(lines: list[Line], values: np.ndarray, primary: np.ndarray, max_small: int) -> np.ndarray:
+    """The fewest suppressed cells (then the smallest counts) that contain `primary` and keep the line rule.
+
+    Binary s_i per cell. For each line and each member i: the other members' s sum to at least
+    s_i (no member hidden alone). For each child i of a line with total t:
+    sum(v_j s_j over children) + K s_t >= K s_i with K = max_small + 1 (hidden children with a
+    shown total add up to more than the small range). Falls back to the greedy line rule.
+    """
+    suppressed = primary.copy()
+    if not primary.any():
+        return suppressed
+    rows, columns, coefficients, row = [], [], [], 0
+    limit = max_small + 1
+    for total, children in lines:
+        members = (total, *children)
+        for member in members:
+            rows += [row] * len(members)
+            columns += list(members)
+            coefficients += [-1.0 if m == member else 1.0 for m in members]
+            row += 1
+        for child in children:
+            terms = {c: float(values[c]) for c in children}
+            terms[child] = terms[child] - limit
+            terms[total] = float(limit)
+            rows += [row] * len(terms)
+            columns += list(terms)
+            coefficients += list(terms.values())
+            row += 1
+    matrix = coo_array((coefficients, (rows, columns)), shape=(row, len(values))).tocsr()
+    weights = 1.0 + values / (len(values) * (float(values.max()) + 1.0))  # fewest cells, then smallest
+    result = milp(weights, integrality=np.ones(len(values)), bounds=Bounds(primary.astype(float), 1.0),
+                  constraints=LinearConstraint(matrix, lb=0.0), options={"time_limit": _SOLVER_SECONDS})
+    if result.x is None:
+        _suppress_by_lines(lines, values, suppressed, max_small)
+        return suppressed
+    return result.x > 0.5
+
+
 def _suppress_by_lines(lines: list[Line], values: np.ndarray, suppressed: np.ndarray, max_small: int) -> None:
     """Apply the line rule to every line until no line changes."""
     changed = True
@@ -129,6 +181,35 @@ def _complement_needed(total: int, children: tuple[int, ...], values: np.ndarray
 def _smallest(cells: list[int], values: np.ndarray) -> int:
     """The cheapest complement: the smallest positive count (a zero hides nothing), ties by id."""
     return min(cells, key=lambda c: (values[c] == 0, values[c], c))
+
+
+def _release_redundant(space: CellSpace, values: np.ndarray, primary: np.ndarray, suppressed: np.ndarray,
+                       policy: DisclosurePolicy) -> None:
+    """Show again every complementary cell that protection does not need (step 4), largest first."""
+    lines_of = space.lines_of_each_cell()
+    groups = _measure_groups(space)
+    complementary = [int(c) for c in np.flatnonzero(suppressed & ~primary)]
+    for cell in sorted(complementary, key=lambda c: (-values[c], c)):
+        suppressed[cell] = False
+        members, lines = groups[space.keys[cell][0]]
+        keeps_line_rule = all(_complement_needed(total, children, values, suppressed, policy.max_small_count) is None
+                              for total, children in lines_of[cell])
+        if not keeps_line_rule or disclosed_cells(np.where(suppressed[members], np.nan, values[members].astype(float)),
+                                                  lines, (), policy).disclosed:
+            suppressed[cell] = True
+
+
+def _measure_groups(space: CellSpace) -> dict[str, tuple[np.ndarray, list[Line]]]:
+    """Per measure, its variables and its lines renumbered to them: lines never join two measures,
+    so each measure can be audited on its own."""
+    members: dict[str, list[int]] = {}
+    for variable, (measure, _) in enumerate(space.keys):
+        members.setdefault(measure, []).append(variable)
+    local = {v: i for variables in members.values() for i, v in enumerate(variables)}
+    lines: dict[str, list[Line]] = {measure: [] for measure in members}
+    for total, children in sorted(space.lines):
+        lines[space.keys[total][0]].append((local[total], tuple(local[c] for c in children)))
+    return {measure: (np.array(variables), lines[measure]) for measure, variables in members.items()}
 
 
 def _suppress_nearest(cell: int, lines_of: list[list[Line]], values: np.ndarray, suppressed: np.ndarray) -> None:

@@ -184,9 +184,10 @@ def from_crosstab(wide: pd.DataFrame, *, name: str, rows: str, columns: str, mea
 
 
 def display_counts(table: PublishedTable) -> pd.Series:
-    """The public text of each cell: the count, or one suppression symbol for every suppressed cell."""
-    counts = table.cells["count"]
-    return counts.astype("string").fillna(SUPPRESSED_SYMBOL).rename("display")
+    """The public text of each cell: the count with thousands separators (1,457), or one
+    suppression symbol for every suppressed cell."""
+    text = table.cells["count"].map(lambda count: f"{int(count):,}", na_action="ignore")
+    return text.astype("string").fillna(SUPPRESSED_SYMBOL).rename("display")
 
 
 def to_crosstab(table: PublishedTable, *, rows: str, columns: str, display: pd.Series | None = None) -> pd.DataFrame:

@@ -24,6 +24,8 @@ from pandera.errors import SchemaErrors
 from p20_platform.registry import Element, agency
 
 LINE_NUMBER = "line_number"
+NO_QUOTES = "no quotation marks"
+UNKNOWN_FAKEID = "not in the matching file"
 FAILED_RULES = "failed_rules"
 EXAMPLE_LINES = 5
 # pandera's names for its built-in column rules, said the way a data engineer would.
@@ -65,8 +67,12 @@ _FORMATS = {"date": ("YYYYMMDD calendar date", _calendar_date),
 
 
 def element_checks(element: Element) -> list[pa.Check]:
-    """The value rules one registry element implies, each named for the quarantine report."""
-    checks = []
+    """The value rules one registry element implies, each named for the quarantine report.
+
+    Every element also refuses quotation marks: deliveries are unquoted, so a quoted value (e.g.
+    `"SMITH"`) means the file was exported with quoting and would never match its person.
+    """
+    checks = [pa.Check(lambda text: ~text.str.contains('"', regex=False), name=NO_QUOTES)]
     if element.kind in _FORMATS:
         name, rule = _FORMATS[element.kind]
         checks.append(pa.Check(rule, name=name))
@@ -112,8 +118,14 @@ class RowVerdict:
     rule_failures: dict[str, dict[str, object]]
 
 
-def check_rows(frame: pd.DataFrame, agency_code: str, content: str) -> RowVerdict:
-    """Validate every row lazily (all failures at once) and split good rows from bad ones."""
+def check_rows(frame: pd.DataFrame, agency_code: str, content: str,
+               known_fakeids: frozenset[str] | None = None) -> RowVerdict:
+    """Validate every row lazily (all failures at once) and split good rows from bad ones.
+
+    `known_fakeids` (analytical files): the FakeIDs of the agency's matching file; a row keyed by
+    any other FakeID describes no one the hub knows and is quarantined as "FakeID: not in the
+    matching file".
+    """
     try:
         contract(agency_code, content).validate(frame, lazy=True)
         failures = pd.DataFrame({"column": [], "check": [], "index": []})
@@ -122,6 +134,10 @@ def check_rows(frame: pd.DataFrame, agency_code: str, content: str) -> RowVerdic
     if failures["index"].isna().any():
         table_level = sorted(set(failures.loc[failures["index"].isna(), "check"].astype(str)))
         raise ValueError(f"{agency_code} {content}: contract failed on the whole table: {table_level}")
+    if known_fakeids is not None:
+        unknown = frame.index[frame["FakeID"].notna() & ~frame["FakeID"].isin(known_fakeids)]
+        failures = pd.concat([failures[["column", "check", "index"]],
+                              pd.DataFrame({"column": "FakeID", "check": UNKNOWN_FAKEID, "index": unknown})])
     rules = failures["column"].astype(str) + ": " + failures["check"].astype(str).replace(_RULE_WORDS)
     by_row = (pd.DataFrame({"row": failures["index"].astype("int64"), "rule": rules})
               .drop_duplicates().sort_values(["row", "rule"]))

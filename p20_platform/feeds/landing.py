@@ -1,30 +1,62 @@
-"""Which feed owns each file in landing/: the loaders, the assets and the sensor share this one rule.
+"""Which feed owns each file in landing/, and reading a landing file safely: loaders, assets and sensor share this.
 
 A file directly inside `landing/<AGENCY>/` belongs to that agency: to its matching feed when the
 name ends in `.matching`, otherwise to its analytical feed, so a stray or misnamed file is still
 archived and reported by some asset rather than ignored. Anything else is unclaimed.
+
+Only regular files that really live under landing/ are ever read. A symbolic link (to a file or an
+agency folder), a hard link, a pipe, a socket or a device is listed (so it is reported and
+recorded) but refused without reading a byte. A file is read only once it is stable: unchanged in
+size and modification time for `P20_LANDING_SETTLE_SECONDS` (default 2 s), so an upload still in
+progress is left for the next run instead of loading half a file.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from p20_platform.feeds.naming import DeliveryRejected
 from p20_platform.registry import AGENCY_CODES
 from p20_platform.settings import Paths
 
 Feed = tuple[str, str]  # (agency code, "matching" | "analytical")
 FEEDS: tuple[Feed, ...] = tuple((code, content) for code in AGENCY_CODES for content in ("matching", "analytical"))
 _FOLDER_AGENCY = {code.lower(): code for code in AGENCY_CODES}
+SETTLE_SECONDS_VARIABLE = "P20_LANDING_SETTLE_SECONDS"
+DEFAULT_SETTLE_SECONDS = 2.0
+_SAFE_OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY  # never follow, never block on a pipe
+
+
+def settle_seconds() -> float:
+    """How long a landing file must stay unchanged before it is read."""
+    return float(os.environ.get(SETTLE_SECONDS_VARIABLE, DEFAULT_SETTLE_SECONDS))
+
+
+def _entries(folder: Path) -> list[Path]:
+    """Every non-hidden entry below `folder` that is not a real folder, without following any link."""
+    found = []
+    with os.scandir(folder) as scan:
+        for entry in scan:
+            if entry.name.startswith("."):  # hidden: e.g. an upload in progress under a temporary name
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                found.extend(_entries(Path(entry.path)))
+            else:
+                found.append(Path(entry.path))
+    return found
 
 
 def landing_files(paths: Paths) -> list[Path]:
-    """Every delivery-like file under landing/ (hidden files, e.g. uploads in progress, excluded)."""
-    if not paths.landing.is_dir():
+    """Every delivery-like entry under landing/: regular files, and links or special files to refuse."""
+    if not paths.landing.is_dir() or paths.landing.is_symlink():
         return []
-    return sorted(p for p in paths.landing.rglob("*")
-                  if p.is_file() and not any(part.startswith(".") for part in p.relative_to(paths.landing).parts))
+    return sorted(_entries(paths.landing))
 
 
 def feed_of(paths: Paths, file: Path) -> Feed | None:
@@ -38,6 +70,57 @@ def feed_of(paths: Paths, file: Path) -> Feed | None:
 def files_of_feed(paths: Paths, feed: Feed | None) -> list[Path]:
     """The landing files one feed owns (None: the unclaimed ones)."""
     return [f for f in landing_files(paths) if feed_of(paths, f) == feed]
+
+
+class StillArriving(Exception):
+    """The file changed while it was read or within the settle interval: read it on a later run."""
+
+
+def _refuse(file: Path, what: str) -> DeliveryRejected:
+    return DeliveryRejected(file.name, f"{what}, so it was not read (only regular files inside landing/ are accepted)",
+                            "copy the delivery itself into landing/<AGENCY>/ as a plain file, then remove this entry")
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def read_landing_file(paths: Paths, file: Path, wait: bool = True) -> bytes:
+    """The bytes of a landing file, read only if it is a regular file that really lives under landing/.
+
+    Raises DeliveryRejected (without reading) for links and special files, and StillArriving when
+    the file is younger than the settle interval and changes during it (or `wait` is False).
+    """
+    landing = paths.landing.resolve()
+    if file.parent.resolve() != landing / file.parent.relative_to(paths.landing):
+        raise _refuse(file, "its folder is reached through a symbolic link")
+    try:
+        descriptor = os.open(file, _SAFE_OPEN)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise _refuse(file, "it is a symbolic link") from None
+        raise DeliveryRejected(file.name, f"cannot be opened ({error.strerror})",
+                               "check the file's permissions; the platform only reads it") from None
+    with os.fdopen(descriptor, "rb") as handle:
+        before = os.fstat(handle.fileno())
+        if not stat.S_ISREG(before.st_mode):
+            raise _refuse(file, f"it is {_kind(before.st_mode)}")
+        if before.st_nlink > 1:
+            raise _refuse(file, "it is a hard link to a file that also lives elsewhere")
+        age = time.time() - before.st_mtime
+        if age < settle_seconds():
+            if not wait:
+                raise StillArriving(file.name)
+            time.sleep(settle_seconds() - age)
+        data = handle.read()
+        after = os.fstat(handle.fileno())
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns) or len(data) != after.st_size:
+        raise StillArriving(file.name)
+    return data
 
 
 @dataclass(frozen=True)
@@ -58,23 +141,34 @@ def feed_key_path(feed: Feed | None) -> list[str]:
     return list(feed) if feed is not None else ["feeds", "unclaimed_deliveries"]
 
 
+def unread_marker(paths: Paths, file: Path) -> str:
+    """What stands in for the checksum of an entry refused without reading (a link or special file)."""
+    return "unread:" + hashlib.sha256(str(file.relative_to(paths.landing)).encode()).hexdigest()[:16]
+
+
 def scan_landing(paths: Paths, known: dict[str, list]) -> tuple[list[Arrival], dict[str, list]]:
     """New or changed landing files since `known` ({path: [size, mtime_ns, sha256]}); returns the new state.
 
     Size and modification time spare re-hashing unchanged files; the checksum decides, so a touched
-    but identical file is not an arrival while a same-named file with other bytes is.
+    but identical file is not an arrival while a same-named file with other bytes is. A file still
+    settling is left out of the state, so a later scan sees it again; a link or special file is an
+    arrival (its feed records the refusal) but is never read.
     """
     arrivals, state = [], {}
     for file in landing_files(paths):
         relative = str(file.relative_to(paths.landing))
-        stat = file.stat()
-        fingerprint = [stat.st_size, stat.st_mtime_ns]
+        status = file.lstat()
+        fingerprint = [status.st_size, status.st_mtime_ns]
         previous = known.get(relative)
         if previous is not None and previous[:2] == fingerprint:
             state[relative] = previous
             continue
-        with file.open("rb") as handle:
-            sha256 = hashlib.file_digest(handle, "sha256").hexdigest()
+        try:
+            sha256 = hashlib.sha256(read_landing_file(paths, file, wait=False)).hexdigest()
+        except StillArriving:
+            continue
+        except DeliveryRejected:
+            sha256 = unread_marker(paths, file)
         state[relative] = [*fingerprint, sha256]
         if previous is None or previous[2] != sha256:
             arrivals.append(Arrival(relative, sha256, feed_of(paths, file)))

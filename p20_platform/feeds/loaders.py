@@ -21,12 +21,12 @@ from pathlib import Path
 import duckdb
 
 from p20_platform.feeds import manifest
-from p20_platform.feeds.archive import archive_bytes
-from p20_platform.feeds.contracts import FAILED_RULES, LINE_NUMBER
-from p20_platform.feeds.landing import Feed, files_of_feed
+from p20_platform.feeds.archive import archive_bytes, require_private_stores
+from p20_platform.feeds.contracts import FAILED_RULES, LINE_NUMBER, UNKNOWN_FAKEID
+from p20_platform.feeds.landing import Feed, StillArriving, files_of_feed, read_landing_file, unread_marker
 from p20_platform.feeds.naming import DeliveryName, DeliveryRejected, parse_delivery_name
-from p20_platform.feeds.stores import connect, quote
-from p20_platform.feeds.validation import Inspection, delivery_columns, inspect_delivery
+from p20_platform.feeds.stores import connect, quote, table_exists
+from p20_platform.feeds.validation import Inspection, delivery_columns, inspect_delivery, partner_name
 from p20_platform.registry import PII_FIELDS, agency
 from p20_platform.settings import Paths
 
@@ -61,27 +61,41 @@ def load_feed(paths: Paths, feed: Feed | None) -> list[manifest.Delivery]:
             delivered = parse_delivery_name(file.name).delivery_date
         except DeliveryRejected:
             delivered = None
-        return (delivered is not None, delivered or 0, file.stat().st_mtime_ns, file.name)
+        return (delivered is not None, delivered or 0, file.lstat().st_mtime_ns, file.name)
 
+    require_private_stores(paths)
     recorded = [load_delivery(paths, file, feed) for file in sorted(files_of_feed(paths, feed), key=order)]
-    return [delivery for delivery in recorded if delivery is not None]
+    recorded = [delivery for delivery in recorded if delivery is not None]
+    if recorded:
+        with connect(paths.warehouse_db) as warehouse:
+            manifest.publish(warehouse, paths.published_manifest)
+    return recorded
 
 
 def load_delivery(paths: Paths, file: Path, feed: Feed | None) -> manifest.Delivery | None:
-    """Archive one landing file and load it; None when these bytes under this name were seen before.
+    """Archive one landing file and load it; None when there is nothing new to record.
 
-    `feed` is the feed that owns the file's landing location (None: outside any agency folder,
-    which is rejected). The landing file is only read, never changed or removed.
+    Nothing new: these bytes under this name were recorded before (a held delivery is looked at
+    again on every run), or the file is still arriving (it is read on a later run). `feed` is the
+    feed that owns the file's landing location (None: outside any agency folder, which is
+    rejected). The landing file is only read, never changed or removed; a link or special file is
+    recorded as rejected without being read or archived.
     """
     started = time.perf_counter()
-    data = file.read_bytes()
+    try:
+        data = read_landing_file(paths, file)
+    except StillArriving:
+        return None
+    except DeliveryRejected as refused:
+        return _record_refused(paths, file, feed, refused, started)
     sha256, archived = archive_bytes(paths.archive, data)
     with connect(paths.warehouse_db) as warehouse:
         manifest.ensure_manifest(warehouse)
         earlier = manifest.sightings(warehouse, sha256)
-        if any(seen.file_name == file.name for seen in earlier):
+        same_name = [seen for seen in earlier if seen.file_name == file.name]
+        if same_name and same_name[-1].status != "held":
             return None
-        if earlier:
+        if earlier and not same_name:
             inspection = _name_only(file.name)
             status, reason = "duplicate", f"same bytes as {earlier[0].file_name}, which arrived first; not loaded again"
         elif feed is None:
@@ -90,11 +104,14 @@ def load_delivery(paths: Paths, file: Path, feed: Feed | None) -> manifest.Deliv
                 file.name, "the file is not inside an agency's landing folder",
                 "agencies drop files in landing/<AGENCY>/, e.g. landing/DOL/DOL.000.01_31_2024.matching"))
         else:
-            inspection = inspect_delivery(file.name, data, folder_agency=feed[0])
+            known = _matching_fakeids(paths, warehouse, feed[0]) if feed[1] == "analytical" else None
+            inspection = inspect_delivery(file.name, data, folder_agency=feed[0], matching_fakeids=known)
             if inspection.rejection is not None:
-                status, reason = "rejected", str(inspection.rejection)
+                status, reason = _rejected(inspection, known)
             else:
                 status, reason = _store_rows(paths, warehouse, inspection, sha256)
+        if same_name and (status, reason) == (same_name[-1].status, same_name[-1].reason):
+            return None  # still held for the same reason: recorded already
         agency_code, content = feed or (None, None)
         name = inspection.name
         delivery = manifest.Delivery(
@@ -111,6 +128,62 @@ def load_delivery(paths: Paths, file: Path, feed: Feed | None) -> manifest.Deliv
     return delivery
 
 
+def _record_refused(paths: Paths, file: Path, feed: Feed | None, refused: DeliveryRejected, started: float
+                    ) -> manifest.Delivery | None:
+    """Record a landing entry refused without reading it (a link or special file), once."""
+    marker = unread_marker(paths, file)
+    with connect(paths.warehouse_db) as warehouse:
+        manifest.ensure_manifest(warehouse)
+        if any(seen.file_name == file.name for seen in manifest.sightings(warehouse, marker)):
+            return None
+        name = _name_only(file.name).name
+        delivery = manifest.Delivery(
+            load_seq=manifest.next_sequence(warehouse), file_name=file.name,
+            landing_path=str(file.relative_to(paths.landing)), agency=feed[0] if feed else None,
+            content=feed[1] if feed else None, request_number=name.request if name else None,
+            delivery_date=name.delivery_date if name else None, sha256=marker, archive_path="", size_bytes=0,
+            status="rejected", reason=str(refused), rows_read=None, rows_accepted=None, rows_quarantined=None,
+            rule_failures={}, loaded_at=datetime.now(UTC).replace(tzinfo=None),
+            load_seconds=time.perf_counter() - started)
+        manifest.record(warehouse, delivery)
+    return delivery
+
+
+def _rejected(inspection: Inspection, known: frozenset[str] | None) -> tuple[str, str]:
+    """Rejected, or held when the rows fail mostly because their FakeIDs are not in the loaded matching file.
+
+    A held analytical file is looked at again on every run: once the matching file of its request
+    and date is loaded, it loads; a corrected analytical file replaces it.
+    """
+    failures = inspection.verdict.rule_failures if inspection.verdict else {}
+    top_rule = next(iter(failures), None)
+    if known is not None and top_rule == f"FakeID: {UNKNOWN_FAKEID}":
+        return "held", (f"{failures[top_rule]['rows']} of {inspection.rows_read} rows are keyed to FakeIDs that are not "
+                        f"in {inspection.name.agency}'s loaded matching file; held until the matching file of the same "
+                        f"request and date ({partner_name(inspection.name)}) is loaded. Fix: send that matching file, "
+                        "or a corrected analytical file")
+    return "rejected", str(inspection.rejection)
+
+
+def _matching_fakeids(paths: Paths, warehouse: duckdb.DuckDBPyConnection, agency_code: str) -> frozenset[str] | None:
+    """Every FakeID of the agency's current matching delivery (accepted or quarantined); None before one loads."""
+    current = manifest.current_delivery(warehouse, agency_code, "matching")
+    if current is None or not paths.hub_db.exists():
+        return None
+    table = matching_table(agency_code)
+    quarantine = f"quarantine.{agency_code.lower()}_matching"
+    with connect(paths.hub_db, read_only=True) as hub:
+        if not table_exists(hub, *table.split(".")):
+            return None
+        select = f'SELECT "FakeID" FROM {table}'
+        if table_exists(hub, *quarantine.split(".")):
+            select += f' UNION ALL SELECT "FakeID" FROM {quarantine} WHERE delivery_sha256 = ?'
+            rows = hub.execute(select, [current.sha256]).fetchall()
+        else:
+            rows = hub.execute(select).fetchall()
+    return frozenset(fake_id for (fake_id,) in rows if fake_id is not None)
+
+
 def _name_only(file_name: str) -> Inspection:
     """An inspection for a file refused before its contents are read: just what its name says."""
     try:
@@ -120,12 +193,25 @@ def _name_only(file_name: str) -> Inspection:
     return Inspection(file_name, name, None, None)
 
 
+# A delivery whose row count falls below half or rises above twice its feed's current one is held until
+# someone confirms it (`p20 confirm FILE`): a cut file (half the records) or one holding two deliveries
+# looks like this, and an agency's population rarely halves or doubles between two deliveries.
+ROW_COUNT_CHANGE = (0.5, 2.0)
+
+
 def _store_rows(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: Inspection, sha256: str
                 ) -> tuple[str, str]:
     """Write quarantine and (when this delivery is the newest) the feed table; return status and reason."""
     name, verdict = inspection.name, inspection.verdict
     current = manifest.current_delivery(warehouse, name.agency, name.content)
     becomes_current = current is None or name.delivery_date >= current.delivery_date
+    if becomes_current and current is not None and current.rows_read and not manifest.confirmed(warehouse, sha256):
+        low, high = ROW_COUNT_CHANGE
+        if not low * current.rows_read <= inspection.rows_read <= high * current.rows_read:
+            return "held", (f"{inspection.rows_read} rows where the current delivery {current.file_name} has "
+                            f"{current.rows_read}: held for confirmation, the current delivery stays in use. Fix: "
+                            f"if the count is right, run `p20 confirm {name.file_name}` and the next run loads it; "
+                            "otherwise send the complete file")
     if name.content == "matching":
         with connect(paths.hub_db) as hub:
             _write_delivery(hub, "quarantine", f"{name.agency.lower()}_matching", matching_table(name.agency),

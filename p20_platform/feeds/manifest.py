@@ -7,13 +7,18 @@ and which delivery is current for each feed.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, fields
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 
 TABLE = "ops.deliveries"
-STATUSES = ("loaded", "superseded", "rejected", "duplicate")
+CONFIRMATIONS = "ops.confirmations"
+# held: not loaded and looked at again on every run, until confirmed (`p20 confirm FILE`) or its
+# matching partner is loaded; the feed's current delivery stays in use meanwhile.
+STATUSES = ("loaded", "superseded", "rejected", "duplicate", "held")
 
 _DDL = f"""
 CREATE SCHEMA IF NOT EXISTS ops;
@@ -36,6 +41,12 @@ CREATE TABLE IF NOT EXISTS {TABLE} (
     rule_failures JSON,                   -- rule -> rows and example line numbers; no values
     loaded_at TIMESTAMP NOT NULL,         -- UTC
     load_seconds DOUBLE NOT NULL
+);
+CREATE TABLE IF NOT EXISTS {CONFIRMATIONS} (
+    sha256 VARCHAR PRIMARY KEY,           -- the held delivery's bytes that someone confirmed
+    file_name VARCHAR NOT NULL,
+    confirmed_at TIMESTAMP NOT NULL,      -- UTC
+    confirmed_by VARCHAR NOT NULL
 );
 """
 
@@ -68,7 +79,43 @@ _COLUMNS = [f.name for f in fields(Delivery)]
 
 
 def ensure_manifest(connection: duckdb.DuckDBPyConnection) -> None:
+    """Create the manifest, or widen an older one whose status rule lacks a status added since."""
     connection.execute(_DDL)
+    [(sql,)] = connection.execute("SELECT sql FROM duckdb_tables() WHERE schema_name = 'ops' "
+                                  "AND table_name = 'deliveries'").fetchall()
+    if any(f"'{status}'" not in sql for status in STATUSES):
+        connection.execute(f"ALTER TABLE {TABLE} RENAME TO deliveries_before_upgrade")
+        connection.execute(_DDL)
+        connection.execute(f"INSERT INTO {TABLE} SELECT * FROM ops.deliveries_before_upgrade")
+        connection.execute("DROP TABLE ops.deliveries_before_upgrade")
+
+
+def confirm(connection: duckdb.DuckDBPyConnection, delivery: "Delivery", confirmed_by: str) -> None:
+    """Record that someone confirmed a held delivery: the next load takes it as it is."""
+    connection.execute(f"INSERT OR IGNORE INTO {CONFIRMATIONS} VALUES (?, ?, ?, ?)",
+                       [delivery.sha256, delivery.file_name, datetime.now(UTC).replace(tzinfo=None), confirmed_by])
+
+
+def confirmed(connection: duckdb.DuckDBPyConnection, sha256: str) -> bool:
+    return connection.execute(f"SELECT count(*) FROM {CONFIRMATIONS} WHERE sha256 = ?", [sha256]).fetchone()[0] > 0
+
+
+def latest_by_file(connection: duckdb.DuckDBPyConnection, file_name: str) -> Delivery | None:
+    """The newest manifest row for a file name."""
+    found = _select(connection, "file_name = ?", [file_name])
+    return found[-1] if found else None
+
+
+def publish(connection: duckdb.DuckDBPyConnection, target: Path) -> None:
+    """Write the manifest as Parquet beside the published marts and rename it into place.
+
+    Operators read this copy: holding the warehouse open, even read-only, would make the next
+    load wait for its lock and fail.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.with_name(target.name + ".next")
+    connection.execute(f"COPY (SELECT * FROM {TABLE} ORDER BY load_seq) TO '{scratch}' (FORMAT parquet)")
+    os.replace(scratch, target)
 
 
 def next_sequence(connection: duckdb.DuckDBPyConnection) -> int:

@@ -22,12 +22,18 @@ def read_delivery(file_name: str, data: bytes, columns: tuple[str, ...]) -> pd.D
     """Parse a tab-delimited delivery whose header must name exactly `columns` (any order).
 
     Raises DeliveryRejected for problems that make the whole file untrustworthy: empty, not
-    UTF-8, not tab-delimited, wrong header, ragged or truncated lines. Empty values become missing.
+    UTF-8, NUL bytes, not tab-delimited, wrong header, ragged lines, or no line break after the
+    last record (the contract: every line ends with a line break, so a file cut inside its last
+    field is told apart from a complete one). Empty values become missing.
     """
     data = data.removeprefix(_BOM)
     if not data or data.isspace():
         raise DeliveryRejected(file_name, "the file is empty", "send the file again with its header row and records")
     _require_utf8(file_name, data)
+    if b"\x00" in data:
+        line = data.count(b"\n", 0, data.index(b"\x00")) + 1
+        raise DeliveryRejected(file_name, f"line {line} holds a NUL byte: the file is binary or corrupted",
+                               "export the file again as plain tab-delimited UTF-8 text")
     header = _check_header(file_name, data, columns)
     ragged: list[object] = []
 
@@ -45,6 +51,11 @@ def read_delivery(file_name: str, data: bytes, columns: tuple[str, ...]) -> pd.D
     )
     if ragged:
         _reject_ragged(file_name, data, len(header))
+    if not data.endswith(b"\n"):
+        lines = data.count(b"\n") + 1
+        raise DeliveryRejected(file_name, f"the last line ({lines}) has no line break, so the file may be cut "
+                               "short inside its last value (every line of a delivery ends with a line break)",
+                               "send the complete file again, ending with a line break")
     if table.num_rows == 0:
         raise DeliveryRejected(file_name, "the file has a header but no records",
                                "send the file with its records; an empty delivery would replace good data")

@@ -7,6 +7,7 @@ free-text columns (towns, programme names), where a name typed into the wrong fi
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import pandas as pd
@@ -31,6 +32,9 @@ class FeedStatus:
     table_rows: int
     fill_rates: dict[str, float]  # share of non-empty values per column of the feed table
     preview: pd.DataFrame | None  # analytical feeds only, without free-text columns; matching feeds never
+    # Rejected or held deliveries whose file is still in landing/ (the newest record of each path):
+    # removing the file, or sending a good one under its name, clears them.
+    open_problems: tuple[manifest.Delivery, ...] = ()
 
 
 def _feed_table(feed: Feed) -> str:
@@ -43,7 +47,11 @@ def feed_status(paths: Paths, feed: Feed) -> FeedStatus:
     with connect(paths.warehouse_db) as warehouse:
         manifest.ensure_manifest(warehouse)
         current = manifest.current_delivery(warehouse, code, content)
-        arrivals = [d for d in manifest.feed_history(warehouse, code, content) if d.status != "duplicate"]
+        history = manifest.feed_history(warehouse, code, content)
+    arrivals = [d for d in history if d.status != "duplicate"]
+    newest_by_path = {d.landing_path: d for d in history}
+    problems = tuple(d for path, d in newest_by_path.items() if d.status in ("rejected", "held")
+                     and path is not None and os.path.lexists(paths.landing / path))
     columns = agency(code).matching_fields if content == "matching" else agency(code).analytical_columns
     store = paths.hub_db if content == "matching" else paths.warehouse_db
     table = _feed_table(feed)
@@ -58,7 +66,7 @@ def feed_status(paths: Paths, feed: Feed) -> FeedStatus:
                 if content == "analytical":
                     shown = ", ".join(quote(e.name) for e in agency(code).analytical if e.kind != "string")
                     preview = connection.execute(f"SELECT {shown} FROM {table} LIMIT {PREVIEW_ROWS}").df()
-    return FeedStatus(feed, current, arrivals[-1] if arrivals else None, rows, fill_rates, preview)
+    return FeedStatus(feed, current, arrivals[-1] if arrivals else None, rows, fill_rates, preview, problems)
 
 
 def fakeid_problems(paths: Paths, agency_code: str) -> dict[str, int]:

@@ -7,7 +7,12 @@ Hub tables (schema `mpi` in hub.duckdb; identifiers never leave the hub):
 - `crosswalk`: record -> p20_id with the strategy that produced it (also the prior map for the
   next rebuild, which keeps ids stable);
 - `model`: the trained Splink model as JSON (trained rarely, reused by every rebuild);
-- `id_issuer`: the secret salt and counter behind fresh p20_ids.
+- `id_issuer`: the secret salt and counter behind fresh p20_ids;
+- `builds`: one row per build (when, strategy, full or incremental, records, persons, match rate),
+  what the index checks compare a build with.
+A new delivery is linked against the stored index (`update_index`): only the agencies whose
+delivery changed are scored against everyone else, with the saved model; a full relink is done
+on demand, when there is no probabilistic index yet, or when most records changed.
 The pseudonymous crosswalk (agency, FakeID, p20_id) is published to the warehouse, schema `mpi`,
 with `persons` (p20_id, birth_year, born_by_june_30, sex, wage_linkable): enough to compute age on
 June 30 of a report year, and to tell whether wages could have been linked, without a date of
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,12 +33,11 @@ import pandas as pd
 
 from p20_platform.feeds.stores import connect, quote, table_exists
 from p20_platform.linkage import cluster_records, standardise_records
-from p20_platform.linkage.clusters import connected_components
 from p20_platform.linkage.index import IdIssuer, assign_p20_ids
 from p20_platform.linkage.evaluation import clerical_review, match_rate
 from p20_platform.linkage.probabilistic import (
-    MATCH_PROBABILITY_THRESHOLD,
-    links_from_pairs,
+    MATCH_THRESHOLD,
+    person_clusters,
     score_new_records,
     score_pairs,
     train_model,
@@ -54,10 +59,12 @@ class IndexBuild:
     records_scored: int
     model_trained: bool
 
+    incremental: bool = False
+
     def metadata(self) -> dict[str, Any]:
         return {"strategy": self.strategy, "records": self.records, "persons": self.persons,
-                "match_rate": self.match_rate, "records_scored": self.records_scored,
-                "model_trained": self.model_trained}
+                "match_rate": round(self.match_rate, 3), "records_scored": self.records_scored,
+                "model_trained": self.model_trained, "incremental": self.incremental}
 
 
 def read_table(connection: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.DataFrame | None:
@@ -112,8 +119,8 @@ def _issuer(connection: duckdb.DuckDBPyConnection) -> IdIssuer:
 
 
 def _save_index(connection: duckdb.DuckDBPyConnection, home: Path, strategy: str, records: pd.DataFrame,
-                clusters: pd.DataFrame, pairs: pd.DataFrame | None, records_scored: int, model_trained: bool
-                ) -> IndexBuild:
+                clusters: pd.DataFrame, pairs: pd.DataFrame | None, records_scored: int, model_trained: bool,
+                incremental: bool = False) -> IndexBuild:
     """Assign stable ids, write the hub tables and publish the pseudonymous crosswalk."""
     prior = read_table(connection, "mpi", "crosswalk")
     ids, issuer = assign_p20_ids(clusters, None if prior is None else prior[["record_id", "p20_id"]],
@@ -124,12 +131,18 @@ def _save_index(connection: duckdb.DuckDBPyConnection, home: Path, strategy: str
     _write_table(connection, "mpi", "id_issuer", pd.DataFrame({"salt": [issuer.salt], "issued": [issuer.issued]}))
     if pairs is not None:
         _write_table(connection, "mpi", "pairs", pairs)
-        _write_table(connection, "mpi", "clerical_review", clerical_review(pairs, MATCH_PROBABILITY_THRESHOLD))
+        _write_table(connection, "mpi", "clerical_review", clerical_review(pairs, MATCH_THRESHOLD))
     with connect(paths(home).warehouse_db) as warehouse:
         _write_table(warehouse, "mpi", "crosswalk", crosswalk[["agency", "FakeID", "p20_id"]])
         _write_table(warehouse, "mpi", "persons", person_attributes(records, ids))
-    return IndexBuild(strategy, len(records), int(crosswalk["p20_id"].nunique()),
-                      match_rate(clusters, records), records_scored, model_trained)
+    build = IndexBuild(strategy, len(records), int(crosswalk["p20_id"].nunique()),
+                       match_rate(clusters, records), records_scored, model_trained, incremental)
+    history = read_table(connection, "mpi", "builds")
+    row = pd.DataFrame({"built_at": [dt.datetime.now(dt.UTC).isoformat()], "strategy": [strategy],
+                        "incremental": [incremental], "records": [build.records], "persons": [build.persons],
+                        "records_scored": [records_scored], "match_rate": [build.match_rate]})
+    _write_table(connection, "mpi", "builds", row if history is None else pd.concat([history, row], ignore_index=True))
+    return build
 
 
 def person_attributes(records: pd.DataFrame, ids: pd.DataFrame) -> pd.DataFrame:
@@ -173,17 +186,30 @@ def rebuild_index(home: Path | None = None, strategy: str = "probabilistic", *, 
         if strategy == "probabilistic":
             model, trained = _model(hub, records, retrain)
             pairs = score_pairs(records, model)
-            clusters = connected_components(records["record_id"], links_from_pairs(pairs))
+            clusters = person_clusters(records, pairs)
         else:
             clusters = cluster_records(records, strategy, home=home)
         return _save_index(hub, home, strategy, records, clusters, pairs, len(records), trained)
 
 
-def link_new_delivery(home: Path | None = None, agency: str = "") -> IndexBuild:
-    """Replace one agency's records by its current hub delivery and link only those records.
+def changed_agencies(existing: pd.DataFrame, current: pd.DataFrame) -> list[str]:
+    """Agencies whose standardised records differ between the stored index and the hub's deliveries
+    (a new delivery, a withdrawn one, or the same file name with other rows)."""
+    agencies = sorted(set(existing["agency"]) | set(current["agency"]))
 
-    Only pairs touching the new records are scored (cost grows with the delivery); the stored
-    pairs among everyone else are reused and all links are re-clustered, as a full rebuild would.
+    def rows(frame: pd.DataFrame, agency: str) -> pd.DataFrame:
+        chosen = frame.loc[frame["agency"] == agency, list(current.columns)].astype("string")  # as stored or fresh
+        return chosen.sort_values("record_id", ignore_index=True)
+
+    return [agency for agency in agencies if not rows(existing, agency).equals(rows(current, agency))]
+
+
+def link_new_delivery(home: Path | None = None, agencies: Sequence[str] = ()) -> IndexBuild:
+    """Replace these agencies' records by their current hub deliveries and link only those records.
+
+    Only pairs touching the new records are scored, with the stored model (cost grows with the
+    delivery); the stored pairs among everyone else are reused and all links are re-clustered,
+    as a full rebuild would; ids stay stable through the prior crosswalk.
     """
     home = paths(home).home
     with connect(paths(home).hub_db) as hub:
@@ -191,13 +217,41 @@ def link_new_delivery(home: Path | None = None, agency: str = "") -> IndexBuild:
         existing, stored_pairs = read_table(hub, "mpi", "records"), read_table(hub, "mpi", "pairs")
         if model is None or existing is None or stored_pairs is None:
             raise ValueError("no probabilistic index in the hub yet; run a full rebuild first")
-        new = standardise_records(read_hub_matching(hub, [agency]))
-        kept = existing[existing["agency"] != agency]
-        kept_ids = set(kept["record_id"])
-        pairs = pd.concat([
-            stored_pairs[stored_pairs["record_id_l"].isin(kept_ids) & stored_pairs["record_id_r"].isin(kept_ids)],
-            score_new_records(kept, new, model),
-        ], ignore_index=True)
-        records = pd.concat([kept, new], ignore_index=True)
-        clusters = connected_components(records["record_id"], links_from_pairs(pairs))
-        return _save_index(hub, home, "probabilistic", records, clusters, pairs, len(new), False)
+        return _link_incrementally(hub, home, model, existing, stored_pairs,
+                                   standardise_records(read_hub_matching(hub, list(agencies))))
+
+
+def _link_incrementally(hub: duckdb.DuckDBPyConnection, home: Path, model: dict[str, Any], existing: pd.DataFrame,
+                        stored_pairs: pd.DataFrame, new: pd.DataFrame) -> IndexBuild:
+    kept = existing[~existing["agency"].isin(set(new["agency"]))]
+    kept_ids = set(kept["record_id"])
+    pairs = pd.concat([
+        stored_pairs[stored_pairs["record_id_l"].isin(kept_ids) & stored_pairs["record_id_r"].isin(kept_ids)],
+        *([score_new_records(kept, new, model)] if len(new) else []),
+    ], ignore_index=True)
+    records = pd.concat([kept, new], ignore_index=True)
+    clusters = person_clusters(records, pairs)
+    return _save_index(hub, home, "probabilistic", records, clusters, pairs, len(new), False, incremental=True)
+
+
+def update_index(home: Path | None = None, strategy: str = "probabilistic", *, full_relink: bool = False,
+                 retrain: bool = False) -> IndexBuild:
+    """Bring the index up to the hub's current deliveries, incrementally where it can.
+
+    Incremental (only changed agencies scored, saved model) when the stored index is probabilistic
+    and so is the strategy asked for, and the changed agencies hold at most half the records;
+    otherwise, or when `full_relink` or `retrain` is asked for, a full rebuild.
+    """
+    home = paths(home).home
+    if strategy == "probabilistic" and not (full_relink or retrain):
+        with connect(paths(home).hub_db) as hub:
+            model, existing = stored_model(hub), read_table(hub, "mpi", "records")
+            stored_pairs, prior = read_table(hub, "mpi", "pairs"), read_table(hub, "mpi", "crosswalk")
+            if (model is not None and existing is not None and stored_pairs is not None and prior is not None
+                    and set(prior["strategy"]) == {"probabilistic"}):
+                current = standardise_records(read_hub_matching(hub))
+                changed = changed_agencies(existing, current)
+                if current["agency"].isin(changed).sum() <= len(current) / 2:
+                    return _link_incrementally(hub, home, model, existing, stored_pairs,
+                                               current[current["agency"].isin(changed)])
+    return rebuild_index(home, strategy, retrain=retrain)

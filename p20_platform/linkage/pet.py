@@ -11,22 +11,30 @@ different rules never collide):
 | rule | key made of | catches |
 |---|---|---|
 | ssn_dob | SSN, DOB | the strongest key where both exist |
-| ssn_last | SSN, last name | wage records (no DOB) |
-| ssn_first_initial | SSN, first initial | wage records after a last-name change |
+| ssn_first_initial | SSN, first initial | wage records (no DOB), also after a last-name change |
 | sasid_dob | SASID, DOB | education records |
 | sasid_last / sasid_first | SASID, last / first name | education records with a DOB error or name change |
 | ssn4_first_last_dob | SSN last 4, first, last, DOB | survives when first_last_dob is too common |
 | first_last_dob | first, last, DOB | records without SSN/SASID |
 | first_last_dob_names_swapped | last, first, DOB in the first_last_dob domain | first and last name swapped |
 | first_last_dob_day_month_swapped | first, last, DOB with day and month swapped | day/month transposition |
+| ssn_last | SSN, last name (weak: a sibling's record under a borrowed SSN shares it) | a replaced or nickname first name |
+| ssn_sorted_dob / ssn_sorted_last_initial | the SSN's digits in sorted order, DOB / last name + first initial | two SSN digits transposed |
 | first_initial_last_dob_gender | first initial, last, DOB, gender | nicknames, first-name typos |
 | soundex_first_last_dob | Soundex of first and last, DOB | spelling variants of names |
+| first_initial_last_soundex_dob | first initial, Soundex of last, DOB | typos in both names |
+| first_last_year_month / first_last_month_day | first, last, two of the three DOB parts | a typo in the day / year |
+| sorted_soundex_dob | the two names' Soundex codes in sorted order, DOB | swapped names with a typo |
 
-Over-merge guard: a digest carried by more records of one agency than its rule allows is
-ignored everywhere. An agency holds a person once or, by mistake, twice, so a key shared by
-more of its records does not tell people apart (a placeholder value, a common name). The weak
-keys (first_initial_last_dob_gender, soundex_first_last_dob) allow one record per agency,
-because twins in one school or programme share them.
+The first nine are *strong* keys; each rule of the plaintext deterministic cascade has one of them
+that links at least the same records, except its SSN+surname and first-initial rules, weak here. The
+rest are *weak*: typo-tolerant, and shared by twins or namesakes.
+
+Over-merge guards, the hub's side: a digest carried by more than MAX_RECORDS_PER_KEY records is
+a placeholder or a collision and is ignored (as in the deterministic cascade); a weak digest is
+also ignored where, inside one agency, it is carried by records the strong keys did not join:
+an agency holds a person once, or a few times as duplicates that the strong keys join, so two
+unjoined records sharing a weak key are most likely two people (twins in one school).
 """
 
 from __future__ import annotations
@@ -39,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from p20_platform.linkage.clusters import connected_components
+from p20_platform.linkage.deterministic import MAX_RECORDS_PER_KEY
 
 KEY_RULE_COLUMNS = ["record_id", "agency", "rule", "digest"]
 IDENTIFIER_COLUMNS = ("first_name", "middle_name", "last_name", "dob", "ssn", "sasid")
@@ -73,10 +82,7 @@ class KeyRule:
     name: str
     columns: tuple[str, ...]
     domain: str | None = None  # defaults to the rule name; shared domains let variants meet
-    # Most records of one agency that may share a digest before it is ignored: 2 tolerates an
-    # agency's duplicate record of one person; weak keys (initials, phonetic codes) allow 1,
-    # since twins share them.
-    max_per_agency: int = 2
+    weak: bool = False  # typo-tolerant, shared by twins: trusted inside an agency only once
 
     @property
     def hash_domain(self) -> str:
@@ -85,7 +91,6 @@ class KeyRule:
 
 KEY_RULES: tuple[KeyRule, ...] = (
     KeyRule("ssn_dob", ("ssn", "dob")),
-    KeyRule("ssn_last", ("ssn", "last_name")),
     KeyRule("ssn_first_initial", ("ssn", "first_initial")),
     KeyRule("sasid_dob", ("sasid", "dob")),
     KeyRule("sasid_last", ("sasid", "last_name")),
@@ -95,8 +100,15 @@ KEY_RULES: tuple[KeyRule, ...] = (
     KeyRule("first_last_dob_names_swapped", ("last_name", "first_name", "dob"), domain="first_last_dob"),
     KeyRule("first_last_dob_day_month_swapped", ("first_name", "last_name", "dob_day_month_swapped"),
             domain="first_last_dob"),
-    KeyRule("first_initial_last_dob_gender", ("first_initial", "last_name", "dob", "gender"), max_per_agency=1),
-    KeyRule("soundex_first_last_dob", ("first_soundex", "last_soundex", "dob"), max_per_agency=1),
+    KeyRule("first_initial_last_dob_gender", ("first_initial", "last_name", "dob", "gender"), weak=True),
+    KeyRule("ssn_last", ("ssn", "last_name"), weak=True),
+    KeyRule("ssn_sorted_dob", ("ssn_sorted", "dob"), weak=True),
+    KeyRule("ssn_sorted_last_initial", ("ssn_sorted", "last_name", "first_initial"), weak=True),
+    KeyRule("soundex_first_last_dob", ("first_soundex", "last_soundex", "dob"), weak=True),
+    KeyRule("first_initial_last_soundex_dob", ("first_initial", "last_soundex", "dob"), weak=True),
+    KeyRule("first_last_year_month", ("first_name", "last_name", "dob_year_month"), weak=True),
+    KeyRule("first_last_month_day", ("first_name", "last_name", "dob_month_day"), weak=True),
+    KeyRule("sorted_soundex_dob", ("soundex_low", "soundex_high", "dob"), weak=True),
 )
 
 
@@ -121,12 +133,19 @@ def require_standard_columns(records: pd.DataFrame) -> None:
 def key_components(records: pd.DataFrame) -> pd.DataFrame:
     """The values the rules combine, derived inside the agency from its standardised records."""
     text = records[["first_name", "last_name", "dob", "gender", "ssn", "sasid"]].astype("string")
+    first_soundex = text["first_name"].map(soundex, na_action="ignore").astype("string")
+    last_soundex = text["last_name"].map(soundex, na_action="ignore").astype("string")
     return text.assign(
         first_initial=text["first_name"].str[0],
         ssn_last4=text["ssn"].str[-4:],
-        first_soundex=text["first_name"].map(soundex, na_action="ignore").astype("string"),
-        last_soundex=text["last_name"].map(soundex, na_action="ignore").astype("string"),
+        ssn_sorted=text["ssn"].map(lambda ssn: "".join(sorted(ssn)), na_action="ignore").astype("string"),
+        first_soundex=first_soundex,
+        last_soundex=last_soundex,
+        soundex_low=first_soundex.where(first_soundex <= last_soundex, last_soundex),
+        soundex_high=last_soundex.where(first_soundex <= last_soundex, first_soundex),
         dob_day_month_swapped=_day_month_swapped(text["dob"]),
+        dob_year_month=text["dob"].str[:7],
+        dob_month_day=text["dob"].str[5:],
     )
 
 
@@ -156,16 +175,18 @@ def encode_pet_keys(records: pd.DataFrame, key: bytes) -> pd.DataFrame:
 def match_pet_keys(encoded: pd.DataFrame) -> pd.DataFrame:
     """The hub's side: record pairs sharing a trustworthy digest, with the rule that linked them.
 
-    Works on the encoded table alone. Digests held by more records of one agency than their
-    rule's `max_per_agency` are dropped (over-merge guard).
+    Works on the encoded table alone. Digests held by more than MAX_RECORDS_PER_KEY records are
+    dropped, and weak digests held inside one agency by records the strong keys did not join.
     """
     keys = encoded.drop_duplicates(["record_id", "digest"])
-    per_agency = keys.groupby(["digest", "agency"])["record_id"].transform("size")
-    limit = keys["rule"].map({rule.name: rule.max_per_agency for rule in KEY_RULES})
-    ambiguous = keys.loc[per_agency > limit, "digest"].unique()
-    keys = keys[~keys["digest"].isin(ambiguous)]
-    pairs = keys.merge(keys, on="digest", suffixes=("_l", "_r"))
-    pairs = pairs[pairs["record_id_l"] < pairs["record_id_r"]]
+    keys = keys[keys.groupby("digest")["record_id"].transform("size") <= MAX_RECORDS_PER_KEY]
+    weak_rules = {rule.name for rule in KEY_RULES if rule.weak}
+    is_weak = keys["rule"].isin(weak_rules)
+    strong = connected_components(keys["record_id"].drop_duplicates(), _pairs_sharing(keys[~is_weak]))
+    weak = keys[is_weak].merge(strong, on="record_id")
+    people_per_agency = weak.groupby(["digest", "agency"])["cluster_id"].transform("nunique")
+    keys = pd.concat([keys[~is_weak], weak.loc[people_per_agency <= 1, keys.columns]], ignore_index=True)
+    pairs = _pairs_sharing(keys)
     # A digest met under two rules of one domain (a variant such as swapped names meeting the
     # base key) is credited to the variant, which comes later in KEY_RULES; a pair linked by
     # several digests is credited to the earliest rule.
@@ -174,6 +195,12 @@ def match_pet_keys(encoded: pd.DataFrame) -> pd.DataFrame:
     pairs = pairs.assign(rule=np.asarray([r.name for r in KEY_RULES])[order], order=order).sort_values("order")
     pairs = pairs.drop_duplicates(["record_id_l", "record_id_r"])
     return pairs[["record_id_l", "record_id_r", "rule"]].reset_index(drop=True)
+
+
+def _pairs_sharing(keys: pd.DataFrame) -> pd.DataFrame:
+    """Record pairs (l < r) sharing a digest, with both sides' rules."""
+    pairs = keys.merge(keys, on="digest", suffixes=("_l", "_r"))
+    return pairs[pairs["record_id_l"] < pairs["record_id_r"]]
 
 
 def link_pet_keys(records: pd.DataFrame, key: bytes) -> pd.DataFrame:

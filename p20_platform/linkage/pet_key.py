@@ -50,7 +50,7 @@ def load_pet_key(home: Path | None = None) -> bytes:
     if not path.is_file():
         raise PetKeyError(
             f"no PET key: set ${KEY_ENV} (hex), point ${KEY_FILE_ENV} at a key file, "
-            f"or create {path} (e.g. with create_demo_key)"
+            f"or run `p20 pet-key` to create a demo key in the data home (expected at {path})"
         )
     if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise PetKeyError(f"{path} is readable by others; restrict it with chmod 600")

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
-import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,27 +21,29 @@ import pandas as pd
 import splink.comparison_level_library as cll
 from nicknames import NickNamer
 import splink.comparison_library as cl
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
-from splink.internals.exceptions import EMTrainingException
+from splink import Linker, SettingsCreator, block_on
+from splink.internals.splink_dataframe import SplinkDataFrame
 
-from p20_platform.linkage.clusters import connected_components
+from p20_platform.linkage import splink_model
+from p20_platform.linkage.backend import model_for_dialect, splink_db_api
+from p20_platform.linkage.clusters import clusters_from_pairs
+from p20_platform.linkage.splink_model import SplinkStrategy
 
 # Pairs at or above this probability are the same person (then resolved transitively). Measured
 # against truth: 0.95 rather than 0.99 lifts recall on linkable pairs from 0.987 to 0.992 on the
 # demo (precision 0.9998 -> 0.9992) and from 0.969 to 0.982 statewide (precision 0.9987 -> 0.9973);
 # 0.9 took statewide precision to 0.9958, near the 0.995 floor.
-MATCH_PROBABILITY_THRESHOLD = 0.95
+MATCH_THRESHOLD = 0.95
 # Scored pairs kept for review and incremental rebuilds: everything that is not clearly a non-match.
 KEEP_PAIRS_MATCH_WEIGHT = -6.0
-SCORING_COLUMNS = ("record_id", "agency", "first_name", "first_name_aliases", "last_name", "dob", "gender", "ssn",
-                   "sasid")
-SPLINK_LOG_LEVEL = logging.ERROR
-# Identifiers issued to one person each, and the birth-date gap beyond which two records are two people.
-PERSONAL_IDENTIFIERS = ("ssn", "sasid")
+SCORING_COLUMNS = ("record_id", "agency", "first_name", "first_name_aliases", "first_name_alias_initials",
+                   "middle_name", "last_name", "dob", "gender", "ssn", "sasid")
+# The birth-date gap beyond which two records are two people (for the identifiers' collision rate).
 BIRTHS_APART_YEARS = 5
 # Below this many records EM has too few pairs to learn from: use the reference model.
 MIN_TRAINING_RECORDS = 2_000
 REFERENCE_MODEL_PATH = Path(__file__).with_name("reference_model.json")
+MIN_STARTING_M = 1e-6
 # Wage records carry only a first initial: pairs of different people sharing "J SMITH" would flood
 # the name rule (64M pairs statewide) and teach EM that true matches often disagree on SSN.
 EM_TRAINING_RULES = (block_on("ssn"), block_on("dob", "last_name"),
@@ -51,11 +52,21 @@ EM_TRAINING_RULES = (block_on("ssn"), block_on("dob", "last_name"),
 
 def with_name_aliases(records: pd.DataFrame) -> pd.DataFrame:
     """Add `first_name_aliases`: the name and the formal names it is a nickname of (TERRY ->
-    TERENCE, TERESA, ...), from the curated `nicknames` table, so Bob and Robert can agree."""
+    TERENCE, TERESA, ...), from the curated `nicknames` table, so Bob and Robert can agree; and
+    `first_name_alias_initials`, their first letters (BOB -> B, R), which a wage record's initial can meet."""
     namer = NickNamer()
     names = records["first_name"].dropna().unique()
     aliases = {name: sorted({name, *(c.upper() for c in namer.canonicals_of(name.lower()))}) for name in names}
-    return records.assign(first_name_aliases=records["first_name"].map(aliases))
+    initials = {name: sorted({alias[0] for alias in [*forms, *(n.upper() for n in namer.nicknames_of(name.lower()))]})
+                for name, forms in aliases.items()}
+    return records.assign(first_name_aliases=records["first_name"].map(aliases),
+                          first_name_alias_initials=records["first_name"].map(initials))
+
+
+MARRIAGE_AGE = 18  # no surname change by marriage before (Connecticut's minimum age since 2017)
+SURNAME_CHANGED = ("first_name_l = first_name_r AND length(first_name_l) > 1 AND dob_l = dob_r"
+                   " AND 'F' = coalesce(gender_l, gender_r) AND 'F' = coalesce(gender_r, gender_l)"
+                   f" AND year(current_date) - CAST(substr(dob_l, 1, 4) AS INTEGER) >= {MARRIAGE_AGE}")
 
 
 def _initial_only(column: str) -> str:
@@ -70,6 +81,11 @@ def _name_comparison(column: str, other_name: str) -> cl.CustomComparison:
     l_col, r_col = f"{column}_l", f"{column}_r"
     nickname_level = [cll.CustomLevel("list_has_any(first_name_aliases_l, first_name_aliases_r)",
                                       label_for_charts="nickname of the same name")] if column == "first_name" else []
+    # A woman's maiden and married surname: the other comparisons already credit the same full first
+    # name and DOB, so the changed surname weighs nothing instead of counting against the pair.
+    surname_change_level = [cll.CustomLevel(SURNAME_CHANGED).configure(
+        is_null_level=True, label_for_charts="surname changed: same full first name and DOB, women (one sex may be missing)")
+    ] if column == "last_name" else []
     return cl.CustomComparison(
         output_column_name=column,
         comparison_levels=[
@@ -83,6 +99,7 @@ def _name_comparison(column: str, other_name: str) -> cl.CustomComparison:
             cll.CustomLevel(f"list_has_any(string_split({l_col}, ' '), string_split({r_col}, ' '))",
                             label_for_charts=f"{column} shares a word (compound or partial name)"),
             cll.JaroWinklerLevel(column, 0.8),
+            *surname_change_level,
             cll.ElseLevel(),
         ],
     )
@@ -98,6 +115,54 @@ def _first_initial_comparison() -> cl.CustomComparison:
             cll.CustomLevel("substr(first_name_l, 1, 1) = substr(first_name_r, 1, 1)",
                             label_for_charts="first initial agrees, one side only an initial"),
             cll.ElseLevel(),
+        ],
+    )
+
+
+# Two records' first names clearly disagree: both present, not swapped with the surname, and with
+# an initial on either side no alias shares its initial; with full names on both, no alias in common
+# and Jaro-Winkler below 0.8 (a typo or a compound name stays above).
+FIRST_NAMES_DISAGREE = (
+    "(first_name_l IS NOT NULL AND first_name_r IS NOT NULL"
+    " AND coalesce(first_name_l <> last_name_r AND first_name_r <> last_name_l, true)"
+    f" AND CASE WHEN {_initial_only('first_name')}"
+    " THEN NOT list_has_any(first_name_alias_initials_l, first_name_alias_initials_r)"
+    " ELSE NOT list_has_any(first_name_aliases_l, first_name_aliases_r)"
+    " AND jaro_winkler_similarity(first_name_l, first_name_r) < 0.8 END)")
+# SSN agreement is no evidence where the first names clearly disagree and the DOBs do not confirm
+# the pair: a sibling's or parent's number (wage records have no DOB; a relative's differs). Where
+# both DOBs are the same, a replaced first name (a data-entry error FEBRL simulates) still links.
+PERSONS_DISAGREE = f"({FIRST_NAMES_DISAGREE} AND coalesce(dob_l <> dob_r, true))"
+# m of the SSN levels (see `_ssn_comparison`): Splink's defaults, which the measured models used, kept
+# explicit; the synthetic truth gives about 0.98 for exact agreement, so 0.95 errs towards caution.
+SSN_M = {"exact": 0.95, "one_edit": 0.025, "else": 0.025}
+
+
+def _ssn_comparison() -> cl.CustomComparison:
+    """SSN agreement counts only where first names do not clearly disagree (or the DOBs confirm the pair).
+
+    Wage files hold borrowed SSNs (a parent's or sibling's number under the worker's own name) and
+    typos that land on another person's number: there an agreeing SSN says nothing about whether
+    the records are one person, so that level weighs zero and the names and DOB decide.
+
+    The comparison reads names and DOB, so Splink switches it off in every EM session blocked on
+    those columns: its m cannot be estimated and is set, SSN_M (the share of a person's record pairs
+    that both carry an SSN, by level; typos, transpositions and borrowed numbers make up the rest).
+    """
+    consistent = f"NOT {PERSONS_DISAGREE}"
+    return cl.CustomComparison(
+        output_column_name="ssn",
+        comparison_levels=[
+            cll.NullLevel("ssn"),
+            cll.CustomLevel(f"ssn_l = ssn_r AND {consistent}").configure(
+                m_probability=SSN_M["exact"], fix_m_probability=True,
+                label_for_charts="exact SSN, names and DOB consistent"),
+            cll.CustomLevel(f"damerau_levenshtein(ssn_l, ssn_r) <= 1 AND {consistent}").configure(
+                m_probability=SSN_M["one_edit"], fix_m_probability=True,
+                label_for_charts="SSN one edit apart, names and DOB consistent"),
+            cll.CustomLevel("damerau_levenshtein(ssn_l, ssn_r) <= 1").configure(
+                is_null_level=True, label_for_charts="SSN (nearly) agrees but names or DOB clearly disagree"),
+            cll.ElseLevel().configure(m_probability=SSN_M["else"], fix_m_probability=True),
         ],
     )
 
@@ -129,7 +194,7 @@ def settings() -> SettingsCreator:
             _first_initial_comparison(),
             _name_comparison("last_name", "first_name"),
             _dob_comparison(),
-            cl.DamerauLevenshteinAtThresholds("ssn", [1]),
+            _ssn_comparison(),
             cl.ExactMatch("sasid"),
             cl.ExactMatch("gender"),
         ],
@@ -156,6 +221,13 @@ def settings() -> SettingsCreator:
     )
 
 
+PROBABILISTIC = SplinkStrategy(
+    name="probabilistic", settings=settings,
+    prior_rules=(block_on("ssn", "dob"), block_on("first_name", "last_name", "dob")),
+    em_rules=EM_TRAINING_RULES, personal_identifiers=("ssn", "sasid"), threshold=MATCH_THRESHOLD,
+    min_training_records=MIN_TRAINING_RECORDS)
+
+
 def _scoring_table(records: pd.DataFrame) -> pd.DataFrame:
     """The columns Splink compares, in record-id order so that every scan sums in the same order."""
     return with_name_aliases(records)[list(SCORING_COLUMNS)].sort_values("record_id", ignore_index=True)
@@ -163,14 +235,12 @@ def _scoring_table(records: pd.DataFrame) -> pd.DataFrame:
 
 @contextmanager
 def _linker(records: pd.DataFrame, model: SettingsCreator | dict[str, Any]
-            ) -> Iterator[tuple[Linker, duckdb.DuckDBPyConnection]]:
-    """A Linker over `records` in a private in-memory DuckDB, and that connection; closed afterwards."""
-    db_api = DuckDBAPI()
-    try:
+            ) -> Iterator[tuple[Linker, SplinkDataFrame]]:
+    """A Linker over `records` in a private in-memory DuckDB (whatever the engine: training samples a
+    bounded number of pairs), and the registered table; closed afterwards."""
+    with splink_db_api("duckdb") as db_api:
         table = db_api.register(_scoring_table(records), dataset_display_name="records")
-        yield Linker(table, model, log_level=SPLINK_LOG_LEVEL), db_api.duckdb_con
-    finally:
-        db_api.duckdb_con.close()
+        yield PROBABILISTIC.linker(table, model), table
 
 
 def reference_model() -> dict[str, Any]:
@@ -185,11 +255,20 @@ def _comparison_conditions(model: dict[str, Any]) -> list[list[str]]:
 def _untrained_model() -> dict[str, Any]:
     """This module's comparisons and blocking rules, with the reference model's parameters as the
     starting point when its comparisons are the same (then what the data cannot inform keeps the
-    reference values; after a change of comparisons the reference must be trained again)."""
+    reference values; after a change of comparisons the reference must be trained again).
+
+    Starting m values are raised to at least MIN_STARTING_M: the reference learned some as
+    practically zero (two DOBs decades apart in one person), and EM started there cannot move
+    away; on a small file it drives them below what a float holds, which Splink refuses.
+    """
     untrained = settings().get_settings("duckdb").as_dict()
     if REFERENCE_MODEL_PATH.exists():
         reference = reference_model()
         if _comparison_conditions(reference) == _comparison_conditions(untrained):
+            for comparison in reference["comparisons"]:
+                for level in comparison["comparison_levels"]:
+                    if "m_probability" in level:
+                        level["m_probability"] = max(level["m_probability"], MIN_STARTING_M)
             return reference | {"blocking_rules_to_generate_predictions":
                                 untrained["blocking_rules_to_generate_predictions"]}
     return untrained
@@ -204,21 +283,14 @@ def train_model(records: pd.DataFrame, *, seed: int = 2026, em_max_pairs: float 
     sums round differently from run to run, which moved pairs across the threshold (the counts
     behind the prior and u are integers, the same on any number of threads).
     """
-    if len(records) < MIN_TRAINING_RECORDS:
+    if len(records) < PROBABILISTIC.min_training_records:
         return reference_model()
-    with _linker(records, _untrained_model()) as (linker, connection):
-        linker.training.estimate_probability_two_random_records_match(
-            [block_on("ssn", "dob"), block_on("first_name", "last_name", "dob")], recall=0.8)
+    start = _untrained_model()
+    with _linker(records, start) as (_, table):
         u_max_pairs = min(1e7, max(1e6, 100.0 * len(records)))  # u sampling dominates training time
-        linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
-        connection.execute("SET threads = 1")
-        for rule in EM_TRAINING_RULES:
-            try:
-                linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=em_max_pairs)
-            except EMTrainingException:
-                continue  # no pairs under this rule in these files: the other rules still train
-        model = linker.misc.save_model_to_json()
-    return with_collision_u(model, PERSONAL_IDENTIFIERS, lambda column: identifier_collision_u(records, column))
+        return splink_model.train_model(PROBABILISTIC, table, len(records), start,
+                                        lambda column: identifier_collision_u(records, column),
+                                        seed=seed, u_max_pairs=u_max_pairs, em_max_pairs=em_max_pairs)
 
 
 def identifier_collision_u(records: pd.DataFrame, column: str) -> float | None:
@@ -249,19 +321,6 @@ def identifier_collision_u(records: pd.DataFrame, column: str) -> float | None:
     return (collisions + 1) / pairs_apart if pairs_apart else None
 
 
-def with_collision_u(model: dict[str, Any], identifiers: tuple[str, ...],
-                     collision_rate: Callable[[str], float | None]) -> dict[str, Any]:
-    """The model with the exact-agreement u of each identifier comparison lowered to its collision
-    rate (`collision_rate(output_column_name)`); shared by the plaintext and Bloom-filter models."""
-    for comparison in model["comparisons"]:
-        if comparison["output_column_name"] in identifiers:
-            exact = next(level for level in comparison["comparison_levels"] if not level.get("is_null_level"))
-            u = collision_rate(comparison["output_column_name"])
-            if u is not None and u < exact.get("u_probability", 1.0):
-                exact["u_probability"] = u
-    return model
-
-
 def _without_term_frequencies(model: dict[str, Any]) -> dict[str, Any]:
     """The model with no term-frequency adjustment: name frequencies counted in a handful of
     records are noise (two OBRIENs in eight records would make OBRIEN look common)."""
@@ -273,11 +332,22 @@ def _without_term_frequencies(model: dict[str, Any]) -> dict[str, Any]:
     return model
 
 
+def _engine_linker(db_api: Any, tables: Any, model: dict[str, Any]) -> Linker:
+    """A Linker on the engine's database API, the model's SQL in that engine's dialect."""
+    dialect = db_api.sql_dialect.sql_dialect_str
+    return Linker(tables, model_for_dialect(model, settings().get_settings(dialect).as_dict(), dialect),
+                  log_level=PROBABILISTIC.log_level)
+
+
 def score_pairs(records: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
-    """Every blocked pair not clearly a non-match, with match_weight, match_probability, mw_ columns."""
+    """Every blocked pair not clearly a non-match, with match_weight, match_probability, mw_ columns.
+
+    Scoring runs on the configured engine (backend.py); training stays on DuckDB, whose cost is
+    bounded by the pairs it samples rather than growing with the population."""
     if len(records) < MIN_TRAINING_RECORDS:
         model = _without_term_frequencies(model)
-    with _linker(records, model) as (linker, _):
+    with splink_db_api() as db_api:
+        linker = _engine_linker(db_api, db_api.register(_scoring_table(records), dataset_display_name="records"), model)
         return linker.inference.predict(threshold_match_weight=KEEP_PAIRS_MATCH_WEIGHT, warning_mode="never"
                                         ).as_pyarrow_table().to_pandas()  # Arrow: ~8x faster at scale
 
@@ -288,29 +358,27 @@ def score_new_records(existing: pd.DataFrame, new: pd.DataFrame, model: dict[str
     Cost grows with the delivery: existing-to-existing pairs are not scored again. Term
     frequencies come from existing and new records together, as in a full rebuild.
     """
-    db_api = DuckDBAPI()
-    try:
+    with splink_db_api() as db_api:
         both = pd.concat([existing, new], ignore_index=True)
         all_table = db_api.register(_scoring_table(both), dataset_display_name="all_records")
         existing_table = db_api.register(_scoring_table(existing), dataset_display_name="existing")
         new_table = db_api.register(_scoring_table(new), dataset_display_name="new")
-        linker = Linker(all_table, model, log_level=SPLINK_LOG_LEVEL)
+        linker = _engine_linker(db_api, all_table, model)
         for column in ("first_name", "last_name"):
             linker.table_management.compute_tf_table(column)
         options = {"threshold_match_weight": KEEP_PAIRS_MATCH_WEIGHT, "warning_mode": "never"}
         between = linker.inference.predict_between(new_table, existing_table, **options).as_pyarrow_table().to_pandas()
         within = linker.inference.predict_within(new_table, **options).as_pyarrow_table().to_pandas()
-    finally:
-        db_api.duckdb_con.close()
     return pd.concat([between, within], ignore_index=True)
 
 
-def links_from_pairs(pairs: pd.DataFrame, threshold: float = MATCH_PROBABILITY_THRESHOLD) -> pd.DataFrame:
-    """The scored pairs judged to be the same person, as DataFrame[record_id_l, record_id_r]."""
-    return pairs.loc[pairs["match_probability"] >= threshold, ["record_id_l", "record_id_r"]]
+def person_clusters(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float = MATCH_THRESHOLD
+                    ) -> pd.DataFrame:
+    """The scored pairs judged to be the same person, resolved into persons: DataFrame[record_id, cluster_id].
+    An entry that would hold two clearly different SSNs, SASIDs or birth dates is split."""
+    return clusters_from_pairs(records["record_id"], pairs, threshold, records)
 
 
 def link_probabilistic(records: pd.DataFrame, model: dict[str, Any] | None = None) -> pd.DataFrame:
     """Cluster standardised records with the model (trained here when none is given)."""
-    pairs = score_pairs(records, model if model is not None else train_model(records))
-    return connected_components(records["record_id"], links_from_pairs(pairs))
+    return person_clusters(records, score_pairs(records, model if model is not None else train_model(records)))

@@ -22,6 +22,7 @@ from great_expectations.data_context.types.base import (DataContextConfig, InMem
 from great_expectations.expectations.row_conditions import deserialize_row_condition
 
 from p20_platform.quality.catalog import COUNTS, PERSON_YEAR
+from p20_platform.quality.deliveries import write_index
 from p20_platform.quality.suites import Suite, mart_suites
 from p20_platform.settings import Paths
 
@@ -73,7 +74,9 @@ def _context():
 def _arguments(kwargs: Mapping[str, object]) -> str:
     """The arguments that tell expectations apart; a row condition as its expression, e.g. rule == x."""
     def shown(key: str, value: object) -> str:
-        return f"[{deserialize_row_condition(value)!r}]" if key == "row_condition" else f"{value!r}"
+        if key == "row_condition":
+            return f"[{deserialize_row_condition(value)!r}]"
+        return str(int(value)) if isinstance(value, float) and value.is_integer() else f"{value!r}"
 
     return ", ".join(f"{key}={shown(key, kwargs[key])}" for key in _KWARGS_SHOWN if key in kwargs)
 
@@ -110,9 +113,11 @@ def quality_page(results: list[SuiteResult], title: str) -> str:
     """A self-contained HTML page: one table per suite, failed expectations first."""
     sections = []
     for result in results:
-        table = pd.DataFrame([{"passed": o.success, "batch": o.batch, "expectation": o.expectation,
-                               "arguments": o.arguments, "rows": o.rows, "unexpected rows": o.unexpected}
-                              for o in result.outcomes]).sort_values("passed", kind="stable")
+        table = pd.DataFrame([{"result": "passed" if o.success else "FAILED", "batch": o.batch,
+                               "expectation": o.expectation, "arguments": o.arguments,
+                               "rows checked": _count(o.rows), "unexpected rows": _count(o.unexpected)}
+                              for o in result.outcomes]).sort_values("result", key=lambda r: r == "passed",
+                                                                      kind="stable")
         verdict = "PASSED" if result.passed else f"FAILED ({len(result.failures)} of {len(result.outcomes)})"
         sections.append(f"<h2>{html.escape(result.suite)}: {verdict}</h2>\n"
                         + table.to_html(index=False, na_rep="", border=0, classes="results"))
@@ -120,8 +125,13 @@ def quality_page(results: list[SuiteResult], title: str) -> str:
     return (f"<!doctype html>\n<html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
             "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
             "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}</style></head><body>\n"
-            f"<h1>{html.escape(title)}</h1><p>Validated {stamp} with Great Expectations {gx.__version__}. "
+            f"<p><a href='index.html'>All data-quality pages</a></p><h1>{html.escape(title)}</h1><p>Validated {stamp} with Great Expectations {gx.__version__}. "
             "Counts only: no value from the data is shown.</p>\n" + "\n".join(sections) + "\n</body></html>\n")
+
+
+def _count(value: object) -> str:
+    """A row count as readers expect it (2,078); expectations on a whole table count no rows."""
+    return "not applicable" if value is None or pd.isna(value) else f"{int(value):,}"
 
 
 def quality_dir(home: Paths) -> Path:
@@ -134,4 +144,5 @@ def validate_mart(home: Paths, mart: str) -> tuple[list[SuiteResult], Path]:
     page = quality_dir(home) / f"{mart}.html"
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(quality_page(results, f"Data quality: marts.{mart}"))
+    write_index(page.parent, home.warehouse_db)
     return results, page

@@ -80,7 +80,7 @@ def nice_ticks(maximum: float, count: int = 4) -> list[float]:
 
 
 def _tick_text(value: float) -> str:
-    return f"{value:g}"
+    return f"{value:,.0f}" if value == int(value) else f"{value:,g}"
 
 
 def bar_chart(title: str, items: Sequence[tuple[str, Figure]]) -> BarChart:

@@ -24,10 +24,12 @@ COUNT, PERCENT, STATISTIC = "count", "percent", "statistic"
 @dataclass(frozen=True)
 class Trace:
     """Where a number comes from: `mart` row `key`, `column` (columns of that row added with '+'
-    or subtracted with '-'; for a percentage the numerator, over the `denominator` column)."""
+    or subtracted with '-'; for a percentage the numerator, over the `denominator` column).
+    A key value may be a list: the number is then the sum over the rows with any of those values
+    (a published row grouping several mart rows, e.g. small towns)."""
 
     mart: str
-    key: Mapping[str, Hashable]
+    key: Mapping[str, Hashable | list[str]]
     column: str
     denominator: str | None = None
 

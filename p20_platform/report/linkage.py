@@ -15,9 +15,10 @@ from typing import Any
 from p20_platform.report.figures import Figure
 
 EVALUATION_ASSET = "mpi/linkage_evaluation"
-SCORES = {"match_rate": "Match rate (records linked across agencies)",
-          "pairwise_precision": "Pairwise precision", "pairwise_recall": "Pairwise recall",
-          "cluster_precision": "Persons recovered exactly: precision", "cluster_recall": "Persons recovered exactly: recall"}
+SCORES = {"match_rate": "Records linked to another agency's record",
+          "pairwise_precision": "Links that are correct", "pairwise_recall": "True links found",
+          "cluster_precision": "Linked persons that are exactly one real person",
+          "cluster_recall": "Real persons whose records were all joined"}
 STRATEGY_LABELS = {"probabilistic": "Probabilistic (Splink)", "deterministic": "Deterministic rules",
                    "pet-keys": "PET: keyed-hash match keys", "pet-bloom": "PET: Bloom-filter encodings"}
 

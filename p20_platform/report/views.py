@@ -18,6 +18,7 @@ from p20_platform.report import crossover as xo
 from p20_platform.report import disconnected as dy
 from p20_platform.report.charts import bar_chart, line_chart
 from p20_platform.report.figures import PERCENT, STATISTIC, Figure, PublishedCells, Trace, statistic
+from p20_platform.report.grouping import MIN_GROUP_YOUTH
 from p20_platform.report.linkage import StrategyScores
 
 BREAKDOWN_TITLES = {"town": "Town of residence", "race_ethnicity": "Race and ethnicity (SPD 15)", "sex": "Sex",
@@ -36,7 +37,13 @@ PATHWAY_LABELS = {"child_welfare_first": "Child welfare first", "juvenile_justic
 GROUPING_TITLES = {"sex": "Sex", "race_ethnicity": "Race and ethnicity", "placed_out_of_home": "Out-of-home placement"}
 
 
-def _counts_trace(year: int, dimension: str, value: str, column: str, denominator: str | None = None) -> Trace:
+def _mart_values(values: tuple[str, ...]) -> str | list[str]:
+    """A published row's mart value, or the list of values it sums (a trace key may name several rows)."""
+    return values[0] if len(values) == 1 else list(values)
+
+
+def _counts_trace(year: int, dimension: str, value: str | list[str], column: str,
+                  denominator: str | None = None) -> Trace:
     return Trace(dy.COUNTS_MART, {"report_year": year, "dimension": dimension, "dimension_value": value},
                  column, denominator)
 
@@ -50,10 +57,13 @@ def _group_row(cells: PublishedCells, trace, where: dict[str, Hashable]) -> dict
     return row
 
 
-def _estimate(tables: dy.AnnualReportTables, year: int, dimension: str, value: str) -> dict[str, Figure]:
-    """The published disconnected estimate of one group and the bounds of its 90% interval."""
+def _estimate(tables: dy.AnnualReportTables, year: int, dimension: str, value: str,
+              mart_values: str | list[str] | None = None) -> dict[str, Figure]:
+    """The published disconnected estimate of one row and the bounds of its 90% interval; a grouped
+    row traces to the mart values it sums (`mart_values`), like its counts."""
     cells = PublishedCells(tables.estimates[(year, dimension)])
-    return {bound: cells.count(_counts_trace(year, dimension, value, column), dimension_value=value,
+    traced = value if mart_values is None else mart_values
+    return {bound: cells.count(_counts_trace(year, dimension, traced, column), dimension_value=value,
                                **{dy.INTERVAL: bound})
             for bound, column in dy.ESTIMATE_COLUMNS.items()}
 
@@ -75,7 +85,7 @@ def _change(mart_row: pd.Series, column: str, this_year: Figure, last_year: Figu
     if last_year is None or this_year.suppressed or last_year.suppressed:
         return statistic(None, 0, trace, shown=last_year is None)
     value = int(mart_row[f"{column}_change"])
-    return Figure(text=f"{value:+d}", kind="change", value=float(value), trace=trace)
+    return Figure(text=f"{value:+,d}", kind="change", value=float(value), trace=trace)
 
 
 def annual_report_context(tables: dy.AnnualReportTables, year: int,
@@ -117,16 +127,18 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
     breakdowns = []
     for dimension in dy.BREAKDOWNS:
         cells = PublishedCells(tables.breakdowns[(year, dimension)])
-        values = sorted(v for v in tables.breakdowns[(year, dimension)].cells[dimension].unique() if v != "Total")
-        rows = [(value, _group_row(cells, lambda c, d=None, v=value: _counts_trace(year, dimension, v, c, d),
-                                   {dimension: value})) for value in values]
+        held = tables.breakdown_rows[(year, dimension)]
+        values = sorted(held, key=lambda v: (held[v] != (v,), v))  # rows of their own first, then groups
+        rows = [(value, _group_row(cells, lambda c, d=None, v=value: _counts_trace(year, dimension, _mart_values(
+            held[v]), c, d), {dimension: value})) for value in values]
         for value, row in rows:
-            row["estimate"] = _estimate(tables, year, dimension, value)
+            row["estimate"] = _estimate(tables, year, dimension, value, _mart_values(held[value]))
             row["estimate_percent"] = _estimate_percent(row["estimate"]["estimate"], row["youth"])
         uncollected = counts[(counts["report_year"] == year) & (counts["dimension"] == dimension)
                              & ~counts["category_collected"]]["dimension_value"].tolist()
         breakdowns.append({"dimension": dimension, "title": BREAKDOWN_TITLES[dimension], "rows": rows,
-                           "not_collected": uncollected})
+                           "not_collected": uncollected,
+                           "groups": [(v, ", ".join(held[v])) for v in values if held[v] != (v,) and len(held[v]) > 1]})
 
     subgroups = []
     for subgroup in sorted(s for (y, s) in tables.subgroups if y == year):
@@ -156,7 +168,7 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
     }
     return {"year": year, "current": current, "trend": trend, "breakdowns": breakdowns, "subgroups": subgroups,
             "wage_range": wage_range, "factors": factors, "charts": charts, "linkage": linkage,
-            **_methods(tables.published)}
+            "estimate_tested": dy.ESTIMATE_TESTED, **_methods(tables.published)}
 
 
 def _unlinkable_wage_range(cells: PublishedCells, trace) -> dict[str, Figure]:
@@ -248,4 +260,5 @@ def crossover_brief_context(tables: xo.CrossoverTables, linkage: Sequence[Strate
 def _methods(published) -> dict[str, Any]:
     policy = published[0].policy
     return {"footnote": suppression_footnote(policy), "policy_rules": policy.rules,
+            "max_small_count": policy.max_small_count, "min_group_youth": MIN_GROUP_YOUTH,
             "sources": sorted({s for t in published for s in t.sources}), "statistic_kind": STATISTIC}

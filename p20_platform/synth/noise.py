@@ -21,13 +21,13 @@ from p20_platform.synth.timeline import zero_padded
 NOISE_TYPES: tuple[str, ...] = (
     "typo_last", "typo_first", "nickname", "first_last_swap", "compound_partial",
     "dob_day_month_swap", "dob_digit_transposition", "dob_placeholder",
-    "ssn_digit_transposition", "ssn_invalid", "gender_unknown", "duplicate",
+    "ssn_digit_transposition", "ssn_invalid", "ssn_borrowed", "gender_unknown", "duplicate",
 )
 DEFAULT_RATES: dict[str, float] = {
     "typo_last": 0.02, "typo_first": 0.02, "nickname": 0.05, "first_last_swap": 0.005,
     "compound_partial": 0.35, "dob_day_month_swap": 0.01, "dob_digit_transposition": 0.004,
     "dob_placeholder": 0.002, "ssn_digit_transposition": 0.006, "ssn_invalid": 0.005,
-    "gender_unknown": 0.005, "duplicate": 0.01,
+    "ssn_borrowed": 0.001, "gender_unknown": 0.005, "duplicate": 0.01,
 }
 # Agencies whose intake is hurried (hotlines, shelters, booking) make more identifier errors.
 DEFAULT_AGENCY_RATES: dict[str, dict[str, float]] = {
@@ -35,7 +35,8 @@ DEFAULT_AGENCY_RATES: dict[str, dict[str, float]] = {
     "CCEH": {"typo_last": 0.05, "typo_first": 0.05, "dob_placeholder": 0.015, "nickname": 0.10,
              "ssn_invalid": 0.02, "gender_unknown": 0.02},
     "DOC": {"first_last_swap": 0.015, "nickname": 0.08},
-    "DOL": {"typo_first": 0.0},  # wage records carry only the first initial
+    # Wage records carry only the first initial, and an SSN no one checks against a name at hiring.
+    "DOL": {"typo_first": 0.0, "ssn_borrowed": 0.005},
     "SDE": {"typo_last": 0.01, "typo_first": 0.01, "dob_placeholder": 0.0005},
 }
 # Share of records carrying a value where the agency holds the field and the person has one.
@@ -56,6 +57,15 @@ DEFAULT_FILL_RATES: dict[str, dict[str, float]] = {
     "OHE": {"SSN": 0.99},
     "DOL": {"SSN": 1.0, "LastName": 0.998, "FirstName": 0.97},
 }
+# `ssn_borrowed`: a record carrying the SSN of another living person (a parent's, a sibling's) under
+# its holder's own name. Evidence: SSA's Earnings Suspense File receives the wage items whose name
+# and SSN do not match SSA's records, several million W-2s a year, a few per cent of all W-2s, and
+# SSA's Office of the Inspector General has repeatedly reported that a share of them are workers
+# using another person's number (work-related SSN misuse). How many of those are a relative's
+# number is not published: 0.5% of wage records and 0.1% of other records (agencies that see a
+# card or verify against SSA) is our reasoned assumption, below the suspense rate on purpose since
+# most suspense items are typos and name changes. The donor is someone of the same surname in the
+# same delivery where there is one (a household member), else anyone.
 PLACEHOLDER_DATES = ("19000101", "19010101", "18991231")
 INVALID_SSNS = ("123456789", "999999999", "111111111", "000000000")
 
@@ -231,6 +241,8 @@ def apply_noise(records: pd.DataFrame, agency: str, fields: tuple[str, ...], con
     flags["ssn_digit_transposition"] = _transpose_digits(ssn, rng, rate("ssn_digit_transposition"), valid=None)
     flags["ssn_invalid"] = _hit(rng, rate("ssn_invalid"), np.ones(n, bool))
     ssn[flags["ssn_invalid"]] = _invalid_ssns(rng, int(flags["ssn_invalid"].sum()))
+    flags["ssn_borrowed"] = _borrow_ssns(ssn, records["last_name"].to_numpy(dtype=object),
+                                         records["ssn"].to_numpy(dtype=object), rng, rate("ssn_borrowed"))
 
     gender = records["gender"].to_numpy(dtype=object).copy()
     flags["gender_unknown"] = _hit(rng, rate("gender_unknown"), np.ones(n, bool))
@@ -271,6 +283,25 @@ def _transpose_digits(values: np.ndarray, rng: np.random.Generator, rate: float,
     ok = usable[np.arange(len(chosen)), pick]
     values[chosen[ok]] = candidates[np.arange(len(chosen)), pick][ok]
     flags[chosen[ok]] = True
+    return flags
+
+
+def _borrow_ssns(ssn: np.ndarray, surname: np.ndarray, own: np.ndarray, rng: np.random.Generator,
+                 rate: float) -> np.ndarray:
+    """Give chosen records (in place) another person's true SSN: a donor of the same surname in
+    this delivery where one exists, else a random donor; returns the flags."""
+    flags = np.zeros(len(ssn), bool)
+    holders = np.flatnonzero(pd.notna(own))
+    chosen = holders[rng.random(len(holders)) < rate]
+    if len(chosen) == 0 or len(holders) < 2:
+        return flags
+    by_surname = pd.Series(holders).groupby(surname[holders]).agg(list)
+    for record in chosen:
+        family = [d for d in by_surname.get(surname[record], []) if own[d] != own[record]]
+        donors = family or holders[own[holders] != own[record]]
+        if len(donors):
+            ssn[record] = own[donors[int(rng.integers(0, len(donors)))]]
+            flags[record] = True
     return flags
 
 

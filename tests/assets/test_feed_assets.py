@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 
 from p20_platform.feeds import parse_delivery_name
+from p20_platform.registry import agency
 from p20_platform.resources import DataHome
 
 AGENCIES_UNDER_TEST = ("DOL", "SDE", "CSSD")
@@ -45,7 +46,8 @@ def test_factory_covers_every_agency_with_two_feed_assets_and_checks():
     check_names = {(next(iter(c.check_keys)).asset_key.to_user_string(), next(iter(c.check_keys)).name)
                    for c in feeds.feed_asset_checks}
     assert ("DOL/matching", "fakeid_unique") in check_names and ("DOL/analytical", "no_identifier_columns") in check_names
-    assert len(check_names) == 90
+    assert ("DOL/analytical", "pair_delivered") in check_names and ("DOL/matching", "pair_delivered") not in check_names
+    assert len(check_names) == 15 * 2 * 3 + 15
 
 
 def test_materializing_feeds_records_metadata_and_passes_checks(fresh_home):
@@ -58,13 +60,14 @@ def test_materializing_feeds_records_metadata_and_passes_checks(fresh_home):
     assert matching["new_deliveries"].value == 1 and matching["status"].value == "loaded"
     assert matching["rows_accepted"].value == matching["dagster/row_count"].value > 0
     assert len(matching["checksum"].value) == 64
-    assert set(matching["fill_rates"].value) == {"LastName", "FirstName", "SSN", "FakeID"}
+    assert set(matching["fill_rates"].value) == set(agency("DOL").matching_fields)
     assert "preview" not in matching
     analytical = metadata["SDE/analytical"]
     assert "FallOfYear" in analytical["preview"].value and "ResidentTown" not in analytical["preview"].value
 
     checks = _checks(result)
-    assert len(checks) == 3 * 2 * 3
+    assert len(checks) == 3 * 2 * 3 + 3
+    assert all(checks[(f"{code}/analytical", "pair_delivered")].passed for code in AGENCIES_UNDER_TEST)
     assert checks[("DOL/matching", "fakeid_unique")].passed
     assert checks[("SDE/analytical", "no_identifier_columns")].passed
     assert all(checks[(f"{code}/{content}", "current_delivery_accepted")].passed
@@ -87,21 +90,33 @@ def _identifier_values(home: Path, codes) -> set[str]:
     return values
 
 
-def test_a_rejected_delivery_fails_the_blocking_check_and_keeps_the_previous_data(fresh_home):
+def test_a_rejected_delivery_warns_keeps_the_previous_data_and_blocks_nothing_else(fresh_home):
     assert _run(fresh_home, codes=("CSSD",)).success
     original = next((fresh_home / "landing" / "CSSD").glob("*.matching"))
     name = parse_delivery_name(original.name)
     later = name.delivery_date + timedelta(days=1)
-    (original.parent / f"CSSD.{name.request}.{later:%m_%d_%Y}.matching").write_bytes(original.read_bytes()[:-30])
+    bad = original.parent / f"CSSD.{name.request}.{later:%m_%d_%Y}.matching"
+    bad.write_bytes(original.read_bytes()[:-30])
+    stray = fresh_home / "landing" / "CSSD" / "README.txt"
+    stray.write_text("notes for the hub\n")
 
     result = _run(fresh_home, codes=("CSSD",), raise_on_error=False)
+    assert result.success  # one agency's bad files stop nothing: the run goes on to whatever is downstream
     metadata = _materializations(result)["CSSD/matching"]
     assert metadata["status"].value == "rejected" and "truncated" in metadata["reason"].value
     assert metadata["current_file"].value == original.name
     checks = _checks(result)
-    blocking = checks[("CSSD/matching", "current_delivery_accepted")]
-    assert not blocking.passed and blocking.severity == dg.AssetCheckSeverity.ERROR
+    warning = checks[("CSSD/matching", "current_delivery_accepted")]
+    assert not warning.passed and warning.severity == dg.AssetCheckSeverity.WARN
+    assert bad.name in str(warning.metadata["waiting_in_landing"].value)
     assert not checks[("CSSD/matching", "contract")].passed
+    stray_check = checks[("CSSD/analytical", "current_delivery_accepted")]
+    assert not stray_check.passed and "README.txt" in str(stray_check.metadata["waiting_in_landing"].value)
+
+    bad.unlink()
+    stray.unlink()  # removing the rejected files clears the state
+    checks = _checks(_run(fresh_home, codes=("CSSD",)))
+    assert checks[("CSSD/matching", "current_delivery_accepted")].passed
     assert checks[("CSSD/analytical", "current_delivery_accepted")].passed
 
 

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import time
-from pathlib import Path
 
 import duckdb
 from dagster import AssetKey
-from dagster_dbt import DbtProject
 
 from assets.feeds import DUCKDB_POOL
 from assets.marts import MART_KEYS, p20_dbt_models
 from p20_platform.registry import AGENCIES
 from p20_platform.settings import paths
-from p20_platform.transform import (DBT_PROJECT_DIR, MART_TABLES, PUBLISHED_DATABASE, manifest_is_stale,
-                                    prepare_manifest, publish_marts)
+from p20_platform.transform import DBT_PROJECT_DIR, MART_TABLES, PUBLISHED_DATABASE, dbt_project, publish_marts
 
 FEED_KEYS = {AssetKey([agency.code, "analytical"]) for agency in AGENCIES}
 MPI_KEY = AssetKey(["mpi", "crosswalk"])
@@ -67,7 +62,7 @@ def test_layers_are_groups_tests_are_checks_and_dbt_shares_the_writer_pool():
 
 
 def test_every_mart_enforces_its_contract():
-    manifest = json.loads(prepare_manifest().read_text())
+    manifest = json.loads(dbt_project.manifest_path.read_text())
     marts = {node["name"]: node for node in manifest["nodes"].values()
              if node["resource_type"] == "model" and node["config"]["schema"] == "marts"}
     assert set(marts) == set(MART_TABLES)
@@ -89,22 +84,6 @@ def test_a_mart_whose_column_breaks_its_contract_is_not_built(built_home, dbt_cl
     assert "contract" in result.stdout.lower() and "relative_risk" in result.stdout
 
 
-def test_a_changed_project_file_makes_the_manifest_stale(tmp_path):
-    project_dir = tmp_path / "dbt_project"
-    shutil.copytree(DBT_PROJECT_DIR, project_dir, ignore=shutil.ignore_patterns("logs"))
-    project = DbtProject(project_dir=project_dir, profiles_dir=project_dir)
-    if not project.manifest_path.exists():
-        project.manifest_path.parent.mkdir(parents=True, exist_ok=True)
-        project.manifest_path.write_text("{}")
-    later = time.time() + 5
-    os.utime(project.manifest_path, (later, later))
-    assert not manifest_is_stale(project)
-    os.utime(project_dir / "models" / "marts" / "crossover_youth_cohort.sql", (later + 5, later + 5))
-    assert manifest_is_stale(project)
-    project.manifest_path.unlink()
-    assert manifest_is_stale(project)
-
-
 def test_published_copy_holds_every_mart_for_read_only_readers(built_home, tmp_path):
     home = paths(tmp_path / "home")
     home.home.mkdir()
@@ -123,7 +102,7 @@ def test_published_copy_holds_every_mart_for_read_only_readers(built_home, tmp_p
 
 
 def test_each_agency_source_declares_the_registry_layout_the_loader_writes():
-    manifest = json.loads(prepare_manifest().read_text())
+    manifest = json.loads(dbt_project.manifest_path.read_text())
     sources = {node["source_name"]: node for node in manifest["sources"].values()}
     warehouse_types = {"string": "varchar", "code": "varchar", "integer": "bigint", "decimal": "double",
                        "date": "date", "flag": "boolean"}
@@ -133,3 +112,12 @@ def test_each_agency_source_declares_the_registry_layout_the_loader_writes():
         declared = {name: column["data_type"] for name, column in source["columns"].items()}
         expected = {e.name: warehouse_types[e.kind] for e in agency.analytical}
         assert declared == {**expected, "source_file": "varchar", "delivery_sha256": "varchar"}, agency.code
+
+
+def test_the_status_rules_pass_their_dbt_unit_tests(built_home, dbt_cli, tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(built_home.warehouse_db, home / "warehouse.duckdb")  # the session's readers keep theirs open
+    result = dbt_cli(DBT_PROJECT_DIR, home, "test", "--select", "test_type:unit")
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "disconnected_youth_status_follows_the_statute" in result.stdout and "PASS=1" in result.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -169,3 +171,34 @@ def test_every_small_count_in_random_tables_is_hidden_and_no_line_leaks():
         assert not any(1 <= v <= 10 for v in known.values())
         assert recover([published]) == {}
         assert all(cap > 10 for cap in upper_bounds([published]).values())
+
+
+def test_complements_are_the_fewest_that_protect_a_single_unknown():
+    """One youth of unrecorded sex, disconnected: the total and the other rows would give the cell
+    away, so two more cells must go; the integer program hides exactly two (not a whole row or
+    column), and no intruder gets the hidden cells back."""
+    by_sex = pd.DataFrame({"at_risk": [233, 245, 0], "disconnected": [716, 740, 1], "connected": [1632, 1537, 0]},
+                          index=pd.Index(["F", "M", "Unknown"]))
+    (published,) = protect([from_crosstab(by_sex, name="by_sex", rows="sex", columns="category", measure="youth")])
+    status = published.cells["status"]
+    assert (status == "suppressed: complementary").sum() == 2
+    assert (status.str.startswith("suppressed: primary")).sum() == 2  # the 1 and its row total
+    assert audit([published]).empty and recover([published]) == {}
+    shown = published.cells.set_index(["sex", "category"])["count"]
+    assert shown[(TOTAL, "disconnected")] == 1457 and shown[(TOTAL, TOTAL)] == 5104  # the headline stays
+
+
+def test_every_complement_left_is_needed():
+    """Showing any one complementary cell again would let an intruder recover or bound a hidden cell."""
+    tables = [long_table(random_counts(np.random.default_rng(seed), (6, 4)), ("town", "race"), name=f"t{seed}")
+              for seed in range(3)]
+    for table in tables:
+        (published,) = protect([table])
+        assert audit([published]).empty
+        for index in published.cells.index[published.cells["status"] == "suppressed: complementary"]:
+            released = published.cells.copy()
+            full = table.with_margins()
+            value = full.merge(released.loc[[index], list(table.dimensions)])["count"].iloc[0]
+            released.loc[index, "count"] = value
+            released.loc[index, "status"] = "shown"
+            assert not audit([dataclasses.replace(published, cells=released)]).empty

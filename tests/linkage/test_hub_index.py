@@ -63,7 +63,7 @@ def test_incremental_delivery_matches_a_full_rebuild(indexed_copy):
     load_feed(home, ("DOC", "matching"))
     before = _crosswalk(indexed_copy)
 
-    build = link_new_delivery(indexed_copy, "DOC")
+    build = link_new_delivery(indexed_copy, ["DOC"])
     incremental = _crosswalk(indexed_copy)
     assert build.records_scored == len(renamed) < build.records
     assert set(incremental.loc[incremental["agency"] == "DOC", "FakeID"]) == {r.split("\t")[fake] for r in renamed}

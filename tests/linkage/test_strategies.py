@@ -9,15 +9,14 @@ import pytest
 
 from p20_platform.linkage import cluster_records
 from p20_platform.linkage.evaluation import evaluate
-from p20_platform.linkage.clusters import connected_components
-from p20_platform.linkage.probabilistic import identifier_collision_u, links_from_pairs, score_pairs, train_model
+from p20_platform.linkage.probabilistic import identifier_collision_u, person_clusters, score_pairs, train_model
 
 
 @pytest.fixture(scope="module")
 def probabilistic(synth_records):
     model = train_model(synth_records)
     pairs = score_pairs(synth_records, model)
-    return model, pairs, connected_components(synth_records["record_id"], links_from_pairs(pairs))
+    return model, pairs, person_clusters(synth_records, pairs)
 
 
 def test_every_record_gets_exactly_one_cluster(synth_records, probabilistic):
@@ -46,6 +45,9 @@ def test_model_is_trained_without_labels_and_reusable_as_json(synth_records, pro
     model = probabilistic[0]
     assert "probability_two_random_records_match" in model
     exact = {c["output_column_name"]: c["comparison_levels"][1] for c in model["comparisons"]}
+    # levels that carry no evidence by design (an SSN under another name, a married surname) weigh nothing
+    neutral = [level for c in model["comparisons"] for level in c["comparison_levels"][1:] if level.get("is_null_level")]
+    assert len(neutral) == 2 and not any("m_probability" in level for level in neutral)
     assert set(exact) == {"first_name", "first_initial", "last_name", "dob", "ssn", "sasid", "gender"}
     # agreement is far likelier among matches than among random pairs (gender: only somewhat)
     assert all(exact[c]["m_probability"] > 10 * exact[c]["u_probability"] for c in set(exact) - {"gender"})

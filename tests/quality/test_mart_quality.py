@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from pathlib import Path
@@ -15,30 +14,14 @@ from dagster import AssetKey, MaterializeResult, asset, materialize
 from assets.feeds import DUCKDB_POOL
 from assets.marts import published_marts
 from assets.quality import mart_quality_checks
-from p20_platform.evaluation.marts import write_oracle_mpi
-from p20_platform.feeds import FEEDS, load_feed
 from p20_platform.quality.catalog import COUNTS, FACTORS, PERSON_YEAR, SUITES_BY_MART
 from p20_platform.quality.suites import mart_suites
 from p20_platform.quality.validation import quality_dir, quality_page, read_marts, run_suites, validate_mart
 from p20_platform.resources import DataHome
-from p20_platform.settings import Paths, paths
-from p20_platform.transform import dbt_cli_resource
+from p20_platform.settings import Paths
 
 COUNTS_KEY = AssetKey(["marts", COUNTS])
 REPORT_KEY = AssetKey(["report", "annual_report"])
-
-
-@pytest.fixture(scope="module")
-def built_home(synth_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    """Real marts on the small population: the analytical feeds, the true index (truth/), `dbt build`."""
-    home = paths(tmp_path_factory.mktemp("quality") / "home")
-    shutil.copytree(synth_home, home.home)
-    for feed in (feed for feed in FEEDS if feed[1] == "analytical"):
-        load_feed(home, feed)
-    write_oracle_mpi(home)
-    dbt_cli_resource().cli(["build", "--vars", json.dumps({"p20_home": str(home.home)})],
-                           target_path=home.home / "dbt_target").wait()  # raises when any model or test fails
-    return home
 
 
 def test_every_suite_passes_on_the_real_marts_and_leaves_a_page(built_home: Paths):

@@ -1,17 +1,23 @@
-"""A new delivery rebuilds the index, the marts and the report: real sensors, real instance, real runs."""
+"""A new delivery rebuilds the index, the marts and the report once: real sensors, real instance, real runs.
+
+The rebuild is Dagster's automation condition sensor evaluating `assets.automation.REBUILD`; each
+test ticks it the way the daemon does and executes the run it requests.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import logging
 import time
 from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
+from dagster._daemon.monitoring.run_monitoring import check_run_timeout  # what the run-monitoring daemon calls
 
-from assets.feeds import DUCKDB_POOL
+from assets.automation import RUN_MAX_RUNTIME_TAGS, RUN_MAX_SECONDS
 from p20_platform.definitions import defs
 from p20_platform.quality.catalog import SUITES_BY_MART
 from p20_platform.registry import agency
@@ -19,7 +25,6 @@ from p20_platform.resources import RESOURCES
 from p20_platform.transform import PUBLISHED_DATABASE
 from schedules.automation import REBUILD_TAG, rebuild_on_delivery
 from schedules.sensors import landing_sensor
-from schedules.stale_runs import RUN_MAX_SECONDS
 
 REPORT_KEYS = {dg.AssetKey(["report", "annual_report"]), dg.AssetKey(["report", "crossover_brief"])}
 GRAPH = defs.resolve_asset_graph()
@@ -27,6 +32,18 @@ GRAPH = defs.resolve_asset_graph()
 
 def tick(sensor, instance, cursor: str | None):
     return sensor(dg.build_sensor_context(instance=instance, cursor=cursor, definitions=defs, resources=RESOURCES))
+
+
+class Rebuilds:
+    """The automation sensor as the daemon runs it: each tick continues from the previous tick's cursor."""
+
+    def __init__(self, instance: dg.DagsterInstance):
+        self.instance, self.cursor = instance, None
+
+    def tick(self) -> list[dg.RunRequest]:
+        result = tick(rebuild_on_delivery, self.instance, self.cursor)
+        self.cursor = result.cursor
+        return list(result.run_requests)
 
 
 def execute(instance, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
@@ -49,13 +66,13 @@ def hub_records(home: Path, agency: str) -> int:
         return hub.execute("SELECT count(*) FROM mpi.records WHERE agency = ?", [agency]).fetchall()[0][0]
 
 
-def redeliver_half(home: Path, agency: str, date: str) -> int:
-    """A newer delivery of one agency: the first half of its people, matching and analytical alike."""
+def redeliver_two_thirds(home: Path, agency: str, date: str) -> int:
+    """A newer delivery of one agency: the first two thirds of its people, matching and analytical alike."""
     folder = home / "landing" / agency
     [matching] = folder.glob("*.matching")
     [analytical] = folder.glob("*.analytical")
     lines = matching.read_text().splitlines(keepends=True)
-    kept = lines[:1 + (len(lines) - 1) // 2]
+    kept = lines[:1 + (len(lines) - 1) * 2 // 3]  # half or less is held for confirmation as a sharp drop
     kept_ids = {row["FakeID"] for row in csv.DictReader(io.StringIO("".join(kept)), delimiter="\t")}
     rows = analytical.read_text().splitlines(keepends=True)
     (folder / f"{agency}.000.{date}.matching").write_text("".join(kept))
@@ -72,7 +89,23 @@ def instance(fresh_home: Path, monkeypatch: pytest.MonkeyPatch):
         yield instance
 
 
-def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report(fresh_home: Path, instance):
+def landing_run(instance, feed: str, status: dg.DagsterRunStatus) -> dg.DagsterRun:
+    """A run the landing sensor launched to load one feed, left in `status` (still loading, or dead)."""
+    return instance.create_run_for_job(defs.resolve_implicit_global_asset_job_def(),
+                                       asset_selection=frozenset({dg.AssetKey.from_user_string(feed)}),
+                                       status=status, tags={"dagster/sensor_name": "landing_sensor"})
+
+
+def only_the_wait_held_back(instance, key: dg.AssetKey, cursor) -> bool:
+    """True when every part of REBUILD but `NoDeliveryLoading` is true for `key` (evaluated after `cursor`)."""
+    [result] = [r for r in dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor).results
+                if r.key == key]
+    *dagsters_own, wait = result.child_results
+    return all(part.true_subset.size for part in dagsters_own) and not wait.true_subset.size
+
+
+def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report_once(fresh_home: Path, instance):
+    rebuilds = Rebuilds(instance)
     # Every delivery already in landing is loaded (the landing sensor's first tick, run as one batch).
     first = tick(landing_sensor, instance, None)
     landing_cursor = first.cursor
@@ -81,8 +114,8 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report(fresh_home: 
     assert loads.success
 
     # The loads trigger one rebuild of everything downstream of the feeds: index, marts, checks, report.
-    baseline = tick(rebuild_on_delivery, instance, None)
-    [everything] = baseline.run_requests
+    [everything] = rebuilds.tick()
+    assert everything.tags[REBUILD_TAG] == "true" and everything.tags["dagster/max_runtime"] == str(RUN_MAX_SECONDS)
     rebuilt = execute(instance, everything)
     assert rebuilt.success
     assert {dg.AssetKey(["mpi", "crosswalk"]), dg.AssetKey(["marts", "crossover_youth_cohort"]),
@@ -95,23 +128,30 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report(fresh_home: 
     brief_before = brief.read_text(encoding="utf-8")
 
     # Nothing new: no rebuild, however often the sensor ticks (no retry storm).
-    assert isinstance(tick(rebuild_on_delivery, instance, baseline.cursor), dg.SkipReason)
+    assert rebuilds.tick() == [] and rebuilds.tick() == []
     # Nor when the sensor starts afresh on a graph built after its loads (make demo, then make ui).
-    assert isinstance(tick(rebuild_on_delivery, instance, None), dg.SkipReason)
+    assert Rebuilds(instance).tick() == []
 
-    # CSSD delivers again with half its people: two files, two loads, then one rebuild.
-    cssd_people = redeliver_half(fresh_home, "CSSD", "02_15_2026")
+    # CSSD delivers again with two thirds of its people: two files. While the analytical file is still loading,
+    # nothing rebuilds, though Dagster's own eager parts would already rebuild the index.
+    cssd_people = redeliver_two_thirds(fresh_home, "CSSD", "02_15_2026")
     arrivals = tick(landing_sensor, instance, landing_cursor)
-    assert sorted(r.asset_selection[0].to_user_string() for r in arrivals.run_requests) == [
-        "CSSD/analytical", "CSSD/matching"]
-    assert all(execute(instance, request).success for request in arrivals.run_requests)
+    requests = {r.asset_selection[0].to_user_string(): r for r in arrivals.run_requests}
+    assert sorted(requests) == ["CSSD/analytical", "CSSD/matching"]
+    before = dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor
+    assert execute(instance, requests["CSSD/matching"]).success
+    loading = landing_run(instance, "CSSD/analytical", dg.DagsterRunStatus.STARTED)
+    assert rebuilds.tick() == []
+    assert only_the_wait_held_back(instance, dg.AssetKey(["mpi", "crosswalk"]), before)
+    instance.report_run_canceled(loading)
+    assert execute(instance, requests["CSSD/analytical"]).success
 
-    after = tick(rebuild_on_delivery, instance, baseline.cursor)
-    [rebuild] = after.run_requests
-    assert rebuild.tags["p20/updated_feeds"] == "CSSD/analytical,CSSD/matching"
+    # Both files in: one rebuild of what they feed; neither feeds nor what no CSSD file feeds (the seeds).
+    [rebuild] = rebuilds.tick()
     selected = set(rebuild.asset_selection)
-    assert dg.AssetKey(["mpi", "crosswalk"]) in selected and REPORT_KEYS & GRAPH.get_all_asset_keys() <= selected
-    # Neither feeds nor what no CSSD file feeds (the seeds) are rebuilt.
+    assert {dg.AssetKey(["mpi", "crosswalk"]), dg.AssetKey(["staging", "stg_cssd__juvenile_cases"])} <= selected
+    assert REPORT_KEYS & GRAPH.get_all_asset_keys() <= selected
+    assert dg.AssetKey(["mpi", "linkage_evaluation"]) not in selected  # on demand, not every rebuild's step
     assert not selected & {dg.AssetKey(["CSSD", "matching"]), dg.AssetKey(["DOL", "matching"]),
                            dg.AssetKey(["reference", "ct_towns"])}
     result = execute(instance, rebuild)
@@ -122,63 +162,72 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report(fresh_home: 
     assert crossover_youth(fresh_home) < crossover_before
     # The brief was written again from the new marts (it carries no timestamp, so only new data changes it).
     assert brief.read_text(encoding="utf-8") != brief_before
-    assert isinstance(tick(rebuild_on_delivery, instance, after.cursor), dg.SkipReason)
+    assert rebuilds.tick() == []
+
+    # A rejected delivery: the feed materializes (recording the rejection) but holds the same delivery.
+    load = dg.RunRequest(asset_selection=[dg.AssetKey(["DOC", "analytical"])])
+    [current] = (fresh_home / "landing" / "DOC").glob("*.analytical")
+    rows = current.read_text().splitlines(keepends=True)[1:]
+    deliver_doc_analytical(fresh_home, "12_31_2030", [])
+    refused = execute(instance, load)  # the feed materializes (recording the rejection), its check warns
+    assert refused.success and built(refused) == {dg.AssetKey(["DOC", "analytical"])}
+    assert rebuilds.tick() == []
+    # A duplicate of the current delivery under a new name: the feed materializes, holding the same delivery.
+    (fresh_home / "landing" / "DOC" / "DOC.000.12_31_2031.analytical").write_bytes(current.read_bytes())
+    assert built(execute(instance, load)) == {dg.AssetKey(["DOC", "analytical"])}
+    assert rebuilds.tick() == []
+
+    # One bad code among good rows: that row is quarantined, the rest become current, so it rebuilds.
+    fields = rows[0].split("\t")
+    fields[[e.name for e in agency("DOC").analytical].index("Gender")] = "Q"
+    deliver_doc_analytical(fresh_home, "01_31_2032", ["\t".join(fields), *rows[1:]])
+    assert execute(instance, load).success
+    latest = instance.get_latest_materialization_event(dg.AssetKey(["DOC", "analytical"])).asset_materialization
+    assert latest.metadata["status"].value == "loaded" and latest.metadata["rows_quarantined"].value == 1
+    [partly] = rebuilds.tick()
+    assert dg.AssetKey(["staging", "stg_doc__admissions"]) in partly.asset_selection
+    assert dg.AssetKey(["mpi", "crosswalk"]) not in partly.asset_selection
 
 
-def test_the_rebuild_waits_while_deliveries_are_still_loading(fresh_home: Path, instance):
-    loaded = execute(instance, dg.RunRequest(asset_selection=[dg.AssetKey(["DOC", "analytical"])]))
-    assert loaded.success
-    queued = instance.create_run_for_job(defs.resolve_implicit_global_asset_job_def(),
-                                         asset_selection=frozenset({dg.AssetKey(["DOC", "matching"])}),
-                                         status=dg.DagsterRunStatus.STARTED,
-                                         tags={"dagster/sensor_name": "landing_sensor"})
-    waiting = tick(rebuild_on_delivery, instance, None)
-    assert isinstance(waiting, dg.SkipReason) and "waiting for 1 delivery load" in waiting.skip_message
-
-    instance.report_run_canceled(instance.get_run_by_id(queued.run_id))
-    [request] = tick(rebuild_on_delivery, instance, None).run_requests
-    assert request.tags["p20/updated_feeds"] == "DOC/analytical"
-    selected = set(request.asset_selection)
-    # Downstream of the load, plus what was never built (a first start): the seeds, the index. Never a feed.
-    assert {dg.AssetKey(["staging", "stg_doc__admissions"]), dg.AssetKey(["reference", "ct_towns"]),
-            dg.AssetKey(["mpi", "crosswalk"])} <= selected
-    assert not selected & {dg.AssetKey(["DOC", "matching"]), dg.AssetKey(["DOC", "analytical"])}
-
-
-def started_rebuild(instance, minutes_ago: float) -> dg.DagsterRun:
-    """A rebuild run whose worker started `minutes_ago` and never recorded an end (as after `dagster dev` died)."""
+def unfinished_run(instance, keys: set[str], tags: dict[str, str], minutes_ago: float) -> dg.DagsterRun:
+    """A run whose worker started `minutes_ago` and never recorded an end (as after `dagster dev` died)."""
     run = instance.create_run_for_job(defs.resolve_implicit_global_asset_job_def(),
-                                      asset_selection=frozenset({dg.AssetKey(["mpi", "crosswalk"])}),
-                                      status=dg.DagsterRunStatus.STARTING, tags={REBUILD_TAG: "true"})
+                                      asset_selection=frozenset(map(dg.AssetKey.from_user_string, keys)),
+                                      status=dg.DagsterRunStatus.STARTING, tags={**tags, **RUN_MAX_RUNTIME_TAGS})
     instance.report_dagster_event(dg.DagsterEvent(event_type_value="PIPELINE_START", job_name=run.job_name),
                                   run.run_id, timestamp=time.time() - minutes_ago * 60)
     return instance.get_run_by_id(run.run_id)
 
 
-def test_a_rebuild_run_that_cannot_still_be_alive_no_longer_blocks(fresh_home: Path, monkeypatch):
-    monkeypatch.setenv("P20_HOME", str(fresh_home))
-    with dg.instance_for_test() as instance:  # SQLite storage, as `dagster dev` uses: pools are real
-        assert execute(instance, dg.RunRequest(asset_selection=[dg.AssetKey(["DOC", "analytical"])])).success
-        # A run younger than the maximum may be working: it blocks, and is left alone.
-        fresh = started_rebuild(instance, minutes_ago=RUN_MAX_SECONDS / 60 / 2)
-        waiting = tick(rebuild_on_delivery, instance, None)
-        assert isinstance(waiting, dg.SkipReason) and "a rebuild is still running" in waiting.skip_message
-        assert instance.get_run_by_id(fresh.run_id).status == dg.DagsterRunStatus.STARTED
-        instance.report_run_canceled(fresh)
+def monitor(instance) -> None:
+    """One pass of Dagster's run monitoring over the started runs (what its daemon does every poll)."""
+    for record in instance.get_run_records(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+        check_run_timeout(instance, record, logging.getLogger("run_monitoring"), RUN_MAX_SECONDS)
 
-        # One older than the maximum, still holding the DuckDB writers' pool slot, is reported failed,
-        # its slot is freed, and the rebuild goes ahead.
-        dead = started_rebuild(instance, minutes_ago=RUN_MAX_SECONDS / 60 + 1)
-        instance.event_log_storage.set_concurrency_slots(DUCKDB_POOL, 1)
-        instance.event_log_storage.claim_concurrency_slot(DUCKDB_POOL, dead.run_id, "mpi__crosswalk")
-        [request] = tick(rebuild_on_delivery, instance, None).run_requests
-        assert request.tags["p20/updated_feeds"] == "DOC/analytical"
-        assert request.tags["dagster/max_runtime"] == str(RUN_MAX_SECONDS)
+
+@pytest.mark.parametrize("stuck", ["a load", "a rebuild"])
+def test_a_run_that_cannot_still_be_alive_no_longer_blocks(tmp_path: Path, stuck: str):
+    """On an empty home the seeds are due at once; an unfinished load or rebuild holds them back until
+    run monitoring fails it for running past its `dagster/max_runtime`."""
+    tags = {"dagster/sensor_name": "landing_sensor"} if stuck == "a load" else {REBUILD_TAG: "true"}
+    keys = {"DOC/analytical"} if stuck == "a load" else {"reference/ct_towns", "reference/race_crosswalk"}
+    seeds = {dg.AssetKey(["reference", "ct_towns"]), dg.AssetKey(["reference", "race_crosswalk"])}
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        rebuilds = Rebuilds(instance)
+        young = unfinished_run(instance, keys, tags, minutes_ago=RUN_MAX_SECONDS / 60 / 2)  # may be working
+        assert rebuilds.tick() == []
+        monitor(instance)
+        assert instance.get_run_by_id(young.run_id).status == dg.DagsterRunStatus.STARTED and rebuilds.tick() == []
+        instance.report_run_canceled(young)
+
+        dead = unfinished_run(instance, keys, tags, minutes_ago=RUN_MAX_SECONDS / 60 + 1)
+        assert rebuilds.tick() == []
+        monitor(instance)
         assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
-        [failure] = instance.all_logs(dead.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)
-        assert "Marked failed by the rebuild_on_delivery sensor" in failure.message
-        assert f"longer than its maximum of {RUN_MAX_SECONDS} s" in failure.message
-        assert instance.event_log_storage.get_concurrency_info(DUCKDB_POOL).active_slot_count == 0
+        canceling = instance.all_logs(dead.run_id, of_type=dg.DagsterEventType.RUN_CANCELING)
+        assert any(f"exceeding maximum runtime of {RUN_MAX_SECONDS} seconds" in e.message for e in canceling)
+        [request] = rebuilds.tick()
+        assert set(request.asset_selection) == seeds
 
 
 def deliver_doc_analytical(home: Path, date: str, rows: list[str]) -> None:
@@ -186,30 +235,3 @@ def deliver_doc_analytical(home: Path, date: str, rows: list[str]) -> None:
     [current] = sorted((home / "landing" / "DOC").glob("*.analytical"))[:1]
     header = current.read_text().splitlines(keepends=True)[0]
     (home / "landing" / "DOC" / f"DOC.000.{date}.analytical").write_text(header + "".join(rows))
-
-
-def test_a_rejected_delivery_does_not_rebuild_a_partly_quarantined_one_does(fresh_home: Path, instance):
-    load = dg.RunRequest(asset_selection=[dg.AssetKey(["DOC", "analytical"])])
-    assert execute(instance, load).success
-    first = tick(rebuild_on_delivery, instance, None)
-    assert [r.tags["p20/updated_feeds"] for r in first.run_requests] == ["DOC/analytical"]
-
-    # A header and no records: the whole file fails its contract, and the feed keeps its current rows.
-    [current] = (fresh_home / "landing" / "DOC").glob("*.analytical")
-    rows = current.read_text().splitlines(keepends=True)[1:]
-    deliver_doc_analytical(fresh_home, "12_31_2030", [])
-    refused = execute(instance, load)  # the feed materializes (recording the rejection), its blocking check fails
-    assert not refused.success and built(refused) == {dg.AssetKey(["DOC", "analytical"])}
-    rejected = tick(rebuild_on_delivery, instance, first.cursor)
-    assert isinstance(rejected, dg.SkipReason)
-    assert "DOC/analytical (newest delivery rejected)" in rejected.skip_message
-
-    # One bad code among good rows: that row is quarantined, the rest become current, so it rebuilds.
-    fields = rows[0].split("\t")
-    fields[[e.name for e in agency("DOC").analytical].index("Gender")] = "Q"
-    deliver_doc_analytical(fresh_home, "01_31_2031", ["\t".join(fields), *rows[1:]])
-    assert execute(instance, load).success
-    latest = instance.get_latest_materialization_event(dg.AssetKey(["DOC", "analytical"])).asset_materialization
-    assert latest.metadata["status"].value == "loaded" and latest.metadata["rows_quarantined"].value == 1
-    [rebuild] = tick(rebuild_on_delivery, instance, first.cursor).run_requests
-    assert rebuild.tags["p20/updated_feeds"] == "DOC/analytical"

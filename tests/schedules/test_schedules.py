@@ -6,12 +6,14 @@ import datetime as dt
 
 import dagster as dg
 
+from assets.automation import REBUILD
 from p20_platform.definitions import defs
 from p20_platform.quality.catalog import SUITES_BY_MART
 
 GRAPH = defs.resolve_asset_graph()
 MARTS = {dg.AssetKey(["marts", mart]) for mart in SUITES_BY_MART}
 REPORT = {dg.AssetKey(["report", "annual_report"]), dg.AssetKey(["report", "crossover_brief"])}
+EVALUATION = dg.AssetKey(["mpi", "linkage_evaluation"])
 GX_CHECKS = {dg.AssetCheckKey(dg.AssetKey(["marts", mart]), f"gx_{suite}")
              for mart, suites in SUITES_BY_MART.items() for suite in suites}
 
@@ -54,9 +56,20 @@ def test_the_annual_job_builds_the_report_from_marts_checked_in_the_same_run():
     assert GX_CHECKS <= set(defs.resolve_job_def("annual_report").asset_layer.asset_graph.asset_check_keys)
 
 
-def test_the_rebuild_sensor_runs_by_default_and_may_target_everything_but_the_feeds():
+def test_the_rebuild_sensor_runs_by_default_and_every_asset_but_the_feeds_rebuilds_on_its_own():
     sensor = defs.resolve_sensor_def("rebuild_on_delivery")
+    assert isinstance(sensor, dg.AutomationConditionSensorDefinition)
     assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
-    targets = sensor.job.selection.resolve(GRAPH)
-    assert dg.AssetKey(["mpi", "crosswalk"]) in targets and MARTS <= targets
+    targets = sensor.asset_selection.resolve(GRAPH)
+    assert dg.AssetKey(["mpi", "crosswalk"]) in targets and MARTS | REPORT & GRAPH.get_all_asset_keys() <= targets
     assert not {key for key in targets if key.path[-1] in {"matching", "analytical"}}
+    assert EVALUATION not in targets
+    # Every target carries the one rebuild condition; the feeds carry none (the landing sensor loads them),
+    # nor does the on-demand linkage evaluation.
+    assert {GRAPH.get(key).automation_condition for key in targets} == {REBUILD}
+    assert all(GRAPH.get(key).automation_condition is None for key in GRAPH.get_all_asset_keys() - targets)
+
+
+def test_the_main_job_builds_everything_but_the_on_demand_linkage_evaluation():
+    assert job_assets("platform") == GRAPH.get_all_asset_keys() - GRAPH.external_asset_keys - {EVALUATION}
+    assert job_assets("linkage_evaluation") == {EVALUATION}

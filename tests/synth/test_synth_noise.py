@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -83,18 +82,37 @@ def test_duplicates_and_fill_rates(noisy_records: pd.DataFrame, noisy_home) -> N
     _within(dcf["missing_SSN"], 1 - config.fill_rate("DCF", "SSN"), "missing_SSN at DCF")
 
 
-def test_noisy_values_really_differ_in_the_files(noisy_home) -> None:
-    """The flags describe the delivered values: a flagged SSN is not the true one, an unflagged one is."""
-    home, _ = noisy_home
+def _delivered_with_truth(home: Path, agency: str) -> pd.DataFrame:
+    """The agency's matching file joined to each record's truth and its person's true identifiers."""
     records = pd.read_parquet(home / "truth" / "records.parquet")
     persons = pd.read_parquet(home / "truth" / "persons.parquet")
-    path = next((home / "landing" / "DSS").glob("*.matching"))
-    matching = pd.read_csv(path, sep="\t", dtype=str, keep_default_na=False)
-    joined = matching.merge(records, on="FakeID").merge(persons, on="person_id")
+    matching = pd.read_csv(next((home / "landing" / agency).glob("*.matching")), sep="\t", dtype=str,
+                           keep_default_na=False)
+    return matching.merge(records, on="FakeID").merge(persons, on="person_id")
+
+
+def test_noisy_values_really_differ_in_the_files(noisy_home) -> None:
+    """The flags describe the delivered values: a flagged SSN is not the true one, an unflagged one is."""
+    joined = _delivered_with_truth(noisy_home[0], "DSS")
     changed = joined["SSN"] != joined["ssn"]
-    noisy = joined["ssn_invalid"] | joined["ssn_digit_transposition"] | joined["missing_SSN"]
+    noisy = joined["ssn_invalid"] | joined["ssn_digit_transposition"] | joined["ssn_borrowed"] | joined["missing_SSN"]
     assert (changed == noisy).mean() > 0.995  # an invalid draw can, very rarely, equal nothing else
     assert changed[joined["ssn_digit_transposition"] & ~joined["ssn_invalid"] & ~joined["missing_SSN"]].all()
+
+
+def test_borrowed_ssns_are_another_persons_number_often_a_same_surname_relatives(noisy_home) -> None:
+    """A borrowed SSN is another living person's true SSN, from someone of the same surname where the
+    delivery has one."""
+    home, config = noisy_home
+    persons = pd.read_parquet(home / "truth" / "persons.parquet")
+    joined = _delivered_with_truth(home, "DOL")
+    borrowed = joined[joined["ssn_borrowed"] & (joined["SSN"] != "")]
+    _within(joined["ssn_borrowed"], config.rate("DOL", "ssn_borrowed"), "ssn_borrowed")
+    owners = persons.set_index("ssn")
+    donors = owners.loc[borrowed["SSN"]]
+    assert (donors["person_id"].to_numpy() != borrowed["person_id"].to_numpy()).all()
+    same_surname = donors["last_name"].str.upper().to_numpy() == borrowed["last_name"].str.upper().to_numpy()
+    assert same_surname.mean() > 0.25  # random donors would share a surname about 1% of the time
 
 
 def test_default_config_is_modest_and_validated() -> None:

@@ -1,0 +1,80 @@
+"""The public dashboard: one self-contained HTML page of the report's published counts.
+
+Built only from the annual report's protected tables (after the same audit as the report), so
+it shows exactly the cells the report may show: youth, at risk and disconnected, with their
+percentages, per report year, overall and by town or county group, race/ethnicity, sex and age
+band. Filters (year, breakdown, measure) and charts run in the page's own script: no server,
+no external file, so it can be opened from disk or put on any web server as it is.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from p20_platform.build_info import BuildInfo
+from p20_platform.disclosure import require_publishable
+from p20_platform.report import disconnected as dy
+from p20_platform.report.figures import Figure, PublishedCells, Trace
+from p20_platform.report.grouping import MIN_GROUP_YOUTH
+from p20_platform.report.views import BREAKDOWN_TITLES
+
+DASHBOARD = "dashboard.html"
+# The dashboard shows counted statuses only; disconnected youth counted from the records alone run high
+# (no wage record can be found for youth with no SSN anywhere): the annual report gives the estimate.
+MEASURES = {"youth": "Youth aged 14-26", "at_risk": "At risk", "at_risk_percent": "% at risk",
+            "disconnected": "Disconnected, counted from the records alone (too high: see the annual report's estimate)",
+            "disconnected_percent": "% disconnected, counted from the records alone (too high)"}
+
+_templates = Environment(loader=PackageLoader("p20_platform.report", "templates"),
+                         autoescape=select_autoescape(["html", "j2"]), undefined=StrictUndefined)
+
+
+def _cell(figure: Figure) -> dict[str, Any]:
+    return {"text": figure.text, "value": figure.value}
+
+
+def _row(cells: PublishedCells, where: dict[str, str]) -> dict[str, Any]:
+    """The published figures of one group; the dashboard carries no mart keys, so no trace."""
+    untraced = Trace("", {}, "")
+    row = {"youth": _cell(cells.count(untraced, **where))}
+    for category in ("at_risk", "disconnected"):
+        row[category] = _cell(cells.count(untraced, category=category, **where))
+        row[f"{category}_percent"] = _cell(cells.percent(untraced, "category", category, **where))
+    return row
+
+
+def dashboard_data(tables: dy.AnnualReportTables) -> dict[str, Any]:
+    """Every figure the dashboard shows, as published text and value (None when suppressed)."""
+    years = list(tables.report_years)
+    overall = {str(y): _row(PublishedCells(tables.continuum[y]), {}) for y in sorted(tables.continuum)}
+    breakdowns = {}
+    for dimension in dy.BREAKDOWNS:
+        by_year = {}
+        for year in years:
+            cells = PublishedCells(tables.breakdowns[(year, dimension)])
+            held = tables.breakdown_rows[(year, dimension)]
+            groups = sorted(held, key=lambda v: (held[v] != (v,), v))
+            by_year[str(year)] = [{"group": g, "holds": list(held[g]) if held[g] != (g,) else [],
+                                   **_row(cells, {dimension: g})} for g in groups]
+        breakdowns[dimension] = {"title": BREAKDOWN_TITLES[dimension], "years": by_year}
+    return {"years": years, "overall": overall, "breakdowns": breakdowns, "measures": MEASURES}
+
+
+def publish_dashboard(tables: dy.AnnualReportTables, directory: Path, build: BuildInfo) -> Path:
+    """Write `directory/dashboard.html` after the audit passes; returns its path."""
+    require_publishable(tables.published)
+    policy = tables.published[0].policy
+    html = _templates.get_template("dashboard.html.j2").render(
+        data=json.dumps(dashboard_data(tables), separators=(",", ":")).replace("</", "<\\/"), build=build,
+        max_small_count=policy.max_small_count, min_group_youth=MIN_GROUP_YOUTH)
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / DASHBOARD
+    scratch = path.with_suffix(".html.next")
+    scratch.write_text(html, encoding="utf-8")
+    os.replace(scratch, path)
+    return path

@@ -1,0 +1,291 @@
+"""A corpus of bad deliveries, each with its asserted outcome; and hostile landing entries through the loaders.
+
+Every kind ends one of two ways: rejected whole, with a message naming the file, the problem and
+a fix; or loaded with the named quarantine rules. Never a traceback, never a half load. The
+landing kinds (links, special files, partial uploads, strays, sharp row-count changes, analytical
+rows keyed to no one) go through the real loaders on a copy of the small population.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time
+
+import duckdb
+import pytest
+from feed_files import landed, redeliver, replace_field
+
+from p20_platform.feeds import FEEDS, feed_status, inspect_delivery, load_feed, validate_files
+from p20_platform.feeds.archive import archive_path
+from p20_platform.feeds.confirm import confirm_delivery
+from p20_platform.feeds.landing import SETTLE_SECONDS_VARIABLE
+
+REJECTED, LOADED = "rejected", "loaded"
+
+
+def _lines(data: bytes) -> list[bytes]:
+    return data.split(b"\n")
+
+
+def _quote_all(data: bytes) -> bytes:
+    lines = _lines(data)
+    return b"\n".join([lines[0], *(b"\t".join(b'"' + v + b'"' for v in line.split(b"\t")) if line else line
+                                   for line in lines[1:])])
+
+
+def _column_value(data: bytes, column: str, transform) -> bytes:
+    lines = _lines(data)
+    index = lines[0].split(b"\t").index(column.encode())
+    out = [lines[0]]
+    for line in lines[1:]:
+        fields = line.split(b"\t")
+        if line:
+            fields[index] = transform(fields[index])
+        out.append(b"\t".join(fields))
+    return b"\n".join(out)
+
+
+def _first_record_fakeid(data: bytes) -> bytes:
+    return _lines(data)[1].split(b"\t")[-1]
+
+
+# kind -> (corrupt(matching bytes) -> bytes, outcome, text the message or a quarantine rule must hold)
+MATCHING_KINDS = {
+    "empty": (lambda d: b"", REJECTED, "the file is empty"),
+    "whitespace only": (lambda d: b"  \n\n", REJECTED, "the file is empty"),
+    "header only": (lambda d: _lines(d)[0] + b"\n", REJECTED, "header but no records"),
+    "comma-delimited": (lambda d: d.replace(b"\t", b","), REJECTED, "separated by commas"),
+    "semicolon-delimited": (lambda d: d.replace(b"\t", b";"), REJECTED, "separated by semicolons"),
+    "pipe-delimited": (lambda d: d.replace(b"\t", b"|"), REJECTED, "separated by pipes"),
+    "missing column": (lambda d: b"\n".join(b"\t".join(line.split(b"\t")[:-1]) for line in _lines(d)), REJECTED,
+                       "missing columns FakeID"),
+    "extra column": (lambda d: b"\n".join(line + b"\tX" if line else line for line in _lines(d)), REJECTED,
+                     "unexpected columns X"),
+    "repeated column": (lambda d: d.replace(b"FirstName", b"LastName", 1), REJECTED, "repeated columns LastName"),
+    "non-UTF-8 (Latin-1)": (lambda d: d.replace(_lines(d)[3], _lines(d)[3] + b"\xe9", 1), REJECTED, "not UTF-8"),
+    "UTF-16": (lambda d: d.decode().encode("utf-16"), REJECTED, "not UTF-8"),
+    "binary (gzip)": (lambda d: __import__("gzip").compress(d), REJECTED, "not UTF-8"),
+    "NUL byte": (lambda d: d.replace(_lines(d)[4], _lines(d)[4][:3] + b"\x00" + _lines(d)[4][3:], 1), REJECTED,
+                 "line 5 holds a NUL byte"),
+    "cut inside a line": (lambda d: d[: len(d) - len(_lines(d)[-2]) // 2 - 1], REJECTED, "cut short"),
+    "cut inside the last field": (lambda d: d[:-3], REJECTED, "no line break"),
+    "ragged middle line": (lambda d: d.replace(_lines(d)[5], _lines(d)[5] + b"\textra", 1), REJECTED, "first line 6"),
+    "every value quoted": (_quote_all, REJECTED, "break the contract"),
+    "the same delivery twice": (lambda d: d + b"\n".join(_lines(d)[1:]), REJECTED, "must be unique in the file"),
+    "dates in another format": (lambda d: _column_value(d, "DOB", lambda v: v[:4] + b"-" + v[4:6] + b"-" + v[6:] if v
+                                                        else v), REJECTED, "YYYYMMDD calendar date"),
+    "Windows line ends and BOM": (lambda d: b"\xef\xbb\xbf" + d.replace(b"\n", b"\r\n"), LOADED, None),
+    "one quoted name": (lambda d: replace_field(d, 2, "LastName", '"SMITH"'), LOADED, "LastName: no quotation marks"),
+    "one impossible date": (lambda d: replace_field(d, 3, "DOB", "20230230"), LOADED, "DOB: YYYYMMDD calendar date"),
+    "one missing FakeID": (lambda d: replace_field(d, 4, "FakeID", ""), LOADED, "FakeID: required value missing"),
+    "one repeated FakeID": (lambda d: replace_field(d, 3, "FakeID", _first_record_fakeid(d).decode()), LOADED,
+                            "FakeID: must be unique in the file"),
+    "one bad gender code": (lambda d: replace_field(d, 5, "Gender", "X"), LOADED, "Gender: one of M, F, U"),
+}
+NAME_KINDS = {
+    "no naming rule": ("DSS_2024.matching", "does not follow the P20 WIN naming rule"),
+    "unknown agency": ("XYZ.000.01_15_2024.matching", "unknown agency 'XYZ'"),
+    "impossible date in the name": ("DSS.000.02_30_2024.matching", "not a calendar date"),
+    "a key file": ("DSS.000.01_15_2024.key", "is not a delivery"),
+    "a stray README": ("README.txt", "does not follow the P20 WIN naming rule"),
+}
+
+
+@pytest.mark.parametrize("kind", MATCHING_KINDS)
+def test_each_kind_of_bad_content_is_rejected_with_a_fix_or_loaded_with_named_rules(synth_home, kind):
+    path = landed(synth_home, "DSS", "matching")
+    corrupt, outcome, expected = MATCHING_KINDS[kind]
+    inspection = inspect_delivery(path.name, corrupt(path.read_bytes()), folder_agency="DSS")
+    if outcome == REJECTED:
+        message = str(inspection.rejection)
+        assert message.startswith(path.name + ":") and expected in message, message
+        assert inspection.rejection.fix and "Fix:" in message
+    else:
+        assert inspection.rejection is None, inspection.rejection
+        verdict = inspection.verdict
+        assert len(verdict.accepted) > 0.95 * inspection.rows_read
+        assert expected is None or expected in verdict.rule_failures, verdict.rule_failures
+
+
+@pytest.mark.parametrize("kind", NAME_KINDS)
+def test_each_kind_of_bad_name_is_rejected(synth_home, kind):
+    name, expected = NAME_KINDS[kind]
+    rejection = inspect_delivery(name, landed(synth_home, "DSS", "matching").read_bytes()).rejection
+    assert rejection is not None and expected in str(rejection) and rejection.fix
+
+
+def test_validate_finds_what_the_loaders_find(synth_home, tmp_path):
+    """Every content kind through `p20 validate` (files on disk) gives the loaders' verdict."""
+    original = landed(synth_home, "DSS", "matching")
+    for number, (kind, (corrupt, outcome, _)) in enumerate(MATCHING_KINDS.items()):
+        file = tmp_path / str(number) / original.name
+        file.parent.mkdir()
+        file.write_bytes(corrupt(original.read_bytes()))
+        report = validate_files([file])[0]
+        pipeline = inspect_delivery(original.name, file.read_bytes(), folder_agency="DSS")
+        assert (report.inspection.rejection is None) == (pipeline.rejection is None) == (outcome == LOADED), kind
+        assert report.ok == (outcome == LOADED and not pipeline.verdict.rule_failures), kind
+
+
+def test_analytical_rows_keyed_to_no_one_in_the_matching_file_are_caught(synth_home, tmp_path):
+    matching, analytical = landed(synth_home, "DSS", "matching"), landed(synth_home, "DSS", "analytical")
+    for file in (matching, analytical):
+        (tmp_path / file.name).write_bytes(file.read_bytes())
+    data = analytical.read_bytes()
+    few = replace_field(data, 2, "FakeID", "NOT-A-PERSON")
+    (tmp_path / analytical.name).write_bytes(few)
+    [report] = validate_files([tmp_path / analytical.name])
+    assert "FakeID: not in the matching file: 1 rows (e.g. lines 2)" in report.describe()
+
+    foreign = _column_value(data, "FakeID", lambda v: b"Z" + v)
+    (tmp_path / analytical.name).write_bytes(foreign)
+    [report] = validate_files([tmp_path / analytical.name])
+    assert not report.ok and "REJECTED" in report.describe() and "not in the matching file" in report.describe()
+
+
+# ---- through the loaders: landing entries, partial files, row counts, pairs -------------------------------------
+
+
+def _deliveries(paths, file_name):
+    with duckdb.connect(str(paths.warehouse_db), read_only=True) as warehouse:
+        return warehouse.execute("SELECT status, reason, sha256, archive_path FROM ops.deliveries WHERE file_name = ? "
+                                 "ORDER BY load_seq", [file_name]).fetchall()
+
+
+def _rows(paths, table, database=None):
+    with duckdb.connect(str(database or paths.warehouse_db), read_only=True) as connection:
+        return connection.execute(f"SELECT count(*), min(source_file) FROM {table}").fetchall()[0]
+
+
+def _load_dss(paths):
+    return load_feed(paths, ("DSS", "matching")) + load_feed(paths, ("DSS", "analytical"))
+
+
+@pytest.mark.parametrize("kind", ["link to /etc/passwd", "link to another home's delivery", "linked agency folder",
+                                  "named pipe", "hard link"])
+def test_links_and_special_files_are_refused_unread_and_recorded(home_paths, tmp_path, kind):
+    _load_dss(home_paths)
+    before = _rows(home_paths, "raw_dss.analytical")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    real = landed(home_paths.home, "DSS", "analytical")
+    other = redeliver(real, real.read_bytes(), days_later=2)
+    target = elsewhere / other.name
+    os.replace(other, target)
+    entry = home_paths.landing / "DSS" / other.name
+    if kind == "link to /etc/passwd":
+        entry.symlink_to("/etc/passwd")
+    elif kind == "link to another home's delivery":
+        entry.symlink_to(target)
+    elif kind == "linked agency folder":
+        entry = home_paths.landing / "OWS2"
+        entry.symlink_to(elsewhere, target_is_directory=True)
+    elif kind == "named pipe":
+        os.mkfifo(entry)
+    else:
+        os.link(target, entry)
+
+    feed = None if kind == "linked agency folder" else ("DSS", "analytical")
+    [delivery] = load_feed(home_paths, feed)  # a pipe is never opened for reading: this would hang
+    assert delivery.status == "rejected" and "was not read" in delivery.reason and entry.name in delivery.reason
+    assert delivery.sha256.startswith("unread:") and delivery.archive_path == ""
+    assert _rows(home_paths, "raw_dss.analytical") == before
+    assert load_feed(home_paths, feed) == []  # recorded once
+    assert feed is None or feed_status(home_paths, feed).open_problems
+
+
+def test_a_file_still_being_written_is_left_for_the_next_run(home_paths, monkeypatch):
+    monkeypatch.setenv(SETTLE_SECONDS_VARIABLE, "1.5")
+    _load_dss(home_paths)
+    original = landed(home_paths.home, "DSS", "analytical")
+    data = original.read_bytes()
+    data += _lines(data)[1] + b"\n"  # one more record than the current delivery
+    partial = redeliver(original, data[: len(data) // 3])
+
+    def finish_upload():
+        time.sleep(0.5)
+        with partial.open("ab") as handle:
+            handle.write(data[len(data) // 3:])
+
+    writer = threading.Thread(target=finish_upload)
+    writer.start()
+    recorded = load_feed(home_paths, ("DSS", "analytical"))  # the file changes while settling: not read
+    writer.join()
+    assert recorded == [] and _deliveries(home_paths, partial.name) == []
+    [delivery] = load_feed(home_paths, ("DSS", "analytical"))  # stable now: the whole file loads
+    assert delivery.status == "loaded" and delivery.rows_read == len(_lines(data)) - 2
+
+
+def test_a_sharp_drop_in_rows_is_held_until_confirmed(home_paths):
+    _load_dss(home_paths)
+    original = landed(home_paths.home, "DSS", "matching")
+    lines = original.read_bytes().split(b"\n")
+    half = redeliver(original, b"\n".join(lines[: len(lines) // 2 - 1]) + b"\n")  # cut at a line boundary
+    before = _rows(home_paths, "matching.dss", home_paths.hub_db)
+
+    [held] = load_feed(home_paths, ("DSS", "matching"))
+    assert held.status == "held" and f"p20 confirm {half.name}" in held.reason
+    assert _rows(home_paths, "matching.dss", home_paths.hub_db) == before
+    assert load_feed(home_paths, ("DSS", "matching")) == []  # still held, not recorded again
+    assert [d.file_name for d in feed_status(home_paths, ("DSS", "matching")).open_problems] == [half.name]
+
+    confirm_delivery(home_paths, half.name, confirmed_by="test")
+    [loaded] = load_feed(home_paths, ("DSS", "matching"))
+    assert loaded.status == "loaded"
+    assert _rows(home_paths, "matching.dss", home_paths.hub_db)[1] == half.name
+    assert not feed_status(home_paths, ("DSS", "matching")).open_problems
+
+
+def test_an_analytical_file_of_other_people_is_held_and_the_previous_stays(home_paths):
+    _load_dss(home_paths)
+    original = landed(home_paths.home, "DSS", "analytical")
+    before = _rows(home_paths, "raw_dss.analytical")
+    foreign = redeliver(original, _column_value(original.read_bytes(), "FakeID", lambda v: b"Z" + v))
+    [held] = load_feed(home_paths, ("DSS", "analytical"))
+    assert held.status == "held" and "not in DSS's loaded matching file" in held.reason
+    assert _rows(home_paths, "raw_dss.analytical") == before
+    foreign.unlink()
+    assert not feed_status(home_paths, ("DSS", "analytical")).open_problems
+
+
+def test_a_mostly_bad_delivery_is_rejected_whole_and_every_other_feed_loads(home_paths):
+    original = landed(home_paths.home, "DSS", "matching")
+    _load_dss(home_paths)
+    before = _rows(home_paths, "matching.dss", home_paths.hub_db)
+    quoted = redeliver(original, _quote_all(original.read_bytes()))
+    [delivery] = load_feed(home_paths, ("DSS", "matching"))
+    assert delivery.status == "rejected" and "break the contract" in delivery.reason
+    assert _rows(home_paths, "matching.dss", home_paths.hub_db) == before
+    others = [load_feed(home_paths, feed) for feed in FEEDS if feed[0] != "DSS"]
+    assert all(recorded and recorded[-1].status == "loaded" for recorded in others)
+    assert archive_path(home_paths.archive, delivery.sha256).read_bytes() == quoted.read_bytes()
+
+
+def test_identifier_stores_are_created_owner_only_and_refused_when_opened_up(home_paths):
+    from p20_platform.feeds.archive import OpenStoreError
+
+    load_feed(home_paths, ("DOL", "matching"))
+    assert stat.S_IMODE(home_paths.hub_db.stat().st_mode) == 0o600
+    archived = next(p for p in home_paths.archive.rglob("*") if p.is_file())
+    assert stat.S_IMODE(archived.stat().st_mode) == 0o400
+    assert {stat.S_IMODE(p.stat().st_mode) for p in [home_paths.archive, *home_paths.archive.rglob("*")]
+            if p.is_dir()} == {0o700}
+
+    home_paths.hub_db.chmod(0o644)
+    with pytest.raises(OpenStoreError, match=r"hub.duckdb \(644\).*chmod 600"):
+        load_feed(home_paths, ("DOL", "analytical"))
+    home_paths.hub_db.chmod(0o600)
+    archived.parent.chmod(0o755)
+    with pytest.raises(OpenStoreError, match="chmod -R go-rwx"):
+        load_feed(home_paths, ("DOL", "analytical"))
+    archived.parent.chmod(0o700)
+    assert load_feed(home_paths, ("DOL", "analytical"))[-1].status == "loaded"
+
+
+def test_the_manifest_is_published_for_readers(home_paths):
+    _load_dss(home_paths)
+    with duckdb.connect() as reader:
+        files = reader.execute(f"SELECT file_name, status FROM '{home_paths.published_manifest}'").fetchall()
+    assert {status for _, status in files} == {"loaded"} and len(files) == 2

@@ -1,0 +1,75 @@
+"""The Spark engine (`P20_ENGINE=spark`, local mode) end to end on the small population, next to DuckDB.
+
+Both homes start from the same DuckDB-built index (`indexed_home`: same stored model, same prior
+p20_ids) and rebuild it, one scoring on DuckDB and one on Spark; then the analytical feeds, the
+dbt models and the published copy are built by Dagster in each. The crosswalk must be as good
+against truth, and the marts the same row for row.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.feeds import feed_assets
+from assets.marts import p20_dbt_models, published_marts
+from p20_platform.linkage.evaluation import load_truth, pairwise_scores
+from p20_platform.linkage.hub import read_table, rebuild_index
+from p20_platform.resources import DataHome
+from p20_platform.settings import paths
+from p20_platform.transform import MART_TABLES, published_dir
+
+
+def _build(indexed_home: Path, home: Path, engine: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(indexed_home, home)
+    with monkeypatch.context() as env:
+        env.setenv("P20_ENGINE", engine)
+        build = rebuild_index(home, "probabilistic")
+    assert not build.model_trained  # the stored model, scored on this engine
+    analytical = [a for a in feed_assets if a.key.path[-1] == "analytical"]
+    result = dg.materialize([*analytical, p20_dbt_models, published_marts],
+                            resources={"data_home": DataHome(home=str(home))}, raise_on_error=False)
+    assert result.success
+    return home
+
+
+def _crosswalk(home: Path):
+    with duckdb.connect(str(paths(home).hub_db), read_only=True) as hub:
+        return read_table(hub, "mpi", "crosswalk")[["record_id", "p20_id"]]
+
+
+def test_spark_links_as_well_as_duckdb_and_gives_the_same_marts(indexed_home: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch):
+    duck = _build(indexed_home, tmp_path / "duckdb", "duckdb", monkeypatch)
+    spark = _build(indexed_home, tmp_path / "spark", "spark", monkeypatch)
+
+    truth, _ = load_truth(duck)
+    duck_links, spark_links = _crosswalk(duck), _crosswalk(spark)
+    as_clusters = {"p20_id": "cluster_id"}
+    duck_scores = pairwise_scores(duck_links.rename(columns=as_clusters), truth)
+    spark_scores = pairwise_scores(spark_links.rename(columns=as_clusters), truth)
+    assert duck_scores["pairwise_precision"] > 0.99 and duck_scores["pairwise_recall"] > 0.8
+    assert spark_scores == pytest.approx(duck_scores, abs=1e-3)
+    same = duck_links.merge(spark_links, on=["record_id", "p20_id"])
+    assert len(same) == len(duck_links) == len(spark_links)  # every record in the same person, same id
+
+    for mart in MART_TABLES:
+        tables = [published_dir(paths(home)) / "parquet" / f"{mart}.parquet" for home in (duck, spark)]
+        with duckdb.connect() as connection:
+            rows = connection.execute(f"SELECT count(*) FROM '{tables[0]}'").fetchall()[0][0]
+            differing = connection.execute(
+                f"SELECT count(*) FROM ((FROM '{tables[0]}' EXCEPT ALL FROM '{tables[1]}') UNION ALL "
+                f"(FROM '{tables[1]}' EXCEPT ALL FROM '{tables[0]}'))").fetchall()[0][0]
+        assert rows > 0 and differing == 0, mart
+
+    # The published Parquet marts are what a Spark cluster reads: the same rows there.
+    from p20_platform.linkage.backend import spark_session
+
+    counts = published_dir(paths(spark)) / "parquet" / "disconnected_youth_counts.parquet"
+    with duckdb.connect() as connection:
+        assert spark_session().read.parquet(str(counts)).count() == connection.execute(
+            f"SELECT count(*) FROM '{counts}'").fetchall()[0][0]

@@ -1,0 +1,190 @@
+"""Run control on a real Dagster instance and real processes: stops end runs cleanly, dead runs never block.
+
+The runs here are small jobs in the platform's `duckdb_writer` pool, executed the way `p20
+materialize` executes the whole platform (`execute_stoppable`), in a child process that the test
+signals, so no full build is needed to stop one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from p20_platform.pipeline import write_instance_config
+from p20_platform.run_control import (HOST_TAG, PID_START_TAG, PID_TAG, POOL, _process_start, clear_leftovers,
+                                      orphaned_dbt)
+from p20_platform.settings import paths
+
+STOP_LIMIT_SECONDS = 10
+
+# A job whose one step writes DuckDB in the writers' pool and runs a query that takes minutes.
+CHILD = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    import dagster as dg
+    from dagster import DagsterInstance
+    from p20_platform.feeds.stores import connect
+    from p20_platform.run_control import execute_stoppable
+
+    home = Path(sys.argv[1])
+
+    @dg.op(pool="duckdb_writer")
+    def long_query():
+        with connect(home / "warehouse.duckdb") as warehouse:
+            (home / "started").write_text("yes")
+            warehouse.execute("SELECT count(*) FROM range(4000000000) a WHERE hash(a.range) % 7 = 3").fetchall()
+
+    @dg.job
+    def writer():
+        long_query()
+
+    with DagsterInstance.get() as instance:
+        result, stopped_by = execute_stoppable(writer, instance)
+    print("stopped_by", stopped_by, "success", result.success, flush=True)
+""")
+
+
+@pytest.fixture
+def dagster_home(tmp_path: Path, monkeypatch) -> Path:
+    home = tmp_path / "dagster"
+    home.mkdir()
+    write_instance_config(home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+def _start_child(tmp_path: Path) -> subprocess.Popen:
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    return subprocess.Popen([sys.executable, str(script), str(tmp_path)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env=os.environ.copy())
+
+
+def _wait_for(path: Path, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not path.exists():
+        assert time.monotonic() < deadline, f"{path.name} never appeared"
+        time.sleep(0.2)
+
+
+def _stop(child: subprocess.Popen, signum: int) -> float:
+    began = time.monotonic()
+    child.send_signal(signum)
+    try:
+        child.wait(timeout=STOP_LIMIT_SECONDS + 20)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+    return time.monotonic() - began
+
+
+def _the_run(instance: dg.DagsterInstance) -> dg.DagsterRun:
+    records = instance.get_run_records(dg.RunsFilter(job_name="writer"))
+    assert len(records) == 1, [(r.dagster_run.job_name, r.dagster_run.status) for r in instance.get_run_records()]
+    [record] = records
+    return record.dagster_run
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_interrupts_the_running_query_fails_the_run_and_frees_its_slot(dagster_home, tmp_path, signum):
+    child = _start_child(tmp_path)
+    _wait_for(tmp_path / "started")
+    time.sleep(1)
+    took = _stop(child, signum)
+    output = child.stdout.read()
+    assert took < STOP_LIMIT_SECONDS, output
+    assert child.returncode != 0 or "success False" in output, output
+    with dg.DagsterInstance.get() as instance:
+        assert _the_run(instance).status == dg.DagsterRunStatus.FAILURE
+        assert instance.event_log_storage.get_concurrency_info(POOL).active_slot_count == 0
+
+
+def test_a_stop_while_waiting_for_the_pool_ends_the_run_too(dagster_home, tmp_path):
+    """The spin of issue 13: a step waiting for a slot ignored SIGTERM; now the run ends within the limit."""
+    with dg.DagsterInstance.get() as instance:
+        instance.event_log_storage.set_concurrency_slots(POOL, 1)
+        holder = instance.create_run_for_job(_noop_job(), status=dg.DagsterRunStatus.STARTED, tags=_tags_of(os.getpid()))
+        instance.event_log_storage.claim_concurrency_slot(POOL, holder.run_id, "busy")
+    child = _start_child(tmp_path)
+    deadline = time.monotonic() + 120
+    while not _pool(lambda info: {step.run_id for step in info.pending_steps} - {holder.run_id}):
+        assert time.monotonic() < deadline and child.poll() is None, "the step never queued for the slot"
+        time.sleep(0.5)
+    time.sleep(2)  # the step is now waiting for the slot the live run holds
+    assert not (tmp_path / "started").exists()
+    took = _stop(child, signal.SIGTERM)
+    output = child.stdout.read()
+    assert took < STOP_LIMIT_SECONDS, output
+    with dg.DagsterInstance.get() as instance:
+        assert _the_run(instance).status == dg.DagsterRunStatus.FAILURE, output
+        info = instance.event_log_storage.get_concurrency_info(POOL)
+        assert info.active_run_ids == {holder.run_id}
+        assert {step.run_id for step in info.pending_steps} == {holder.run_id}
+
+
+def _pool(read):
+    with dg.DagsterInstance.get() as instance:
+        return read(instance.event_log_storage.get_concurrency_info(POOL))
+
+
+def _noop_job() -> dg.JobDefinition:
+    @dg.op
+    def nothing():
+        return None
+
+    @dg.job(name="holder")
+    def holder():
+        nothing()
+
+    return holder
+
+
+def _tags_of(pid: int) -> dict[str, str]:
+    return {PID_TAG: str(pid), PID_START_TAG: _process_start(pid) or "", HOST_TAG: socket.gethostname()}
+
+
+def test_a_new_run_clears_what_a_dead_run_left_and_says_so(dagster_home, tmp_path):
+    home = paths(tmp_path / "home")
+    gone = subprocess.Popen(["sleep", "60"])
+    dead_tags = _tags_of(gone.pid)
+    gone.kill()
+    gone.wait()
+    # A dbt build of this home whose parent died: double-forked, so it is reparented away from us.
+    dbt_vars = json.dumps({"p20_home": str(home.home)})
+    subprocess.run(["bash", "-c", f"(exec -a dbt {sys.executable} -c 'import time; time.sleep(120)' build --vars '{dbt_vars}' "
+                    ">/dev/null 2>&1 &)"], check=True)
+    deadline = time.monotonic() + 10
+    while not orphaned_dbt(home.home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    [orphan] = orphaned_dbt(home.home)
+
+    with dg.DagsterInstance.get() as instance:
+        storage = instance.event_log_storage
+        storage.set_concurrency_slots(POOL, 3)
+        dead = instance.create_run_for_job(_noop_job(), status=dg.DagsterRunStatus.STARTED, tags=dead_tags)
+        live = instance.create_run_for_job(_noop_job(), status=dg.DagsterRunStatus.STARTED, tags=_tags_of(os.getpid()))
+        finished = instance.create_run_for_job(_noop_job(), status=dg.DagsterRunStatus.SUCCESS)
+        for run in (dead, live, finished):
+            storage.claim_concurrency_slot(POOL, run.run_id, "step")
+
+        leftovers = clear_leftovers(instance, home)
+        assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert instance.get_run_by_id(live.run_id).status == dg.DagsterRunStatus.STARTED
+        assert storage.get_concurrency_info(POOL).active_run_ids == {live.run_id}
+        assert leftovers.ended_dbt == [orphan] and _process_start(orphan) is None
+        text = leftovers.describe()
+        assert text.count("\n") == 1 and text.startswith("p20: cleared what an earlier run left")
+        assert dead.run_id[:8] in text and finished.run_id[:8] in text and str(orphan) in text
+        assert f"held by live run(s) {live.run_id[:8]}" in text
+
+        assert clear_leftovers(instance, home).describe().startswith("p20: waiting")  # nothing left to clear
