@@ -29,6 +29,8 @@ from p20_platform.feeds import FEEDS, feed_key_path
 FEED_SELECTION = dg.AssetSelection.assets(*(dg.AssetKey(feed_key_path(feed)) for feed in (*FEEDS, None)))
 # Built only on demand (schedules/jobs.py): the reports cite it when it exists, so its absence holds nothing back.
 ON_DEMAND_SELECTION = dg.AssetSelection.assets(dg.AssetKey(["mpi", "linkage_evaluation"]))
+# Runs on its own clock (schedules/governance.py): destruction follows deadlines, not deliveries.
+SCHEDULED_SELECTION = dg.AssetSelection.assets(dg.AssetKey(["governance", "destruction"]))
 LANDING_SENSOR = "landing_sensor"
 UNFINISHED = [dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
               dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING]

@@ -13,7 +13,9 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
+from assets.automation import REBUILD
 from assets.feeds import DUCKDB_POOL
+from assets.owners import HUB, OPERATING_GROUP
 from p20_platform.feeds.stores import connect
 from p20_platform.governance.destruction import at_risk, destroy_due, outstanding
 from p20_platform.governance.dictionary import write_dictionary
@@ -66,6 +68,7 @@ def _log_checks(log: Log, key: dg.AssetKey) -> list[dg.AssetChecksDefinition]:
 
 
 @dg.asset(key=REQUEST_LOG_KEY, group_name=GROUP, kinds={"duckdb"}, pool=DUCKDB_POOL,
+          automation_condition=REBUILD, owners=[OPERATING_GROUP],
           description="The request log: each request version filed, each agency approval, each publication.")
 def request_log(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:
     counts = log_requests(data_home.paths, load_requests(), context.run.run_id)
@@ -73,6 +76,7 @@ def request_log(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.Ma
 
 
 @dg.asset(key=MATCH_LOG_KEY, group_name=GROUP, deps=[CROSSWALK], kinds={"duckdb"}, pool=DUCKDB_POOL,
+          automation_condition=REBUILD, owners=[HUB],
           description="The match log: matching files received and matched (with their destruction deadline), "
                       "matrices passed on, inputs destroyed.")
 def match_log(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:
@@ -91,7 +95,7 @@ DEADLINES_CHECK = "deadlines_met"
 
 
 @dg.asset(key=["governance", "destruction"], group_name=GROUP, deps=[MATCH_LOG_KEY], kinds={"duckdb"},
-          pool=DUCKDB_POOL,
+          pool=DUCKDB_POOL, owners=[HUB],
           check_specs=[dg.AssetCheckSpec(DEADLINES_CHECK, asset=dg.AssetKey(["governance", "destruction"]),
                                          description="No matching input is past, or about to pass, its "
                                                      "destruction deadline")],
@@ -115,6 +119,7 @@ def destruction(context: dg.AssetExecutionContext, config: DestructionConfig, da
 
 
 @dg.asset(key=["governance", "data_dictionary"], group_name=GROUP, kinds={"html"},
+          automation_condition=REBUILD, owners=[OPERATING_GROUP],
           description="The requestors' data dictionary (published/dictionary/index.html): what each agency holds, "
                       "under which law, from the feed contracts, the agencies' dictionaries and the dbt docs.")
 def data_dictionary(data_home: DataHome) -> dg.MaterializeResult:
@@ -159,6 +164,7 @@ def request_definitions(filed: FiledRequest) -> list:
         publications.append(extract_key)
 
         @dg.asset(key=extract_key, group_name=GROUP, pool=DUCKDB_POOL, kinds={"parquet"},
+                  automation_condition=REBUILD, owners=[OPERATING_GROUP],
                   deps=[CROSSWALK, MATCH_LOG_KEY, *[dg.AssetKey([code, "analytical"]) for code in request.agencies]],
                   description=f"Request {number} ({request.name}): approved elements only, keyed by a "
                               f"per-request pseudonym; and its protected summary for publication.")
@@ -177,6 +183,7 @@ def request_definitions(filed: FiledRequest) -> list:
 
     if publications:
         @dg.asset(key=[*prefix, "disseminated"], group_name=GROUP, deps=publications, kinds={"html"}, pool=DUCKDB_POOL,
+                  automation_condition=REBUILD, owners=[OPERATING_GROUP],
                   description=f"Request {number}'s documents, published once every agency approved the build.")
         def disseminated(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:
             published, builds = [], []

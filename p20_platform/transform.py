@@ -18,7 +18,6 @@ import duckdb
 from dagster_dbt import DbtCliResource, DbtProject
 
 from p20_platform import build_info
-from p20_platform.feeds.stores import connect
 from p20_platform.settings import Paths
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"

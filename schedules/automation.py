@@ -14,14 +14,15 @@ import warnings
 
 import dagster as dg
 
-from assets.automation import FEED_SELECTION, RUN_MAX_RUNTIME_TAGS
+from assets.automation import FEED_SELECTION, ON_DEMAND_SELECTION, RUN_MAX_RUNTIME_TAGS, SCHEDULED_SELECTION
 
 REBUILD_TAG = "p20/rebuild_on_delivery"
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.BetaWarning)  # use_user_code_server: beta since Dagster 1.9
     rebuild_on_delivery = dg.AutomationConditionSensorDefinition(
-        "rebuild_on_delivery", target=dg.AssetSelection.all() - FEED_SELECTION, use_user_code_server=True,
+        "rebuild_on_delivery", use_user_code_server=True,
+        target=dg.AssetSelection.all() - FEED_SELECTION - ON_DEMAND_SELECTION - SCHEDULED_SELECTION,
         default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=30,
         run_tags={REBUILD_TAG: "true", **RUN_MAX_RUNTIME_TAGS},
         description="After new deliveries load, rebuilds the index, marts and report downstream of the feeds "
