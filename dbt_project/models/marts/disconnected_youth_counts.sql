@@ -97,7 +97,11 @@ with_totals as (
         coalesce(estimated.standard_error, 0) as disconnected_standard_error,
         true as category_collected
     from counted
-    left join estimated using (report_year, dimension, dimension_value)
+    left join estimated
+        on
+            counted.report_year = estimated.report_year
+            and counted.dimension = estimated.dimension
+            and counted.dimension_value = estimated.dimension_value
 ),
 
 with_estimates as (
