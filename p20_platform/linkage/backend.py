@@ -94,11 +94,16 @@ def _spark_api_class():
     return SparkAPIWithSqlglotSpark
 
 
+# DuckDB functions whose Spark counterpart has another name: Spark's arrays_overlap, and the
+# jaro_winkler function Splink's jar registers on the session.
+_SPARK_FUNCTIONS = {exp.ArrayOverlaps: "arrays_overlap", exp.JarowinklerSimilarity: "jaro_winkler"}
+
+
 def _translate(condition: str, dialect: str) -> str:
-    """A DuckDB SQL condition in `dialect`; list overlap becomes Spark's arrays_overlap function."""
+    """A DuckDB SQL condition in `dialect`, with the functions Spark names otherwise renamed."""
     tree = sqlglot.parse_one(condition, read="duckdb").transform(
-        lambda node: exp.Anonymous(this="arrays_overlap", expressions=[node.this, node.expression])
-        if isinstance(node, exp.ArrayOverlaps) else node)
+        lambda node: exp.Anonymous(this=_SPARK_FUNCTIONS[type(node)], expressions=[node.this, node.expression])
+        if type(node) in _SPARK_FUNCTIONS else node)
     return tree.sql(dialect=dialect)
 
 

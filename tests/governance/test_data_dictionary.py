@@ -12,7 +12,7 @@ import pytest
 from p20_platform.governance.dictionary import write_dictionary
 from p20_platform.registry import AGENCIES
 from p20_platform.settings import paths
-from p20_platform.transform import prepare_manifest
+from p20_platform.transform import dbt_project
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -27,7 +27,7 @@ def rendered(page: Path, query: str = "") -> str:
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_dictionary(paths(tmp_path_factory.mktemp("dictionary")), prepare_manifest())
+    return write_dictionary(paths(tmp_path_factory.mktemp("dictionary")), dbt_project.manifest_path)
 
 
 def test_every_agency_its_law_and_its_elements_are_listed(page: Path):
