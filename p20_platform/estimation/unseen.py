@@ -293,13 +293,19 @@ def employment_probabilities(training: pd.DataFrame, target: pd.DataFrame, repli
 def _share_draws(rows: pd.DataFrame, flag: pd.Series, target: pd.DataFrame, replicates: int,
                  rng: np.random.Generator) -> np.ndarray:
     """The share of `rows` with `flag` in the target row's report year and age: point estimate and
-    beta draws (Jeffreys prior), one column per replicate."""
+    beta draws (Jeffreys prior), one column per replicate.
+
+    One draw per (report year, age) cell, shared by the cell's rows: the share is one unknown for all
+    of them, and drawing over the sorted cells makes the replicates independent of row order."""
     rates = flag.groupby([rows["report_year"], rows["age"]]).agg(["sum", "count"])
     keys = pd.MultiIndex.from_frame(target[["report_year", "age"]])
-    hits = rates["sum"].reindex(keys).fillna(0).to_numpy(float)
-    total = rates["count"].reindex(keys).fillna(0).to_numpy(float)
-    draws = rng.beta(hits[:, None] + 0.5, (total - hits)[:, None] + 0.5, (len(target), replicates))
-    return np.concatenate([((hits + 0.5) / (total + 1.0))[:, None], draws], axis=1)
+    cells = keys.unique().sort_values()
+    hits = rates["sum"].reindex(cells).fillna(0).to_numpy(float)
+    total = rates["count"].reindex(cells).fillna(0).to_numpy(float)
+    draws = rng.beta(hits[:, None] + 0.5, (total - hits)[:, None] + 0.5, (len(cells), replicates))
+    point = (hits + 0.5) / (total + 1.0)
+    cell_of_row = cells.get_indexer(keys)
+    return np.concatenate([point[cell_of_row][:, None], draws[cell_of_row]], axis=1)
 
 
 def diploma_probabilities(person_years: pd.DataFrame, target: pd.DataFrame, replicates: int = REPLICATES,

@@ -2,7 +2,8 @@
 
 Both homes start from the same DuckDB-built index (`indexed_home`: same stored model, same prior
 p20_ids) and rebuild it, one scoring on DuckDB and one on Spark; then the analytical feeds, the
-dbt models and the published copy are built by Dagster in each. The crosswalk must be as good
+dbt models (with the disconnected estimate between them) and the published copy are built by
+Dagster in each. The crosswalk must be as good
 against truth, and the marts the same row for row.
 """
 
@@ -15,6 +16,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from assets.estimation import undecided_status
 from assets.feeds import feed_assets
 from assets.marts import p20_dbt_models, published_marts
 from p20_platform.linkage.evaluation import load_truth, pairwise_scores
@@ -31,7 +33,7 @@ def _build(indexed_home: Path, home: Path, engine: str, monkeypatch: pytest.Monk
         build = rebuild_index(home, "probabilistic")
     assert not build.model_trained  # the stored model, scored on this engine
     analytical = [a for a in feed_assets if a.key.path[-1] == "analytical"]
-    result = dg.materialize([*analytical, p20_dbt_models, published_marts],
+    result = dg.materialize([*analytical, p20_dbt_models, undecided_status, published_marts],
                             resources={"data_home": DataHome(home=str(home))}, raise_on_error=False)
     assert result.success
     return home

@@ -68,8 +68,12 @@ replicate_shifts as (
         breakdowns.dimension,
         breakdowns.dimension_value,
         undecided.replicate,
-        sum(undecided.p_disconnected - case when breakdowns.status like 'disconnected%' then 1 else 0 end) as shift,
-        sum(undecided.p_disconnected * (1 - undecided.p_disconnected)) as bernoulli_variance
+        -- summed as decimals: exact, so the bounds do not depend on the order DuckDB's threads add rows in
+        sum(
+            cast(undecided.p_disconnected as decimal(38, 12))
+            - case when breakdowns.status like 'disconnected%' then 1 else 0 end
+        ) as shift,
+        sum(cast(undecided.p_disconnected * (1 - undecided.p_disconnected) as decimal(38, 12))) as bernoulli_variance
     from breakdowns
     inner join {{ ref('stg_estimation__undecided_status') }} as undecided
         on undecided.p20_id = breakdowns.p20_id and undecided.report_year = breakdowns.report_year
