@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from p20_platform.governance.dictionary import write_dictionary
 from p20_platform.registry import AGENCIES
+from p20_platform.report.pdf import browser, headless
 from p20_platform.settings import paths
 from p20_platform.transform import dbt_project
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = browser()
 
 
 def rendered(page: Path, query: str = "") -> str:
     """The page's DOM after its script ran (Chromium, headless)."""
     url = page.as_uri() + (f"?q={query}" if query else "")
-    done = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", url],
-                          capture_output=True, text=True, timeout=120, check=True)
+    done = headless(CHROMIUM, "--dump-dom", url)
+    done.check_returncode()
     return done.stdout
 
 
