@@ -86,6 +86,8 @@ NAMESAKE_CLASSES = (1, 3)  # wage-only namesakes: <= 1, 2-3, >= 4
 # of school days, so the older a youth is now, the likelier a marriage hides their wages.
 AGE_NOW_BANDS = (20, 22, 24, 26, 28, 30, 32, 34)  # two-year bands
 SEED = 20_260_601
+BRIDGE_SOURCES = ("dol_claim", "other_agency")  # what gave a bridged youth their SSN: DOL's own claim, or another agency
+SOURCE_PRIOR_WEIGHT = 20.0  # pseudo-observations at the pooled rate for one source's stratum
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ def wage_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: p
     hidden = pd.DataFrame({"p20_id": [], "record_id": []}, dtype=object) if hidden is None else hidden
     return duckdb.sql("""
         WITH entry AS (
-            SELECT p20_id, bool_and(wage_part) AS wage_only FROM parts GROUP BY p20_id),
+            SELECT p20_id, bool_and(dol_record) AS wage_only FROM parts GROUP BY p20_id),
         pool_records AS (
             SELECT p.p20_id AS worker, p.name_key, p.FakeID
             FROM parts AS p JOIN entry AS e USING (p20_id)
@@ -186,11 +188,39 @@ def own_wage_records(parts: pd.DataFrame) -> pd.DataFrame:
     measuring rod for the hidden-bridge test, used only inside the hub; it writes no link."""
     return duckdb.sql("""
         WITH bridges AS (
-            SELECT DISTINCT p20_id, ssn FROM parts WHERE bridge AND NOT dol_record),
+            SELECT DISTINCT p20_id, ssn FROM parts WHERE bridge AND NOT wage_part),
         wage_records AS (
             SELECT DISTINCT record_id, ssn FROM parts WHERE dol_record AND ssn IS NOT NULL)
         SELECT DISTINCT b.p20_id, w.record_id
         FROM bridges AS b JOIN wage_records AS w USING (ssn)
+    """).df()
+
+
+def mistyped_ssn_wage_years(parts: pd.DataFrame, wage_years: pd.DataFrame) -> pd.DataFrame:
+    """(p20_id, year) in which a youth with an SSN was paid on a wage record the index left on its own
+    (an entry made only of DOL records) whose SSN is one keystroke from one of the youth's (a digit
+    changed, or two neighbours swapped). A wage SSN typed wrong hides a bridged youth's job from the
+    index as an SSN-less youth's is hidden; two different people's SSNs one keystroke apart are
+    rare enough (about 90 of the billion possible numbers lie that close to any one) that such a
+    year counts as employed in the estimate. No link is written: the crosswalk stays as it is."""
+    return duckdb.sql("""
+        WITH entry AS (
+            SELECT p20_id, bool_and(dol_record) AS dol_only FROM parts GROUP BY p20_id),
+        apart AS (
+            SELECT DISTINCT p.ssn, p.FakeID
+            FROM parts AS p JOIN entry AS e USING (p20_id)
+            WHERE e.dol_only AND p.ssn IS NOT NULL),
+        own AS (
+            SELECT DISTINCT p20_id, ssn FROM parts WHERE bridge AND NOT dol_record),
+        near AS (
+            -- one keystroke leaves at least one of the three 3-digit groups intact: block on them
+            SELECT DISTINCT own.p20_id, apart.FakeID
+            FROM own JOIN apart
+                ON left(own.ssn, 3) = left(apart.ssn, 3) OR substr(own.ssn, 4, 3) = substr(apart.ssn, 4, 3)
+                OR right(own.ssn, 3) = right(apart.ssn, 3)
+            WHERE own.ssn <> apart.ssn AND damerau_levenshtein(own.ssn, apart.ssn) = 1)
+        SELECT DISTINCT near.p20_id, w.year
+        FROM near JOIN wage_years AS w USING (FakeID)
     """).df()
 
 
@@ -216,6 +246,8 @@ def hidden_bridge_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, bridge
     paid = own.merge(fake_ids, on="record_id").merge(wage_years, on="FakeID")[["p20_id", "year"]].drop_duplicates()
     bridged = bridged.merge(paid.rename(columns={"year": "report_year"}).assign(employed=True),
                             on=["p20_id", "report_year"], how="left").fillna({"employed": False})
+    claimants = own.merge(parts.loc[parts["dol_record"] & ~parts["wage_part"], ["record_id"]], on="record_id")["p20_id"]
+    bridged["bridge_source"] = np.where(bridged["p20_id"].isin(set(claimants)), "dol_claim", "other_agency")
     folds = _fold(bridged["p20_id"])
     scored = []
     for fold in range(FOLDS):
@@ -226,17 +258,23 @@ def hidden_bridge_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, bridge
 
 
 def _rates(evidence: np.ndarray, employed: np.ndarray, stratum: np.ndarray, strata: int,
-           weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sensitivity and specificity per stratum (columns = replicates of the weights), with one
-    pseudo-observation each way so an empty stratum falls back to 0.5 instead of failing."""
+           weights: np.ndarray, prior: tuple[np.ndarray, np.ndarray] | None = None,
+           prior_weight: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Sensitivity and specificity per stratum (columns = replicates of the weights).
+
+    Without a prior, one pseudo-observation each way so an empty stratum falls back to 0.5 instead
+    of failing; with one, `prior_weight` pseudo-observations at the prior's rates (a thin stratum
+    of one bridge source leans on the pooled rate rather than on chance)."""
     def total(mask: np.ndarray) -> np.ndarray:
         out = np.zeros((strata, weights.shape[1]))
         np.add.at(out, stratum[mask], weights[mask])
         return out
 
     workers, non_workers = total(employed), total(~employed)
-    sensitivity = (total(employed & evidence) + 0.5) / (workers + 1.0)
-    specificity = (total(~employed & ~evidence) + 0.5) / (non_workers + 1.0)
+    se_prior, sp_prior = (0.5, 0.5) if prior is None else prior
+    weight = 1.0 if prior is None else prior_weight
+    sensitivity = (total(employed & evidence) + weight * se_prior) / (workers + weight)
+    specificity = (total(~employed & ~evidence) + weight * sp_prior) / (non_workers + weight)
     return sensitivity, specificity, workers, non_workers
 
 
@@ -264,8 +302,20 @@ def employment_probabilities(training: pd.DataFrame, target: pd.DataFrame, repli
     rng = np.random.default_rng(seed)
     persons, person_of_row = np.unique(training["p20_id"].to_numpy(), return_inverse=True)
     weights = np.concatenate([np.ones((len(persons), 1)), rng.poisson(1.0, (len(persons), replicates))], axis=1)
-    se, sp, workers, non_workers = _rates(training["evidence"].to_numpy(bool), training["employed"].to_numpy(bool),
-                                          stratum(training), strata, weights[person_of_row])
+    evidence, employed, strata_of_row = (training["evidence"].to_numpy(bool), training["employed"].to_numpy(bool),
+                                         stratum(training))
+    se, sp, workers, non_workers = _rates(evidence, employed, strata_of_row, strata, weights[person_of_row])
+    # Transport: SSN-less youth are not bridged, so which bridged youth they resemble is unknown. Each
+    # replicate takes the error rates at a random point between those measured on youth bridged by
+    # DOL's own claim records and on youth bridged by other agencies' records, so the interval
+    # carries the disagreement between the two measurements as well as their sampling error.
+    source = training["bridge_source"].to_numpy() if "bridge_source" in training else np.full(len(training), "")
+    if len(set(source)) == len(BRIDGE_SOURCES):
+        by_source = [_rates(evidence, employed, strata_of_row, strata, weights[person_of_row] * (source == name)[:, None],
+                            prior=(se, sp), prior_weight=SOURCE_PRIOR_WEIGHT)[:2] for name in BRIDGE_SOURCES]
+        mix = np.concatenate([[np.nan], rng.uniform(0.0, 1.0, replicates)])
+        for rate, (first, second) in ((se, (by_source[0][0], by_source[1][0])), (sp, (by_source[0][1], by_source[1][1]))):
+            rate[:, 1:] = mix[1:] * first[:, 1:] + (1 - mix[1:]) * second[:, 1:]
 
     s = stratum(target)
     e = target["evidence"].to_numpy(bool)[:, None]
@@ -327,6 +377,15 @@ def diploma_probabilities(person_years: pd.DataFrame, target: pd.DataFrame, repl
     return probability
 
 
+def status_rests_on_wages(person_years: pd.DataFrame) -> pd.Series:
+    """Out-of-school youth-years, not incarcerated, with a diploma or presumed to hold one, and with
+    no job, college or training found: a job found would make them connected."""
+    diploma_presumed = person_years["has_diploma"] | (
+        (person_years["diploma_status"] == "unknown") & ~person_years["presumed_in_school_elsewhere"])
+    return (~person_years["enrolled_k12"] & diploma_presumed & ~person_years["employed"]
+            & ~person_years["postsecondary"] & ~person_years["training"] & ~person_years["incarcerated"])
+
+
 def undecided_rows(person_years: pd.DataFrame) -> pd.Series:
     """Youth-years whose disconnected/connected status rests on unlinkable wages or an unknown diploma."""
     return person_years["status_rests_on_unlinkable_wages"] | (
@@ -348,10 +407,17 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     training = hidden_bridge_evidence(parts, wage_years, bridged)
 
     undecided = person_years[undecided_rows(person_years)]
-    target = wage_evidence(parts, wage_years, undecided[["p20_id", "report_year", "age"]]).merge(
-        undecided.drop(columns=["age"]), on=["p20_id", "report_year"], validate="1:1")
+    # Youth-years with an SSN whose status rests on a job the index did not find, paid under a
+    # mistyped SSN: employed, so they need only the diploma, as those seen active do.
+    mistyped = mistyped_ssn_wage_years(parts, wage_years).rename(columns={"year": "report_year"})
+    hidden_job = person_years[status_rests_on_wages(person_years) & person_years["wage_linkable"]].merge(
+        mistyped, on=["p20_id", "report_year"])
+    target = pd.concat([
+        wage_evidence(parts, wage_years, undecided[["p20_id", "report_year", "age"]]).merge(
+            undecided.drop(columns=["age"]), on=["p20_id", "report_year"], validate="1:1"),
+        hidden_job.assign(evidence=True, namesakes=0)], ignore_index=True)
     # Only youth-years resting on unlinkable wages need employment; the rest were seen active
-    # (employed, in college or training) and need only the diploma.
+    # (employed, in college or training) or paid under a mistyped SSN, and need only the diploma.
     employed = np.ones((len(target), replicates + 1))
     unseen = target["status_rests_on_unlinkable_wages"].to_numpy(bool)
     employed[unseen], error_rates = employment_probabilities(training, target[unseen], replicates)
