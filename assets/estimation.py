@@ -27,5 +27,5 @@ def undecided_status(context: AssetExecutionContext, data_home: DataHome) -> Mat
     return MaterializeResult(metadata={
         "undecided_youth_years": len(point),
         "expected_disconnected": float(point["p_disconnected"].sum()),
-        "error_rates": MetadataValue.md(estimate.error_rates.to_markdown(index=False)),
+        "parameters": MetadataValue.md(estimate.parameters.to_markdown(index=False)),
     })

@@ -2,7 +2,7 @@
 
 Reads identifiers in the hub store (names, to find wage-only namesakes) and pseudonymous tables in
 the warehouse (wage years by FakeID, the person-year mart), and writes to the warehouse schema
-`estimation` only probabilities per (p20_id, report_year) and aggregate error rates: no link, no
+`estimation` only probabilities per (p20_id, report_year) and aggregate fitted shares: no link, no
 name, no SSN. Written between the person-year mart and the counts mart, which reads it.
 """
 
@@ -17,21 +17,21 @@ from p20_platform.settings import Paths
 
 SCHEMA = "estimation"
 PROBABILITIES = "undecided_status"  # p20_id, report_year, replicate, p_disconnected, p_employed_unseen, p_diploma
-ERROR_RATES = "wage_evidence_error_rates"  # age_band, namesake_class, workers, sensitivity, non_workers, specificity
+PARAMETERS = "wage_evidence_parameters"  # per age-now band and sex: the fitted shares (see unseen.employment_probabilities)
 PROBABILITY_COLUMNS = {"p20_id": "VARCHAR", "report_year": "INTEGER", "replicate": "SMALLINT",
                        "p_disconnected": "DOUBLE", "p_employed_unseen": "DOUBLE", "p_diploma": "DOUBLE"}
 
 
-def write_tables(paths: Paths, probabilities: pd.DataFrame, error_rates: pd.DataFrame | None = None) -> None:
+def write_tables(paths: Paths, probabilities: pd.DataFrame, parameters: pd.DataFrame | None = None) -> None:
     """Write the estimation tables (typed as the dbt source declares them)."""
     columns = ", ".join(f"{quote(name)}::{kind} AS {quote(name)}" for name, kind in PROBABILITY_COLUMNS.items())
     with connect(paths.warehouse_db) as warehouse:
         warehouse.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         warehouse.register("_probabilities", probabilities)
         warehouse.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{PROBABILITIES} AS SELECT {columns} FROM _probabilities")
-        if error_rates is not None:
-            warehouse.register("_error_rates", error_rates)
-            warehouse.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{ERROR_RATES} AS SELECT * FROM _error_rates")
+        if parameters is not None:
+            warehouse.register("_parameters", parameters)
+            warehouse.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{PARAMETERS} AS SELECT * FROM _parameters")
 
 
 def write_no_undecided(paths: Paths) -> None:
@@ -40,7 +40,7 @@ def write_no_undecided(paths: Paths) -> None:
 
 
 def publish_undecided_status(paths: Paths) -> UnseenEstimate:
-    """Estimate in the hub, publish probabilities and error rates to the warehouse."""
+    """Estimate in the hub, publish probabilities and fitted shares to the warehouse."""
     with connect(paths.hub_db, read_only=True) as hub:
         records = hub.execute("SELECT record_id, agency, FakeID, last_name, first_name, dob, ssn FROM mpi.records").df()
         crosswalk = hub.execute("SELECT record_id, p20_id FROM mpi.crosswalk").df()
@@ -50,5 +50,5 @@ def publish_undecided_status(paths: Paths) -> UnseenEstimate:
             f"FROM {analytical_schema(WAGE_AGENCY)}.analytical WHERE RecordType = 'UI_WAGE' AND Wage > 0").df()
         person_years = warehouse.execute("SELECT * FROM marts.disconnected_youth_person_year").df()
     estimate = estimate_unseen(records, crosswalk, wage_years, person_years)
-    write_tables(paths, estimate.probabilities, estimate.error_rates)
+    write_tables(paths, estimate.probabilities, estimate.parameters)
     return estimate

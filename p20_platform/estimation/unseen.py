@@ -8,61 +8,50 @@ Two gaps leave a youth-year's status undecided (see `marts.disconnected_youth_pe
 - unknown diploma: the youth was never in a Connecticut public school, so whether they hold a
   diploma (from elsewhere, a private school, home schooling) is unknown.
 
-The estimator, chosen by measuring the alternatives against the synthetic truth (README, "The
-disconnected-youth estimate"), works in the hub, where identifiers may be used, and lets only a
-probability per youth-year leave it:
+The estimator works in the hub, where identifiers may be used, and lets only a probability per
+youth-year leave it (the published table holds p20_ids, years and probabilities; nothing is linked:
+no pair found by surname and initial, or by a near SSN, enters the crosswalk).
 
-1. Evidence. The wage-only persons of the index (entries made only of DOL records without a date
-   of birth: the wage records nobody could link) are candidate jobs of the SSN-less youth. A
-   youth-year has *wage evidence* when a wage-only person with the same surname and first initial
-   was paid in that year and was at least 15 when first paid (older namesakes, paid before the
-   youth could work, do not count). Evidence is a noisy test: a namesake's job looks like theirs
-   (false positive), and a changed or misspelt surname hides their own (false negative).
-2. Error rates measured inside the data. For youth who *do* have an SSN bridge, we know whether
-   they worked. Hiding their bridge (their DOL records become one more wage-only person, their
-   other records one more SSN-less candidate) and re-running the test gives its sensitivity
-   (share of workers with evidence) and specificity (share of non-workers without), per stratum
-   of what drives the errors: age band and how many wage-only namesakes the youth has. A quarter
-   of the bridged youth is hidden at a time so the namesake pool stays realistic.
-3. Correction. In each age band and report year, the share of undecided youth-years with evidence
-   is corrected for those error rates (Rogan & Gladen 1978: true rate = (apparent + Sp - 1) /
-   (Se + Sp - 1)); Bayes' rule then gives each youth-year its probability of employment given its
-   own evidence. The correction does not assume SSN-less youth work as often as bridged youth do
-   (they do not: bridges come from benefit, treatment and custody records); it assumes only that
-   the test errs on them as it errs on the bridged.
+1. Namesakes. The wages nobody could link sit with index entries made only of DOL records (the
+   pool). For each undecided youth-year: how many pool workers share the youth's surname and first
+   initial and were at least 15 when first paid (`namesakes`, from school records' names), and how
+   many of them were paid that year (`paid_namesakes`).
+2. A mixture, fitted without truth (`employment_probabilities`). If the youth ever worked, their
+   own wages are one pool worker, under their key or, with chance `q` (a misspelt or married
+   surname), under another; the rest of their namesakes are strangers. How many strangers a youth
+   meets and how often a stranger is paid are measured on youth with an SSN bridge, their own wage
+   records (found by SSN) taken out of the pool: the pool and the names are the same for them.
+   `q` is fitted per age-now band and sex to the undecided youth's own namesake counts, so it does
+   not assume SSN-less youth lose their wages to a changed name as often as bridged youth do (they
+   do not: a youth is SSN-less partly because a noisy name kept their bridges apart). The
+   employment rate per age band and report year then follows by expectation-maximisation, each
+   youth-year weighing whether its paid or unpaid namesakes include the youth's own worker.
+3. Jobs left apart. A youth with an SSN whose status rests on a job not found, and a pool worker
+   paid that year under their SSN or one a keystroke from it (the index keeps such wage records
+   apart when the names disagree: a married surname, a typo), counts as employed.
 4. Unknown diplomas (youth never in a CT public school). Past the on-time graduation year, the
    probability of holding a diploma is the share with one among out-of-school youth of the same
    age and report year seen in CT public schools; before it (presumed in school elsewhere), the
    probability of being a dropout is the share of such youth out of school without a diploma;
    each with its binomial uncertainty, never zero or one.
 
-`p_disconnected` = 1 - P(diploma) x P(employed, postsecondary or training). The uncertainty of
-the error rates (a Poisson bootstrap over the bridged persons) and of the diploma share (beta
-draws) travels as replicate probabilities; each count's interval adds the spread of those
-replicates to the Bernoulli spread of the youth-years themselves (see the counts mart).
+`p_disconnected` = 1 - P(diploma) x P(employed, postsecondary or training). Replicates (a Poisson
+bootstrap over bridged and undecided persons; beta draws for the diploma share) carry the
+uncertainty of the fitted shares; each count's interval adds their spread to the Bernoulli spread of
+the youth-years themselves (see the counts mart).
 
-What was measured against truth before choosing (demo population, seed 2026, 20,000 persons, real
-probabilistic index, on the synthetic population as it was before DOL claim bridges and unknown
-diplomas were added (commit 5d260e7); disconnected youth in 2016 / 2025, truth 569 / 547, observed
-count 1,727 / 1,457):
-
-- a single error rate per age band, names from any record: 849 / 574. Bridged youth's benefit and
-  custody records often carry a later, married surname, so the test found their wages more easily
-  than an SSN-less youth's: sensitivity measured on them was too high, the correction too small.
-- names only from records without an SSN (school records where there are any), error rates per
-  age now (the surname on a wage record is the current one) x sex x namesakes: 696 / 604, the
-  version built here. The remaining excess is not a flaw of the measured rates alone: with the
-  *true* sensitivity and specificity of the SSN-less youth, the corrected employment rate is still
-  up to 4 points low in early years, and each point is about 11 youth on the demo.
-- assuming SSN-less youth work as often as bridged youth (imputation without the name evidence)
-  would put their employment near the bridged out-of-school youth-years' 84% against a true 95%
-  for the undecided youth-years (measured; not built).
-Dual-system (capture-recapture) or residual allocation of unclaimed wage-only workers to cohorts
-was not built: wage-only workers carry no date of birth, so their cohort rests on the first year
-paid alone.
-
-Nothing here joins a record to a person: no pair found only by surname and initial enters the
-crosswalk, and the published table holds p20_ids, years and probabilities only.
+Measured against truth before choosing (`bench.estimate` homes: the demo population and 10,000-person
+populations, seeds 1-4, bridge rates 1 and 3; employment rate of the undecided youth-years):
+- The first version corrected the share with wage evidence for the evidence's sensitivity and
+  specificity measured by hiding bridged youth's SSNs (Rogan-Gladen, then Bayes). At a true
+  employment rate near 92%, two points of sensitivity move the estimated unemployment by a third,
+  and the sensitivity did not carry over: bridged youth's names are cleaner than SSN-less youth's,
+  and a youth split by the index in two (a school-record half without SSN) finds no wages at all.
+  It ran 0.7-12 points low (disconnected counts 3-17% high over 2016-2025).
+- The mixture, which measures only the strangers on bridged youth: within 2 points (-2.3 to +1.7)
+  in each home; the yearly counts then rest on what the index decided.
+Dual-system (capture-recapture) allocation of wage-only workers to cohorts was not built: wage-only
+workers carry no date of birth, so their cohort rests on the first year paid alone.
 """
 
 from __future__ import annotations
@@ -72,6 +61,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 WAGE_AGENCY = "DOL"
 FIRST_WORK_AGE = 15  # a wage-only person first paid younger than this relative to a youth is not them
@@ -79,15 +69,15 @@ FIRST_WORK_AGE = 15  # a wage-only person first paid younger than this relative 
 # era, whereas later records (shelters, courts) of some youth carry a married name and would make
 # the test find their wages more easily than another youth's.
 SCHOOL_AGENCIES = ("SDE", "CTECS")
-FOLDS = 4  # the bridged youth are hidden a quarter at a time
 REPLICATES = 40  # bootstrap replicates published beside the point estimate (replicate 0)
-NAMESAKE_CLASSES = (1, 3)  # wage-only namesakes: <= 1, 2-3, >= 4
+NAMESAKE_CAP = 3  # namesake counts of 3 and more are one class
 # Age at the latest report year: wage records carry the current surname, school records the one
 # of school days, so the older a youth is now, the likelier a marriage hides their wages.
 AGE_NOW_BANDS = (20, 22, 24, 26, 28, 30, 32, 34)  # two-year bands
 SEED = 20_260_601
-BRIDGE_SOURCES = ("dol_claim", "other_agency")  # what gave a bridged youth their SSN: DOL's own claim, or another agency
-SOURCE_PRIOR_WEIGHT = 20.0  # pseudo-observations at the pooled rate for one source's stratum
+SEXES = ("F", "M", "unknown")
+STRANGER_PRIOR_WEIGHT = 20.0  # pseudo-observations at the pooled namesake distribution per stratum
+EM_ITERATIONS = 30
 
 
 @dataclass(frozen=True)
@@ -96,8 +86,8 @@ class UnseenEstimate:
 
     # p20_id, report_year, replicate (0 = point estimate), p_disconnected, p_employed_unseen, p_diploma
     probabilities: pd.DataFrame
-    # age_now_band, sex, namesake_class, workers, sensitivity, non_workers, specificity (aggregates only)
-    error_rates: pd.DataFrame
+    # per age-now band and sex: the fitted shares behind the employment probabilities (aggregates only)
+    parameters: pd.DataFrame
 
 
 def _person_parts(records: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
@@ -124,27 +114,25 @@ def _person_parts(records: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFram
 
 
 def wage_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: pd.DataFrame,
-                  hidden: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Wage evidence and namesake count for each row of `person_years` (p20_id, report_year, age).
+                  excluded: pd.DataFrame | None = None) -> pd.DataFrame:
+    """For each row of `person_years` (p20_id, report_year, age): how many wage-only workers could be
+    the youth (`namesakes`: same surname and first initial, at least 15 when first paid) and how many
+    of them were paid in the report year (`paid_namesakes`).
 
-    The wage-only pool is every index entry made only of DOL records without a DOB; `hidden`
-    (p20_id, record_id) moves DOL records out of wherever they are into one wage-only worker per
-    hidden person (their bridge hidden). Candidate keys of a person are the name keys of their
-    records that neither are DOL records nor carry an SSN: what an SSN-less youth has, so a hidden
-    person looks like one (their benefit or custody records, often under a later married name,
-    would find their wages more easily than an SSN-less youth's school records do).
+    The pool is every index entry made only of DOL records: the wage records nobody could link, and
+    claimants the index left apart. `excluded` (record_id) takes records out of the pool: a bridged
+    youth's own wage records, so that their namesakes are strangers only. A person's keys are those
+    of their records that neither are DOL records nor carry an SSN, from school records where there
+    are any: what an SSN-less youth has (later benefit or custody records often carry a married name).
     """
-    hidden = pd.DataFrame({"p20_id": [], "record_id": []}, dtype=object) if hidden is None else hidden
+    excluded = pd.DataFrame({"record_id": []}, dtype=object) if excluded is None else excluded
     return duckdb.sql("""
         WITH entry AS (
-            SELECT p20_id, bool_and(dol_record) AS wage_only FROM parts GROUP BY p20_id),
+            SELECT p20_id, bool_and(dol_record) AS dol_only FROM parts GROUP BY p20_id),
         pool_records AS (
             SELECT p.p20_id AS worker, p.name_key, p.FakeID
             FROM parts AS p JOIN entry AS e USING (p20_id)
-            WHERE e.wage_only AND p.record_id NOT IN (SELECT record_id FROM hidden)
-            UNION ALL
-            SELECT 'hidden:' || h.p20_id, p.name_key, p.FakeID
-            FROM hidden AS h JOIN parts AS p USING (record_id)),
+            WHERE e.dol_only AND p.record_id NOT IN (SELECT record_id FROM excluded)),
         worker_years AS (
             SELECT DISTINCT pr.worker, pr.name_key, w.year
             FROM pool_records AS pr JOIN wage_years AS w ON w.FakeID = pr.FakeID
@@ -154,7 +142,7 @@ def wage_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: p
         candidate_records AS (
             SELECT p.*, p.agency IN $school_agencies AS school
             FROM parts AS p JOIN entry AS e USING (p20_id)
-            WHERE NOT e.wage_only AND NOT p.dol_record AND NOT p.bridge AND p.name_key IS NOT NULL),
+            WHERE NOT e.dol_only AND NOT p.dol_record AND NOT p.bridge AND p.name_key IS NOT NULL),
         candidate_keys AS (
             SELECT DISTINCT p20_id, name_key FROM candidate_records
             QUALIFY school OR NOT bool_or(school) OVER (PARTITION BY p20_id)),
@@ -167,14 +155,14 @@ def wage_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: p
         scored AS (
             SELECT pl.p20_id, pl.report_year,
                    count(DISTINCT pl.worker) AS namesakes,
-                   bool_or(wy.worker IS NOT NULL) AS evidence
+                   count(DISTINCT wy.worker) AS paid_namesakes
             FROM plausible AS pl
             LEFT JOIN worker_years AS wy
                 ON wy.worker = pl.worker AND wy.name_key = pl.name_key AND wy.year = pl.report_year
             GROUP BY pl.p20_id, pl.report_year)
         SELECT py.p20_id, py.report_year,
-               coalesce(s.evidence, false) AS evidence,
-               coalesce(s.namesakes, 0) AS namesakes
+               coalesce(s.namesakes, 0) AS namesakes,
+               coalesce(s.paid_namesakes, 0) AS paid_namesakes
         FROM person_years AS py
         LEFT JOIN scored AS s USING (p20_id, report_year)
     """, params={"first_work_age": FIRST_WORK_AGE, "school_agencies": list(SCHOOL_AGENCIES)}).df().merge(
@@ -196,13 +184,15 @@ def own_wage_records(parts: pd.DataFrame) -> pd.DataFrame:
     """).df()
 
 
-def mistyped_ssn_wage_years(parts: pd.DataFrame, wage_years: pd.DataFrame) -> pd.DataFrame:
+def wages_left_apart(parts: pd.DataFrame, wage_years: pd.DataFrame) -> pd.DataFrame:
     """(p20_id, year) in which a youth with an SSN was paid on a wage record the index left on its own
-    (an entry made only of DOL records) whose SSN is one keystroke from one of the youth's (a digit
-    changed, or two neighbours swapped). A wage SSN typed wrong hides a bridged youth's job from the
-    index as an SSN-less youth's is hidden; two different people's SSNs one keystroke apart are
-    rare enough (about 90 of the billion possible numbers lie that close to any one) that such a
-    year counts as employed in the estimate. No link is written: the crosswalk stays as it is."""
+    (an entry made only of DOL records) under the youth's SSN or one a keystroke from it (a digit
+    changed, or two neighbours swapped). The index keeps such records apart when the names disagree
+    (a married surname; a borrowed SSN looks the same), and a job hidden that way would make a
+    bridged youth count as disconnected. Two people's SSNs a keystroke apart are rare (about 90 of
+    the billion possible numbers lie that close to any one), and measured on the synthetic homes
+    about one such year in 40 was not the youth's; such a year counts as employed in the estimate.
+    No link is written: the crosswalk stays as it is."""
     return duckdb.sql("""
         WITH entry AS (
             SELECT p20_id, bool_and(dol_record) AS dol_only FROM parts GROUP BY p20_id),
@@ -218,126 +208,129 @@ def mistyped_ssn_wage_years(parts: pd.DataFrame, wage_years: pd.DataFrame) -> pd
             FROM own JOIN apart
                 ON left(own.ssn, 3) = left(apart.ssn, 3) OR substr(own.ssn, 4, 3) = substr(apart.ssn, 4, 3)
                 OR right(own.ssn, 3) = right(apart.ssn, 3)
-            WHERE own.ssn <> apart.ssn AND damerau_levenshtein(own.ssn, apart.ssn) = 1)
+            WHERE damerau_levenshtein(own.ssn, apart.ssn) <= 1)
         SELECT DISTINCT near.p20_id, w.year
         FROM near JOIN wage_years AS w USING (FakeID)
     """).df()
 
 
-def _namesake_class(namesakes: pd.Series) -> np.ndarray:
-    return np.searchsorted(np.asarray(NAMESAKE_CLASSES), namesakes.to_numpy(), side="left")
-
-
-def _fold(p20_ids: pd.Series) -> np.ndarray:
-    return (pd.util.hash_pandas_object(p20_ids, index=False).to_numpy() % FOLDS).astype(int)
-
-
-def hidden_bridge_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, bridged: pd.DataFrame) -> pd.DataFrame:
-    """Wage evidence of bridged youth-years, each fold's bridges hidden in turn, with `employed` =
-    a wage in the year on a DOL record carrying one of the youth's SSNs (`own_wage_records`).
-
-    Only youth who would still be in the index without their SSN-bearing records (some record of
-    theirs carries neither an SSN nor is a DOL record) can stand in for an SSN-less youth.
-    """
-    without_bridge = parts.loc[~parts["dol_record"] & ~parts["bridge"] & parts["name_key"].notna(), "p20_id"]
-    bridged = bridged[bridged["p20_id"].isin(set(without_bridge))].drop(columns=["employed"], errors="ignore")
+def stranger_namesakes(parts: pd.DataFrame, wage_years: pd.DataFrame, bridged: pd.DataFrame) -> pd.DataFrame:
+    """`wage_evidence` for bridged youth-years with their own wage records (`own_wage_records`) out of
+    the pool: how many strangers share a youth's name key and were paid, as an SSN-less youth would
+    meet them. Only youth who would still be in the index without their SSN-bearing records (some
+    record of theirs carries neither an SSN nor is a DOL record) can stand in for an SSN-less youth."""
+    keyed = parts.loc[~parts["dol_record"] & ~parts["bridge"] & parts["name_key"].notna(), "p20_id"]
+    bridged = bridged[bridged["p20_id"].isin(set(keyed))]
     own = own_wage_records(parts)
-    fake_ids = parts[["record_id", "FakeID"]].drop_duplicates()
-    paid = own.merge(fake_ids, on="record_id").merge(wage_years, on="FakeID")[["p20_id", "year"]].drop_duplicates()
-    bridged = bridged.merge(paid.rename(columns={"year": "report_year"}).assign(employed=True),
-                            on=["p20_id", "report_year"], how="left").fillna({"employed": False})
-    claimants = own.merge(parts.loc[parts["dol_record"] & ~parts["wage_part"], ["record_id"]], on="record_id")["p20_id"]
-    bridged["bridge_source"] = np.where(bridged["p20_id"].isin(set(claimants)), "dol_claim", "other_agency")
-    folds = _fold(bridged["p20_id"])
-    scored = []
-    for fold in range(FOLDS):
-        rows = bridged[folds == fold]
-        if len(rows):
-            scored.append(wage_evidence(parts, wage_years, rows, own[own["p20_id"].isin(set(rows["p20_id"]))]))
-    return pd.concat(scored, ignore_index=True)
+    return wage_evidence(parts, wage_years, bridged, own[own["p20_id"].isin(set(bridged["p20_id"]))][["record_id"]])
 
 
-def _rates(evidence: np.ndarray, employed: np.ndarray, stratum: np.ndarray, strata: int,
-           weights: np.ndarray, prior: tuple[np.ndarray, np.ndarray] | None = None,
-           prior_weight: float = 0.0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Sensitivity and specificity per stratum (columns = replicates of the weights).
-
-    Without a prior, one pseudo-observation each way so an empty stratum falls back to 0.5 instead
-    of failing; with one, `prior_weight` pseudo-observations at the prior's rates (a thin stratum
-    of one bridge source leans on the pooled rate rather than on chance)."""
-    def total(mask: np.ndarray) -> np.ndarray:
-        out = np.zeros((strata, weights.shape[1]))
-        np.add.at(out, stratum[mask], weights[mask])
-        return out
-
-    workers, non_workers = total(employed), total(~employed)
-    se_prior, sp_prior = (0.5, 0.5) if prior is None else prior
-    weight = 1.0 if prior is None else prior_weight
-    sensitivity = (total(employed & evidence) + weight * se_prior) / (workers + weight)
-    specificity = (total(~employed & ~evidence) + weight * sp_prior) / (non_workers + weight)
-    return sensitivity, specificity, workers, non_workers
+def _stratum(frame: pd.DataFrame) -> np.ndarray:
+    """Age now (two-year bands: a marriage changes the surname on wage records, not on school
+    records) x sex."""
+    band = np.searchsorted(np.asarray(AGE_NOW_BANDS), frame["age_now"].to_numpy(), side="left")
+    return band * len(SEXES) + frame["sex"].map({"F": 0, "M": 1}).fillna(2).to_numpy(int)
 
 
-def employment_probabilities(training: pd.DataFrame, target: pd.DataFrame, replicates: int = REPLICATES,
+def _weighted_counts(index: np.ndarray, size: int, weights: np.ndarray) -> np.ndarray:
+    out = np.zeros((size, weights.shape[1]))
+    np.add.at(out, index, weights)
+    return out
+
+
+def _binomial(k: np.ndarray, n: np.ndarray, p: float | np.ndarray) -> np.ndarray:
+    """P(k of n paid), broadcast; zero outside 0 <= k <= n."""
+    return np.where((k >= 0) & (k <= n), binom.pmf(np.clip(k, 0, None), n, p), 0.0)
+
+
+def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, replicates: int = REPLICATES,
                              seed: int = SEED) -> tuple[np.ndarray, pd.DataFrame]:
     """P(employed) per target youth-year (rows) and replicate (columns; 0 = point estimate).
 
-    `training`: bridged youth-years with `evidence`, `namesakes`, `age_now`, `employed`, `p20_id`;
-    `target`: undecided youth-years with `evidence`, `namesakes`, `age_now`, `age_band`, `report_year`.
-    Error rates are measured per stratum of age now, sex (a married surname hides wages) and namesake
-    class; the prevalence per age band and report year.
+    `strangers`: bridged youth-years with `namesakes`/`paid_namesakes` counted without their own
+    wages (`stranger_namesakes`); `target`: undecided youth-years with `namesakes`, `paid_namesakes`,
+    `age_now`, `sex`, `age_band`, `report_year`.
+
+    A youth's own wages, if they ever worked, sit with one wage-only worker whose name key is either
+    theirs (then that worker is one of their namesakes) or not (a misspelt or married surname:
+    share `q`). Their namesakes are that worker, if the key matches, plus strangers, whose number
+    (distribution `h`) and chance of being paid in a report year (`r`) are measured on bridged youth with
+    their own wages taken out. `q` is fitted per stratum to the target's own namesake counts
+    (P(n) = (1 - q) h(n - 1) + q h(n)), so it needs no assumption that SSN-less youth misspell or
+    marry like bridged youth do. The employment rate `p` per age band and report year is then
+    found by expectation-maximisation, each youth-year weighing whether one of its paid or unpaid
+    namesakes is the youth's own worker; a youth whose worker cannot be found (key changed)
+    counts at `p`, which assumes that a changed surname says nothing about working.
+    Replicates are Poisson bootstraps over bridged and target persons.
     """
+    rng = np.random.default_rng(seed)
+    strata = len(AGE_NOW_BANDS) + 1
+
+    def person_weights(p20_ids: pd.Series) -> np.ndarray:
+        persons, row = np.unique(p20_ids.to_numpy(), return_inverse=True)
+        draws = rng.poisson(1.0, (len(persons), replicates))
+        return np.concatenate([np.ones((len(row), 1)), draws[row]], axis=1)
+
+    strata *= len(SEXES)
+    columns = replicates + 1
+    # strangers: h(j | stratum), smoothed towards the pooled distribution, and r
+    known = person_weights(strangers["p20_id"])
+    others = strangers["namesakes"].clip(upper=NAMESAKE_CAP).to_numpy()
+    counts = np.zeros((strata, NAMESAKE_CAP + 1, columns))
+    np.add.at(counts, (_stratum(strangers), others), known)
+    pooled = counts.sum(axis=0, keepdims=True) / counts.sum(axis=(0, 1), keepdims=True)
+    h = (counts + STRANGER_PRIOR_WEIGHT * pooled) / (counts.sum(axis=1, keepdims=True) + STRANGER_PRIOR_WEIGHT)
+    # r per report year: a stranger is likelier to be paid in a year the more of the pool is young then
+    years = np.union1d(strangers["report_year"].to_numpy(), target["report_year"].to_numpy())
+    year_of_stranger = np.searchsorted(years, strangers["report_year"].to_numpy())
+    paid_strangers = _weighted_counts(year_of_stranger, len(years), known * strangers["paid_namesakes"].to_numpy()[:, None])
+    all_strangers = _weighted_counts(year_of_stranger, len(years), known * strangers["namesakes"].to_numpy()[:, None])
+    overall = paid_strangers.sum(axis=0) / np.maximum(all_strangers.sum(axis=0), 1.0)
+    r_by_year = (paid_strangers + STRANGER_PRIOR_WEIGHT * overall) / (all_strangers + STRANGER_PRIOR_WEIGHT)
+
+    # q per stratum: maximum likelihood over a grid, from the target's namesake counts
+    weights = person_weights(target["p20_id"])
+    stratum = _stratum(target)
+    n = target["namesakes"].clip(upper=NAMESAKE_CAP).to_numpy()
+    seen = np.zeros((strata, NAMESAKE_CAP + 1, columns))
+    np.add.at(seen, (stratum, n), weights)
+    shifted = np.concatenate([np.zeros((strata, 1, columns)), h[:, :-1]], axis=1)
+    shifted[:, -1] += h[:, -1]  # the capped class: own worker plus at least CAP - 1 strangers
+    grid = np.linspace(0.0, 0.95, 96)[:, None, None, None]
+    likelihood = (seen * np.log((1 - grid) * shifted + grid * h + 1e-12)).sum(axis=2)
+    q = grid[np.argmax(likelihood, axis=0), 0, 0, 0]  # strata x columns
+
+    # P(own worker among the namesakes | n), then EM for p per (age band, report year)
+    own_prior = (1 - q[stratum]) * shifted[stratum, n]
+    absent_prior = q[stratum] * h[stratum, n]
+    own = np.where(n[:, None] == 0, 0.0, own_prior / np.maximum(own_prior + absent_prior, 1e-12))
+    paid = np.minimum(target["paid_namesakes"].to_numpy(), n)[:, None]
+    r = r_by_year[np.searchsorted(years, target["report_year"].to_numpy())]
+    strangers_if_own = np.maximum(n - 1, 0)[:, None]
+    cell = target.groupby(["age_band", "report_year"]).ngroup().to_numpy()
+    cells = cell.max() + 1 if len(cell) else 0
+    p = np.full((cells, columns), 0.9)
+    for _ in range(EM_ITERATIONS):
+        prior = p[cell]
+        own_paid = own * prior * np.where(n[:, None] == 0, 0.0, _binomial(paid - 1, strangers_if_own, r))
+        own_unpaid = own * (1 - prior) * _binomial(paid, strangers_if_own, r)
+        absent = (1 - own) * _binomial(paid, n[:, None], r)
+        probability = (own_paid + absent * prior) / np.maximum(own_paid + own_unpaid + absent, 1e-300)
+        p = _weighted_counts(cell, cells, weights * probability) / np.maximum(_weighted_counts(cell, cells, weights), 1e-12)
+
+    band_and_sex = np.arange(strata)
+    band_of, sex_of = np.divmod(band_and_sex, len(SEXES))
     bands = [f"<={AGE_NOW_BANDS[0]}"] + [f"{low + 1}-{high}" for low, high in zip(AGE_NOW_BANDS, AGE_NOW_BANDS[1:])] \
         + [f">={AGE_NOW_BANDS[-1] + 1}"]
-    classes = len(NAMESAKE_CLASSES) + 1
-
-    sexes = ("F", "M", "unknown")
-
-    def stratum(frame: pd.DataFrame) -> np.ndarray:
-        band = np.searchsorted(np.asarray(AGE_NOW_BANDS), frame["age_now"].to_numpy(), side="left")
-        sex = frame["sex"].map({"F": 0, "M": 1}).fillna(2).to_numpy(int)
-        return (band * len(sexes) + sex) * classes + _namesake_class(frame["namesakes"])
-
-    strata = len(bands) * len(sexes) * classes
-    rng = np.random.default_rng(seed)
-    persons, person_of_row = np.unique(training["p20_id"].to_numpy(), return_inverse=True)
-    weights = np.concatenate([np.ones((len(persons), 1)), rng.poisson(1.0, (len(persons), replicates))], axis=1)
-    evidence, employed, strata_of_row = (training["evidence"].to_numpy(bool), training["employed"].to_numpy(bool),
-                                         stratum(training))
-    se, sp, workers, non_workers = _rates(evidence, employed, strata_of_row, strata, weights[person_of_row])
-    # Transport: SSN-less youth are not bridged, so which bridged youth they resemble is unknown. Each
-    # replicate takes the error rates at a random point between those measured on youth bridged by
-    # DOL's own claim records and on youth bridged by other agencies' records, so the interval
-    # carries the disagreement between the two measurements as well as their sampling error.
-    source = training["bridge_source"].to_numpy() if "bridge_source" in training else np.full(len(training), "")
-    if len(set(source)) == len(BRIDGE_SOURCES):
-        by_source = [_rates(evidence, employed, strata_of_row, strata, weights[person_of_row] * (source == name)[:, None],
-                            prior=(se, sp), prior_weight=SOURCE_PRIOR_WEIGHT)[:2] for name in BRIDGE_SOURCES]
-        mix = np.concatenate([[np.nan], rng.uniform(0.0, 1.0, replicates)])
-        for rate, (first, second) in ((se, (by_source[0][0], by_source[1][0])), (sp, (by_source[0][1], by_source[1][1]))):
-            rate[:, 1:] = mix[1:] * first[:, 1:] + (1 - mix[1:]) * second[:, 1:]
-
-    s = stratum(target)
-    e = target["evidence"].to_numpy(bool)[:, None]
-    se_t, sp_t = se[s], sp[s]
-    # Rogan-Gladen per (age band, report year) cell, summed over the strata in it.
-    cell = target.groupby(["age_band", "report_year"]).ngroup().to_numpy()
-    numerator, denominator = np.zeros((cell.max() + 1, se.shape[1])), np.zeros((cell.max() + 1, se.shape[1]))
-    np.add.at(numerator, cell, e - (1.0 - sp_t))
-    np.add.at(denominator, cell, np.maximum(se_t + sp_t - 1.0, 0.05))
-    prevalence = np.clip(numerator / denominator, 0.0, 1.0)[cell]
-    with_evidence = se_t * prevalence / np.maximum(se_t * prevalence + (1 - sp_t) * (1 - prevalence), 1e-12)
-    without = (1 - se_t) * prevalence / np.maximum((1 - se_t) * prevalence + sp_t * (1 - prevalence), 1e-12)
-    probability = np.where(e, with_evidence, without)
-
-    band_and_sex, class_of = np.divmod(np.arange(strata), classes)
-    band_of, sex_of = np.divmod(band_and_sex, len(sexes))
-    error_rates = pd.DataFrame({
-        "age_now_band": [bands[b] for b in band_of], "sex": [sexes[x] for x in sex_of],
-        "namesake_class": [("<=1", "2-3", ">=4")[c] for c in class_of],
-        "workers": workers[:, 0].astype(int), "sensitivity": se[:, 0].round(4),
-        "non_workers": non_workers[:, 0].astype(int), "specificity": sp[:, 0].round(4)})
-    return probability, error_rates
+    parameters = pd.DataFrame({
+        "age_now_band": [bands[b] for b in band_of], "sex": [SEXES[x] for x in sex_of],
+        "undecided_youth_years": seen[:, :, 0].sum(axis=1).astype(int),
+        "without_namesake_share": (seen[:, 0, 0] / np.maximum(seen[:, :, 0].sum(axis=1), 1)).round(4),
+        "bridged_youth_years": counts[:, :, 0].sum(axis=1).astype(int),
+        "no_stranger_share": h[:, 0, 0].round(4),
+        "name_changed_share": q[:, 0].round(4),
+        "stranger_paid_rate": np.full(strata, round(float(overall[0]), 4))})
+    return probability, parameters
 
 
 def _share_draws(rows: pd.DataFrame, flag: pd.Series, target: pd.DataFrame, replicates: int,
@@ -403,24 +396,24 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     person_years = person_years.assign(age_now=person_years["age"] + person_years["report_year"].max()
                                        - person_years["report_year"])
     out_of_school = person_years[~person_years["enrolled_k12"]]
-    bridged = out_of_school[out_of_school["wage_linkable"]][["p20_id", "report_year", "age", "age_now", "sex", "employed"]]
-    training = hidden_bridge_evidence(parts, wage_years, bridged)
+    bridged = out_of_school[out_of_school["wage_linkable"]][["p20_id", "report_year", "age", "age_now", "sex"]]
+    strangers = stranger_namesakes(parts, wage_years, bridged)
 
     undecided = person_years[undecided_rows(person_years)]
-    # Youth-years with an SSN whose status rests on a job the index did not find, paid under a
-    # mistyped SSN: employed, so they need only the diploma, as those seen active do.
-    mistyped = mistyped_ssn_wage_years(parts, wage_years).rename(columns={"year": "report_year"})
+    # Youth-years with an SSN whose status rests on a job the index did not find, paid on a wage
+    # record it left apart: employed, so they need only the diploma, as those seen active do.
+    left_apart = wages_left_apart(parts, wage_years).rename(columns={"year": "report_year"})
     hidden_job = person_years[status_rests_on_wages(person_years) & person_years["wage_linkable"]].merge(
-        mistyped, on=["p20_id", "report_year"])
+        left_apart, on=["p20_id", "report_year"])
     target = pd.concat([
         wage_evidence(parts, wage_years, undecided[["p20_id", "report_year", "age"]]).merge(
             undecided.drop(columns=["age"]), on=["p20_id", "report_year"], validate="1:1"),
-        hidden_job.assign(evidence=True, namesakes=0)], ignore_index=True)
+        hidden_job.assign(namesakes=0, paid_namesakes=0)], ignore_index=True)
     # Only youth-years resting on unlinkable wages need employment; the rest were seen active
-    # (employed, in college or training) or paid under a mistyped SSN, and need only the diploma.
+    # (employed, in college or training) or paid on a wage record left apart, and need only the diploma.
     employed = np.ones((len(target), replicates + 1))
     unseen = target["status_rests_on_unlinkable_wages"].to_numpy(bool)
-    employed[unseen], error_rates = employment_probabilities(training, target[unseen], replicates)
+    employed[unseen], parameters = employment_probabilities(strangers, target[unseen], replicates)
     diploma = diploma_probabilities(person_years, target, replicates)
     disconnected = 1.0 - diploma * employed
 
@@ -433,4 +426,4 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
         "p_employed_unseen": employed.ravel().round(5),
         "p_diploma": diploma.ravel().round(5),
     })
-    return UnseenEstimate(probabilities, error_rates)
+    return UnseenEstimate(probabilities, parameters)
