@@ -56,12 +56,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def synth_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def small_population() -> dict[str, int]:
+    """`p20 synth` arguments of the small population every shared home is drawn from."""
+    return {"persons": SMALL_PERSONS, "seed": SMALL_SEED}
+
+
+@pytest.fixture(scope="session")
+def synth_home(small_population: dict[str, int], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data home holding landing/ and truth/ for a small population (read-only for tests)."""
     from p20_platform.synth import generate
 
     home = tmp_path_factory.mktemp("p20_home")
-    generate(persons=SMALL_PERSONS, seed=SMALL_SEED, out=home, progress=False)
+    generate(**small_population, out=home, progress=False)
     return home
 
 

@@ -291,7 +291,8 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     # q per stratum: maximum likelihood over a grid, from the target's namesake counts
     weights = person_weights(target["p20_id"])
     stratum = _stratum(target)
-    n = target["namesakes"].clip(upper=NAMESAKE_CAP).to_numpy()
+    namesakes = target["namesakes"].to_numpy()
+    n = np.minimum(namesakes, NAMESAKE_CAP)  # the class; the binomials below use the full count
     seen = np.zeros((strata, NAMESAKE_CAP + 1, columns))
     np.add.at(seen, (stratum, n), weights)
     shifted = np.concatenate([np.zeros((strata, 1, columns)), h[:, :-1]], axis=1)
@@ -304,9 +305,9 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     own_prior = (1 - q[stratum]) * shifted[stratum, n]
     absent_prior = q[stratum] * h[stratum, n]
     own = np.where(n[:, None] == 0, 0.0, own_prior / np.maximum(own_prior + absent_prior, 1e-12))
-    paid = np.minimum(target["paid_namesakes"].to_numpy(), n)[:, None]
+    paid = np.minimum(target["paid_namesakes"].to_numpy(), namesakes)[:, None]
     r = r_by_year[np.searchsorted(years, target["report_year"].to_numpy())]
-    strangers_if_own = np.maximum(n - 1, 0)[:, None]
+    strangers_if_own = np.maximum(namesakes - 1, 0)[:, None]
     cell = target.groupby(["age_band", "report_year"]).ngroup().to_numpy()
     cells = cell.max() + 1 if len(cell) else 0
     p = np.full((cells, columns), 0.9)
@@ -314,7 +315,7 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
         prior = p[cell]
         own_paid = own * prior * np.where(n[:, None] == 0, 0.0, _binomial(paid - 1, strangers_if_own, r))
         own_unpaid = own * (1 - prior) * _binomial(paid, strangers_if_own, r)
-        absent = (1 - own) * _binomial(paid, n[:, None], r)
+        absent = (1 - own) * _binomial(paid, namesakes[:, None], r)
         probability = (own_paid + absent * prior) / np.maximum(own_paid + own_unpaid + absent, 1e-300)
         p = _weighted_counts(cell, cells, weights * probability) / np.maximum(_weighted_counts(cell, cells, weights), 1e-12)
 

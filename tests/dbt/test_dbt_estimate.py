@@ -9,9 +9,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from p20_platform.estimation.publish import ERROR_RATES, PROBABILITIES, SCHEMA, publish_undecided_status
+from p20_platform.estimation.publish import PARAMETERS, PROBABILITIES, SCHEMA, publish_undecided_status
 from p20_platform.evaluation.marts import compare_marts_with_truth
+from p20_platform.feeds import FEEDS, load_feed
+from p20_platform.linkage.hub import rebuild_index
 from p20_platform.settings import Paths, paths
+from p20_platform.synth import generate
 from p20_platform.transform import DBT_PROJECT_DIR
 
 YEARS = range(2016, 2026)
@@ -28,6 +31,27 @@ def estimated_home(linked_home: Paths, dbt_cli, tmp_path_factory: pytest.TempPat
     return home
 
 
+@pytest.fixture(scope="module")
+def estimated_home_more_bridges(small_population: dict[str, int], dbt_cli,
+                                tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """The small population drawn again with three times the DOL claim bridges (about half the
+    unlinkable share). The issue asks the estimator to hold at two linkability levels, and the level
+    is fixed when the population is drawn, so this is a second build: feeds, real Splink linkage, the
+    models (their dbt tests ran on the shared homes and are not repeated), the estimate."""
+    home = paths(tmp_path_factory.mktemp("more_bridges") / "home")
+    generate(**small_population, out=home.home, progress=False, bridge_rate=3.0)
+    for feed in FEEDS:
+        load_feed(home, feed)
+    rebuild_index(home.home, "probabilistic")
+    models_only = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+    for step in (("--exclude", "stg_estimation__undecided_status+"), ("--select", "stg_estimation__undecided_status+")):
+        if step[0] == "--select":
+            publish_undecided_status(home)
+        result = dbt_cli(DBT_PROJECT_DIR, home.home, "build", *step, *models_only)
+        assert result.returncode == 0, result.stdout[-4000:]
+    return home
+
+
 def _hub_crosswalk(home: Paths) -> pd.DataFrame:
     with duckdb.connect(str(home.hub_db), read_only=True) as hub:
         return hub.execute("SELECT record_id, p20_id FROM mpi.crosswalk ORDER BY record_id").df()
@@ -36,7 +60,7 @@ def _hub_crosswalk(home: Paths) -> pd.DataFrame:
 def test_the_hub_publishes_only_ids_years_and_probabilities(estimated_home: Paths):
     with duckdb.connect(str(estimated_home.warehouse_db), read_only=True) as warehouse:
         probabilities = warehouse.execute(f"SELECT * FROM {SCHEMA}.{PROBABILITIES}").df()
-        rates = warehouse.execute(f"SELECT * FROM {SCHEMA}.{ERROR_RATES}").df()
+        parameters = warehouse.execute(f"SELECT * FROM {SCHEMA}.{PARAMETERS}").df()
     assert list(probabilities.columns) == ["p20_id", "report_year", "replicate", "p_disconnected",
                                            "p_employed_unseen", "p_diploma"]
     for column in ("p_disconnected", "p_employed_unseen", "p_diploma"):
@@ -44,11 +68,12 @@ def test_the_hub_publishes_only_ids_years_and_probabilities(estimated_home: Path
     point = probabilities[probabilities["replicate"] == 0]
     strictly_between = (point["p_disconnected"] > 0) & (point["p_disconnected"] < 1)
     assert len(point) > 100 and strictly_between.mean() > 0.5  # probabilities, not 0/1 flags
-    # the measured error rates: the hidden-bridge test finds most workers and flags few non-workers
-    assert {"sensitivity", "specificity", "workers", "non_workers"} <= set(rates.columns)
-    weighted = lambda column, rows: (rates[column] * rates[rows]).sum() / rates[rows].sum()  # noqa: E731
-    assert weighted("sensitivity", "workers") > 0.6
-    assert weighted("specificity", "non_workers") > 0.6
+    # the fitted shares, aggregates only: most undecided youth meet their own worker among few namesakes
+    assert {"age_now_band", "sex", "name_changed_share", "no_stranger_share", "stranger_paid_rate"} <= set(parameters.columns)
+    fitted = parameters[parameters["undecided_youth_years"] > 0]
+    assert fitted["name_changed_share"].between(0, 0.95).all() and fitted["no_stranger_share"].between(0.3, 1).all()
+    weighted = (fitted["name_changed_share"] * fitted["undecided_youth_years"]).sum() / fitted["undecided_youth_years"].sum()
+    assert 0.02 < weighted < 0.6
 
 
 def test_estimating_changes_no_link_and_no_surname_initial_pair_reaches_the_crosswalk(linked_home: Paths,
@@ -80,18 +105,21 @@ def test_estimating_changes_no_link_and_no_surname_initial_pair_reaches_the_cros
     assert unsupported.empty, unsupported.head()
 
 
-def test_the_estimate_removes_most_of_the_overcount(estimated_home: Paths):
-    """Measured on the small population (seed 11, synth's default bridge rate): the observed count is
-    more than four times as far from the truth as the estimate; the estimate is 23% above the truth
-    over 2016-2025 (903 against 735), and its interval, which does not carry the method's own bias,
-    holds the truth in few years. The test asserts what the estimator reaches, not the issue's
-    targets (5%, 90% coverage), which it misses."""
-    comparison = compare_marts_with_truth(estimated_home)
+@pytest.mark.parametrize("home", ["estimated_home", "estimated_home_more_bridges"])
+def test_the_estimate_is_close_to_the_truth_at_two_linkability_levels(home: str, request: pytest.FixtureRequest):
+    """Measured on the small population (seed 11), 2016-2025: at synth's default bridge rate the
+    observed count is off by 885 youth-years in all, the estimate by 16 (749 against a true 735);
+    with three times the bridges, 364 and 10. Its 90% interval held the truth in 9 and 10 of the 10
+    years. Tolerances: the ten-year total within 5%, every year within 10%, the interval holding the
+    truth in at least 8 years."""
+    comparison = compare_marts_with_truth(request.getfixturevalue(home))
     yearly = comparison.yearly_estimates.set_index("report_year").loc[list(YEARS)]
     observed_error = (yearly["observed"] - yearly["truth"]).abs().sum()
     estimate_error = (yearly["estimate"] - yearly["truth"]).abs().sum()
-    assert estimate_error < 0.25 * observed_error, yearly
-    assert abs(yearly["estimate"].sum() - yearly["truth"].sum()) <= 0.3 * yearly["truth"].sum(), yearly
+    assert estimate_error < 0.1 * observed_error, yearly
+    assert abs(yearly["estimate"].sum() - yearly["truth"].sum()) <= 0.05 * yearly["truth"].sum(), yearly
+    assert ((yearly["estimate"] - yearly["truth"]).abs() <= 0.1 * yearly["truth"]).all(), yearly
+    assert ((yearly["lower"] <= yearly["truth"]) & (yearly["truth"] <= yearly["upper"])).sum() >= 8, yearly
     assert (yearly["lower"] <= yearly["estimate"]).all() and (yearly["estimate"] <= yearly["upper"]).all()
     assert (yearly["upper"] - yearly["lower"] > 0).all()  # the undecided youth-years widen the interval
 
