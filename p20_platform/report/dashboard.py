@@ -21,13 +21,15 @@ from p20_platform.disclosure import require_publishable
 from p20_platform.report import disconnected as dy
 from p20_platform.report.figures import Figure, PublishedCells, Trace
 from p20_platform.report.grouping import MIN_GROUP_YOUTH
-from p20_platform.report.views import BREAKDOWN_TITLES
+from p20_platform.report.views import BREAKDOWN_TITLES, estimate_figures, estimate_percent
 
 DASHBOARD = "dashboard.html"
-# The dashboard shows counted statuses only; disconnected youth counted from the records alone run high
-# (no wage record can be found for youth with no SSN anywhere): the annual report gives the estimate.
+# Disconnected youth counted from the records alone run high (no wage record can be found for youth
+# with no SSN anywhere): the estimate, with its 90% interval, comes first, as in the annual report.
 MEASURES = {"youth": "Youth aged 14-26", "at_risk": "At risk", "at_risk_percent": "% at risk",
-            "disconnected": "Disconnected, counted from the records alone (too high: see the annual report's estimate)",
+            "disconnected_estimate": "Disconnected, estimate (90% interval)",
+            "disconnected_estimate_percent": "% disconnected, estimate",
+            "disconnected": "Disconnected, counted from the records alone (too high)",
             "disconnected_percent": "% disconnected, counted from the records alone (too high)"}
 
 _templates = Environment(loader=PackageLoader("p20_platform.report", "templates"),
@@ -38,20 +40,27 @@ def _cell(figure: Figure) -> dict[str, Any]:
     return {"text": figure.text, "value": figure.value}
 
 
-def _row(cells: PublishedCells, where: dict[str, str]) -> dict[str, Any]:
+def _row(cells: PublishedCells, where: dict[str, str], estimate: dict[str, Figure]) -> dict[str, Any]:
     """The published figures of one group; the dashboard carries no mart keys, so no trace."""
     untraced = Trace("", {}, "")
-    row = {"youth": _cell(cells.count(untraced, **where))}
+    youth = cells.count(untraced, **where)
+    row = {"youth": _cell(youth)}
     for category in ("at_risk", "disconnected"):
         row[category] = _cell(cells.count(untraced, category=category, **where))
         row[f"{category}_percent"] = _cell(cells.percent(untraced, "category", category, **where))
+    point, lower, upper = (estimate[bound] for bound in ("estimate", "lower", "upper"))
+    interval = "" if lower.suppressed or upper.suppressed else f" ({lower.text} to {upper.text})"
+    row["disconnected_estimate"] = {"text": point.text + ("" if point.suppressed else interval), "value": point.value}
+    row["disconnected_estimate_percent"] = _cell(estimate_percent(point, youth))
     return row
 
 
 def dashboard_data(tables: dy.AnnualReportTables) -> dict[str, Any]:
     """Every figure the dashboard shows, as published text and value (None when suppressed)."""
     years = list(tables.report_years)
-    overall = {str(y): _row(PublishedCells(tables.continuum[y]), {}) for y in sorted(tables.continuum)}
+    everyone = tables.estimates[(years[-1], "all")].cells["dimension_value"].iloc[0]  # the one row of "all"
+    overall = {str(y): _row(PublishedCells(tables.continuum[y]), {}, estimate_figures(tables, y, "all", everyone))
+               for y in sorted(tables.continuum)}
     breakdowns = {}
     for dimension in dy.BREAKDOWNS:
         by_year = {}
@@ -60,7 +69,8 @@ def dashboard_data(tables: dy.AnnualReportTables) -> dict[str, Any]:
             held = tables.breakdown_rows[(year, dimension)]
             groups = sorted(held, key=lambda v: (held[v] != (v,), v))
             by_year[str(year)] = [{"group": g, "holds": list(held[g]) if held[g] != (g,) else [],
-                                   **_row(cells, {dimension: g})} for g in groups]
+                                   **_row(cells, {dimension: g}, estimate_figures(tables, year, dimension, g))}
+                               for g in groups]
         breakdowns[dimension] = {"title": BREAKDOWN_TITLES[dimension], "years": by_year}
     return {"years": years, "overall": overall, "breakdowns": breakdowns, "measures": MEASURES}
 

@@ -57,7 +57,7 @@ def _group_row(cells: PublishedCells, trace, where: dict[str, Hashable]) -> dict
     return row
 
 
-def _estimate(tables: dy.AnnualReportTables, year: int, dimension: str, value: str,
+def estimate_figures(tables: dy.AnnualReportTables, year: int, dimension: str, value: str,
               mart_values: str | list[str] | None = None) -> dict[str, Figure]:
     """The published disconnected estimate of one row and the bounds of its 90% interval; a grouped
     row traces to the mart values it sums (`mart_values`), like its counts."""
@@ -68,7 +68,7 @@ def _estimate(tables: dy.AnnualReportTables, year: int, dimension: str, value: s
             for bound, column in dy.ESTIMATE_COLUMNS.items()}
 
 
-def _estimate_percent(numerator: Figure, youth: Figure, extra: Figure | None = None) -> Figure:
+def estimate_percent(numerator: Figure, youth: Figure, extra: Figure | None = None) -> Figure:
     """(numerator [+ extra]) / youth as a percentage, shown only where every count in it is shown."""
     parts = [numerator, youth, *([extra] if extra is not None else [])]
     trace = Trace(numerator.trace.mart, numerator.trace.key,
@@ -104,8 +104,8 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
         figures = _group_row(cells, trace, {})
         figures["share"] = cells.percent(trace("at_risk+disconnected", "youth"), "connection",
                                          dy.AT_RISK_OR_DISCONNECTED)
-        figures["estimate"] = _estimate(tables, y, "all", all_label)
-        figures["share_estimate"] = {bound: _estimate_percent(figures["at_risk"], figures["youth"], estimate)
+        figures["estimate"] = estimate_figures(tables, y, "all", all_label)
+        figures["share_estimate"] = {bound: estimate_percent(figures["at_risk"], figures["youth"], estimate)
                                      for bound, estimate in figures["estimate"].items()}
         figures["statuses"] = [(STATUS_LABELS[s], cells.count(trace(s), **{dy.STATUS: s})) for s in dy.STATUS_CATEGORY]
         return figures
@@ -132,8 +132,8 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
         rows = [(value, _group_row(cells, lambda c, d=None, v=value: _counts_trace(year, dimension, _mart_values(
             held[v]), c, d), {dimension: value})) for value in values]
         for value, row in rows:
-            row["estimate"] = _estimate(tables, year, dimension, value, _mart_values(held[value]))
-            row["estimate_percent"] = _estimate_percent(row["estimate"]["estimate"], row["youth"])
+            row["estimate"] = estimate_figures(tables, year, dimension, value, _mart_values(held[value]))
+            row["estimate_percent"] = estimate_percent(row["estimate"]["estimate"], row["youth"])
         uncollected = counts[(counts["report_year"] == year) & (counts["dimension"] == dimension)
                              & ~counts["category_collected"]]["dimension_value"].tolist()
         breakdowns.append({"dimension": dimension, "title": BREAKDOWN_TITLES[dimension], "rows": rows,
@@ -145,8 +145,8 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
         cells = PublishedCells(tables.subgroups[(year, subgroup)])
         row = _group_row(cells, lambda c, d=None, s=subgroup: _counts_trace(year, "subgroup", s, c, d),
                          {subgroup: dy.IN_SUBGROUP})
-        row["estimate"] = _estimate(tables, year, "subgroup", subgroup)
-        row["estimate_percent"] = _estimate_percent(row["estimate"]["estimate"], row["youth"])
+        row["estimate"] = estimate_figures(tables, year, "subgroup", subgroup)
+        row["estimate_percent"] = estimate_percent(row["estimate"]["estimate"], row["youth"])
         subgroups.append((SUBGROUP_LABELS.get(subgroup, subgroup), row))
 
     factors = [_factor_row(tables, row) for row in tables.factor_rows.itertuples(index=False)]

@@ -110,8 +110,13 @@ def test_a_filter_on_the_dashboard_changes_its_chart(chromium, pages, run):
     # Only published cells: every count in the page's data is a shown count of the report or suppressed.
     data = json.loads(chromium.evaluate("document.getElementById('data').textContent"))
     values = [row[m]["value"] for b in data["breakdowns"].values() for rows in b["years"].values() for row in rows
-              for m in ("youth", "at_risk", "disconnected")]
+              for m in ("youth", "at_risk", "disconnected", "disconnected_estimate")]
     assert None in values and all(v is None or v == 0 or v > 10 for v in values)
+    # the estimate leads, with its interval, as in the report's headline
+    assert chromium.evaluate("document.getElementById('measure').value") == "disconnected_estimate"
+    latest = data["overall"][str(data["years"][-1])]
+    assert " to " in latest["disconnected_estimate"]["text"]
+    assert latest["disconnected_estimate"]["value"] < latest["disconnected"]["value"]
 
 
 def test_the_quality_pages_show_the_quarantined_rows(chromium, pages):
