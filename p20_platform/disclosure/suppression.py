@@ -8,19 +8,21 @@
    to be small); in a line whose total is suppressed, at least two members are suppressed.
    The complements that satisfy every line at once are found by integer programming (HiGHS
    through scipy's `milp`): the fewest featured cells (those a table marks as the ones its
-   readers compare, `CountTable.featured`), then the fewest cells, then the smallest counts.
-   Should the solver not finish in time, cells are added one at a time, each the smallest
-   that does the job (a cell that is not featured first), to a fixed point.
+   readers compare, `CountTable.featured`; of those, the largest), then the fewest cells, then
+   the smallest counts.
+   Should the solver not finish in time, cells are added one at a time, each the cheapest
+   that does the job (`_suppression_order`), to a fixed point.
 3. Audit by linear programming (see `intervals`): a cell still pinned to one value or shown
-   to be small gets its smallest unsuppressed neighbour (not featured first) suppressed, then
+   to be small gets its cheapest unsuppressed neighbour suppressed, then
    back to step 2. Every round suppresses more, and a fully suppressed structure discloses
    nothing, so this ends; the result passes `audit` by construction.
 4. Least information lost: steps 2-3 choose one complement at a time, so some complements
-   end up protecting nothing that others do not already protect. Each complementary cell,
-   featured cells first and then largest count first (the most information a reader gets
-   back), is shown again if every line through it still keeps the line rule and the
-   linear-programming audit of its linked group (one measure) still finds nothing; otherwise
-   it stays suppressed. Every release is checked, so the result still passes `audit`.
+   end up protecting nothing that others do not already protect. Each complementary cell
+   (featured cells first, the smallest of them first; then the others, the largest first: the
+   most information a reader gets back) is shown again if every line through it still keeps
+   the line rule and the linear-programming audit of its linked group (one measure) still
+   finds nothing; otherwise it stays suppressed. Every release is checked, so the result
+   still passes `audit`.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def protect(tables: Sequence[CountTable], policy: DisclosurePolicy | None = None
             break
         for cell in exposed.disclosed:
             _suppress_nearest(cell, lines_of, order, suppressed)
-    _release_redundant(space, values, featured, primary, suppressed, policy)
+    _release_redundant(space, values, featured, order, primary, suppressed, policy)
 
     status = np.where(primary, primary_status(policy), np.where(suppressed, COMPLEMENTARY, SHOWN))
     return [
@@ -208,14 +210,13 @@ def _cheapest(cells: list[int], order: np.ndarray) -> int:
     return min(cells, key=lambda c: order[c])
 
 
-def _release_redundant(space: CellSpace, values: np.ndarray, featured: np.ndarray, primary: np.ndarray,
-                       suppressed: np.ndarray, policy: DisclosurePolicy) -> None:
+def _release_redundant(space: CellSpace, values: np.ndarray, featured: np.ndarray, order: np.ndarray,
+                       primary: np.ndarray, suppressed: np.ndarray, policy: DisclosurePolicy) -> None:
     """Show again every complementary cell that protection does not need (step 4): featured cells
     first, the smallest of them first, then the other cells, the largest first (the reverse of the
     order in which they are cheapest to hide)."""
     lines_of = space.lines_of_each_cell()
     groups = _measure_groups(space)
-    order = _suppression_order(values, featured)
     complementary = [int(c) for c in np.flatnonzero(suppressed & ~primary)]
     for cell in sorted(complementary, key=lambda c: (not featured[c], values[c] if featured[c] else -values[c], c)):
         suppressed[cell] = False
