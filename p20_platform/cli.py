@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from p20_platform.settings import paths
+from p20_platform.settings import Paths, paths
 
 
 def _synth(args: argparse.Namespace) -> int:
@@ -141,13 +141,22 @@ def _approve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _ui(args: argparse.Namespace) -> int:
+def ui_environment(home: Paths) -> dict[str, str]:
+    """The environment `p20 ui` runs `dg dev` in: the data home's Dagster instance, and this venv's
+    executables first on PATH, because under `dg dev` dagster-dbt parses the dbt project on each
+    load with the `dbt` it finds there (the venv is not activated under `make ui`)."""
     from p20_platform.pipeline import prepare_environment
 
-    prepare_environment(paths(args.home))
-    dagster = Path(sys.executable).with_name("dagster")
-    os.execv(dagster, [str(dagster), "dev", "-w", str(Path(__file__).resolve().parents[1] / "workspace.yaml")])
-    return 0  # not reached: execv replaces this process
+    prepare_environment(home)
+    return {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
+
+
+def _ui(args: argparse.Namespace) -> int:
+    dg = Path(sys.executable).with_name("dg")
+    workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
+    port = ["--port", str(args.port)] if args.port else []
+    os.execve(dg, [str(dg), "dev", "-w", str(workspace), *port], ui_environment(paths(args.home)))
+    return 0  # not reached: execve replaces this process
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,8 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     approve.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
     approve.set_defaults(run=_approve)
 
-    ui = commands.add_parser("ui", help="open the Dagster UI (dagster dev) on the data home's run history")
+    ui = commands.add_parser("ui", help="open the Dagster UI (dg dev) on the data home's run history")
     ui.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
+    ui.add_argument("--port", type=int, default=None, help="the UI's port (default: Dagster's, 3000)")
     ui.set_defaults(run=_ui)
     return parser
 

@@ -3,7 +3,7 @@
 Importing this module does no work. Dagster reads `dbt_project/target/manifest.json`, which the
 build prepares the supported way: `make setup` (and `make test`) run
 `dagster-dbt project prepare-and-package --file p20_platform/transform.py`, rerun whenever a file of
-the dbt project changes, and under `dagster dev` `prepare_if_dev()` parses again on each reload.
+the dbt project changes, and under `dg dev` (`p20 ui`) `prepare_if_dev()` parses again on each reload.
 dbt finds the warehouse through `--vars p20_home` (every Dagster run passes its DataHome) or
 `$P20_HOME` (profiles.yml, default ./data).
 """

@@ -6,20 +6,23 @@
    shown, the suppressed cells must be at least two and must add up to more than
    max_small_count (otherwise the total minus the shown cells gives them away, or shows them
    to be small); in a line whose total is suppressed, at least two members are suppressed.
-   The fewest complements that satisfy every line at once (ties: the smallest counts) are
-   found by integer programming (HiGHS through scipy's `milp`); should the solver not finish
-   in time, cells are added one at a time, each the smallest that does the job, to a fixed
-   point.
+   The complements that satisfy every line at once are found by integer programming (HiGHS
+   through scipy's `milp`): the fewest featured cells (those a table marks as the ones its
+   readers compare, `CountTable.featured`; of those, the largest), then the fewest cells, then
+   the smallest counts.
+   Should the solver not finish in time, cells are added one at a time, each the cheapest
+   that does the job (`_suppression_order`), to a fixed point.
 3. Audit by linear programming (see `intervals`): a cell still pinned to one value or shown
-   to be small gets its smallest unsuppressed neighbour suppressed, then back to step 2.
-   Every round suppresses more, and a fully suppressed structure discloses nothing, so this
-   ends; the result passes `audit` by construction.
+   to be small gets its cheapest unsuppressed neighbour suppressed, then
+   back to step 2. Every round suppresses more, and a fully suppressed structure discloses
+   nothing, so this ends; the result passes `audit` by construction.
 4. Least information lost: steps 2-3 choose one complement at a time, so some complements
-   end up protecting nothing that others do not already protect. Each complementary cell,
-   largest count first (the most information a reader gets back), is shown again if every
-   line through it still keeps the line rule and the linear-programming audit of its linked
-   group (one measure) still finds nothing; otherwise it stays suppressed. Every release is
-   checked, so the result still passes `audit`.
+   end up protecting nothing that others do not already protect. Each complementary cell
+   (featured cells first, the smallest of them first; then the others, the largest first: the
+   most information a reader gets back) is shown again if every line through it still keeps
+   the line rule and the linear-programming audit of its linked group (one measure) still
+   finds nothing; otherwise it stays suppressed. Every release is checked, so the result
+   still passes `audit`.
 """
 
 from __future__ import annotations
@@ -65,18 +68,23 @@ def protect(tables: Sequence[CountTable], policy: DisclosurePolicy | None = None
     frames = [t.with_margins() for t in tables]
     ids = [space.add_table(t.name, t.measure, t.dimensions, f) for t, f in zip(tables, frames)]
     values = _values(space, frames, ids, tables)
+    featured = np.zeros(len(values), dtype=bool)
+    for table, frame, variable_ids in zip(tables, frames, ids):
+        if table.featured is not None:
+            featured[variable_ids[table.featured(frame).to_numpy(dtype=bool)]] = True
+    order = _suppression_order(values, featured)
 
     primary = np.array([policy.is_sensitive(int(v)) for v in values], dtype=bool)
-    suppressed = _fewest_by_lines(sorted(space.lines), values, primary, policy.max_small_count)
+    suppressed = _fewest_by_lines(sorted(space.lines), values, featured, primary, policy.max_small_count)
     lines_of = space.lines_of_each_cell()
     while True:
-        _suppress_by_lines(sorted(space.lines), values, suppressed, policy.max_small_count)
+        _suppress_by_lines(sorted(space.lines), values, order, suppressed, policy.max_small_count)
         exposed = disclosed_cells(np.where(suppressed, np.nan, values.astype(float)), space.lines, (), policy)
         if not exposed.disclosed:
             break
         for cell in exposed.disclosed:
-            _suppress_nearest(cell, lines_of, values, suppressed)
-    _release_redundant(space, values, primary, suppressed, policy)
+            _suppress_nearest(cell, lines_of, order, suppressed)
+    _release_redundant(space, values, featured, order, primary, suppressed, policy)
 
     status = np.where(primary, primary_status(policy), np.where(suppressed, COMPLEMENTARY, SHOWN))
     return [
@@ -112,8 +120,20 @@ def _values(space: CellSpace, frames: list[pd.DataFrame], ids: list[np.ndarray],
     return values
 
 
-def _fewest_by_lines(lines: list[Line], values: np.ndarray, primary: np.ndarray, max_small: int) -> np.ndarray:
-    """The fewest suppressed cells (then the smallest counts) that contain `primary` and keep the line rule.
+def _suppression_order(values: np.ndarray, featured: np.ndarray) -> np.ndarray:
+    """Each cell's rank as a complement, cheapest first: not featured before featured, then a
+    positive count before a zero (a zero hides nothing), then the smallest count (of featured
+    cells the largest, see `_fewest_by_lines`), then the id."""
+    ranked = np.lexsort((np.arange(len(values)), np.where(featured, -values, values), values == 0, featured))
+    order = np.empty(len(values), dtype=np.int64)
+    order[ranked] = np.arange(len(values))
+    return order
+
+
+def _fewest_by_lines(lines: list[Line], values: np.ndarray, featured: np.ndarray, primary: np.ndarray,
+                     max_small: int) -> np.ndarray:
+    """The fewest suppressed featured cells, then the fewest cells, then the smallest counts, that
+    contain `primary` and keep the line rule.
 
     Binary s_i per cell. For each line and each member i: the other members' s sum to at least
     s_i (no member hidden alone). For each child i of a line with total t:
@@ -141,59 +161,68 @@ def _fewest_by_lines(lines: list[Line], values: np.ndarray, primary: np.ndarray,
             coefficients += list(terms.values())
             row += 1
     matrix = coo_array((coefficients, (rows, columns)), shape=(row, len(values))).tocsr()
-    weights = 1.0 + values / (len(values) * (float(values.max()) + 1.0))  # fewest cells, then smallest
+    # A cell costs 1 plus less than 1/n by its count (fewest cells, then smallest: the least of the
+    # table's total hidden). A featured cell costs more than all the others together (2n + 2), so no
+    # number of them outweighs one, and among featured cells the largest count is the cheapest: a
+    # hidden count stays bounded by its lines to a few units, which tells the least about a large
+    # count (for a rate, about a large group) and the most about a small one.
+    plain = 1.0 + values / (len(values) * (float(values.max()) + 1.0))
+    weights = np.where(featured, 2.0 * len(values) + 2.0 + 1.0 / (values + 1.0), plain)
     result = milp(weights, integrality=np.ones(len(values)), bounds=Bounds(primary.astype(float), 1.0),
                   constraints=LinearConstraint(matrix, lb=0.0), options={"time_limit": _SOLVER_SECONDS})
     if result.x is None:
-        _suppress_by_lines(lines, values, suppressed, max_small)
+        _suppress_by_lines(lines, values, _suppression_order(values, featured), suppressed, max_small)
         return suppressed
     return result.x > 0.5
 
 
-def _suppress_by_lines(lines: list[Line], values: np.ndarray, suppressed: np.ndarray, max_small: int) -> None:
+def _suppress_by_lines(lines: list[Line], values: np.ndarray, order: np.ndarray, suppressed: np.ndarray,
+                       max_small: int) -> None:
     """Apply the line rule to every line until no line changes."""
     changed = True
     while changed:
         changed = False
         for total, children in lines:
-            while (cell := _complement_needed(total, children, values, suppressed, max_small)) is not None:
+            while (cell := _complement_needed(total, children, values, order, suppressed, max_small)) is not None:
                 suppressed[cell] = changed = True
 
 
-def _complement_needed(total: int, children: tuple[int, ...], values: np.ndarray, suppressed: np.ndarray,
-                       max_small: int) -> int | None:
+def _complement_needed(total: int, children: tuple[int, ...], values: np.ndarray, order: np.ndarray,
+                       suppressed: np.ndarray, max_small: int) -> int | None:
     """The cell to suppress next in this line, or None when the line protects its suppressed cells."""
     hidden = [c for c in children if suppressed[c]]
     if not hidden and not suppressed[total]:
         return None
     candidates = [c for c in children if not suppressed[c]]
     if suppressed[total]:
-        return None if hidden else _smallest(candidates, values)
+        return None if hidden else _cheapest(candidates, order)
     hidden_sum = int(values[hidden].sum())
     if len(hidden) >= 2 and hidden_sum > max_small:
         return None
     if not candidates:  # every child hidden but the total shown gives their sum away
         return total
     enough = [c for c in candidates if hidden_sum + values[c] > max_small]
-    return _smallest(enough, values) if enough else max(candidates, key=lambda c: (values[c], -c))
+    return _cheapest(enough, order) if enough else max(candidates, key=lambda c: (values[c], -c))
 
 
-def _smallest(cells: list[int], values: np.ndarray) -> int:
-    """The cheapest complement: the smallest positive count (a zero hides nothing), ties by id."""
-    return min(cells, key=lambda c: (values[c] == 0, values[c], c))
+def _cheapest(cells: list[int], order: np.ndarray) -> int:
+    """The complement that loses least (`_suppression_order`)."""
+    return min(cells, key=lambda c: order[c])
 
 
-def _release_redundant(space: CellSpace, values: np.ndarray, primary: np.ndarray, suppressed: np.ndarray,
-                       policy: DisclosurePolicy) -> None:
-    """Show again every complementary cell that protection does not need (step 4), largest first."""
+def _release_redundant(space: CellSpace, values: np.ndarray, featured: np.ndarray, order: np.ndarray,
+                       primary: np.ndarray, suppressed: np.ndarray, policy: DisclosurePolicy) -> None:
+    """Show again every complementary cell that protection does not need (step 4): featured cells
+    first, the smallest of them first, then the other cells, the largest first (the reverse of the
+    order in which they are cheapest to hide)."""
     lines_of = space.lines_of_each_cell()
     groups = _measure_groups(space)
     complementary = [int(c) for c in np.flatnonzero(suppressed & ~primary)]
-    for cell in sorted(complementary, key=lambda c: (-values[c], c)):
+    for cell in sorted(complementary, key=lambda c: (not featured[c], values[c] if featured[c] else -values[c], c)):
         suppressed[cell] = False
         members, lines = groups[space.keys[cell][0]]
-        keeps_line_rule = all(_complement_needed(total, children, values, suppressed, policy.max_small_count) is None
-                              for total, children in lines_of[cell])
+        keeps_line_rule = all(_complement_needed(total, children, values, order, suppressed, policy.max_small_count)
+                              is None for total, children in lines_of[cell])
         if not keeps_line_rule or disclosed_cells(np.where(suppressed[members], np.nan, values[members].astype(float)),
                                                   lines, (), policy).disclosed:
             suppressed[cell] = True
@@ -212,8 +241,8 @@ def _measure_groups(space: CellSpace) -> dict[str, tuple[np.ndarray, list[Line]]
     return {measure: (np.array(variables), lines[measure]) for measure, variables in members.items()}
 
 
-def _suppress_nearest(cell: int, lines_of: list[list[Line]], values: np.ndarray, suppressed: np.ndarray) -> None:
-    """Suppress the smallest shown cell in the lines around `cell`, searching outwards
+def _suppress_nearest(cell: int, lines_of: list[list[Line]], order: np.ndarray, suppressed: np.ndarray) -> None:
+    """Suppress the cheapest shown cell in the lines around `cell`, searching outwards
     through suppressed cells until some line still has a shown member."""
     seen, frontier = {cell}, deque([cell])
     while frontier:
@@ -221,7 +250,7 @@ def _suppress_nearest(cell: int, lines_of: list[list[Line]], values: np.ndarray,
         members = {m for c in ring for total, children in lines_of[c] for m in (total, *children)}
         shown = [m for m in members if not suppressed[m]]
         if shown:
-            suppressed[_smallest(shown, values)] = True
+            suppressed[_cheapest(shown, order)] = True
             return
         frontier.extend(sorted(members - seen))
         seen |= members

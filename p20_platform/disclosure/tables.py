@@ -12,7 +12,7 @@ of the cell space, which is how related tables constrain each other.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,7 +37,9 @@ class CountTable:
     """Counts to publish: `cells` holds one row per combination of `dimensions` with its `count`.
 
     `measure` names what is counted (default: the count column); `sources` are the agency
-    codes whose data the counts use, which decide the suppression policy.
+    codes whose data the counts use, which decide the suppression policy. `featured`, given the
+    cells with their margins (`with_margins()`), marks the ones readers are shown and compare:
+    complements avoid them wherever the disclosure rules leave a choice.
     """
 
     name: str
@@ -46,6 +48,7 @@ class CountTable:
     count: str = "count"
     measure: str | None = None
     sources: tuple[str, ...] = ()
+    featured: Callable[[pd.DataFrame], pd.Series] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dimensions", tuple(self.dimensions))

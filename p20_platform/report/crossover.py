@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from p20_platform.disclosure import CountTable, PublishedTable, protect
+from p20_platform.disclosure import TOTAL, CountTable, PublishedTable, protect
 
 SUMMARY_MART = "crossover_youth_summary"
 PATHWAYS = ("child_welfare_first", "juvenile_justice_first", "same_time")
@@ -63,4 +63,14 @@ def grouping_table(summary: pd.DataFrame, grouping: str) -> CountTable:
                        not_crossed.rename(columns={"dimension_value": grouping})
                        .assign(**{CROSSOVER: DID_NOT_CROSS, PATHWAY: NO_PATHWAY})], ignore_index=True)
     return CountTable(name=f"crossover_by_{grouping}", cells=cells, dimensions=(grouping, CROSSOVER, PATHWAY),
-                      measure=MEASURE, sources=SOURCES)
+                      measure=MEASURE, sources=SOURCES, featured=lambda table: featured_cells(table, grouping))
+
+
+def featured_cells(table: pd.DataFrame, grouping: str) -> pd.Series:
+    """The cells the brief shows and readers compare: each group's (and all youth's) child-welfare
+    youth and crossover youth, whose ratio is the group's crossover rate, and all crossover youth
+    by pathway. Youth who did not cross over, the pathways within a group and the unlisted groups
+    are never shown on their own, so suppression spends its complements there first."""
+    group_totals = (table[PATHWAY] == TOTAL) & (table[CROSSOVER] != DID_NOT_CROSS) & (table[grouping] != UNLISTED)
+    pathways = (table[grouping] == TOTAL) & (table[CROSSOVER] == CROSSED_OVER)
+    return group_totals | pathways

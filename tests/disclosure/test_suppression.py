@@ -188,6 +188,22 @@ def test_complements_are_the_fewest_that_protect_a_single_unknown():
     assert shown[(TOTAL, "disconnected")] == 1457 and shown[(TOTAL, TOTAL)] == 5104  # the headline stays
 
 
+def test_complements_avoid_the_cells_readers_compare_when_others_protect_as_well():
+    """The same single unknown, with the male row marked as what readers compare: the fewest
+    complements are two cells of the female row instead (the fewest-cells choice alone hides the
+    male disconnected count and total), and still no intruder gets the hidden cells back."""
+    by_sex = pd.DataFrame({"at_risk": [233, 245, 0], "disconnected": [716, 740, 1], "connected": [1632, 1537, 0]},
+                          index=pd.Index(["F", "M", "Unknown"]))
+    table = from_crosstab(by_sex, name="by_sex", rows="sex", columns="category", measure="youth")
+    (plain,) = protect([table])
+    (published,) = protect([dataclasses.replace(table, featured=lambda cells: cells["sex"] == "M")])
+    hidden_males = [p.cells.loc[(p.cells["sex"] == "M") & p.cells["count"].isna(), "category"].tolist()
+                    for p in (plain, published)]
+    assert hidden_males == [["disconnected", TOTAL], []]
+    assert (published.cells["status"] == "suppressed: complementary").sum() == 2
+    assert audit([published]).empty and recover([published]) == {}
+
+
 def test_every_complement_left_is_needed():
     """Showing any one complementary cell again would let an intruder recover or bound a hidden cell."""
     tables = [long_table(random_counts(np.random.default_rng(seed), (6, 4)), ("town", "race"), name=f"t{seed}")

@@ -16,7 +16,9 @@ import pytest
 from dagster import materialize
 
 from assets.report import annual_report
-from p20_platform.disclosure import TOTAL, DisclosureViolation, PublishedTable, audit
+from p20_platform.disclosure import TOTAL, DisclosureViolation, PublishedTable, audit, protect
+from p20_platform.disclosure.tables import COMPLEMENTARY
+from p20_platform.report import crossover as xo
 from p20_platform.report import (protect_annual_report, protect_crossover_brief, publish_annual_reports,
                                  read_build_info, read_mart)
 from p20_platform.report.disconnected import (ESTIMATE_TESTED, INTERVAL, RESTS_ON_UNLINKABLE_WAGES, WAGE_EVIDENCE,
@@ -155,6 +157,26 @@ def test_the_published_tables_pass_the_audit_so_suppressed_cells_cannot_be_recov
     for tables in (annual.published, brief.published):
         assert audit(tables).empty
         assert sum(int(t.cells["count"].isna().sum()) for t in tables) > 0
+
+
+def test_the_brief_hides_fewer_of_the_counts_readers_compare_and_passes_the_audit(run):
+    """Each group's child-welfare and crossover youth (its crossover rate) and the pathway counts
+    are what the brief shows; complements go to the cells it never shows wherever the rules allow,
+    so fewer shown counts are hidden than when complements are only the fewest cells."""
+    home, _ = run
+    summary = read_mart(home, "crossover_youth_summary")
+
+    def hidden_shown_counts(tables: list[PublishedTable]) -> set[tuple]:
+        return {(t.name, *cell) for t in tables
+                for cell in t.cells.loc[xo.featured_cells(t.cells, t.dimensions[0]) & t.cells["count"].isna()
+                                        & (t.cells["status"] == COMPLEMENTARY), list(t.dimensions)].itertuples(index=False)}
+
+    brief = protect_crossover_brief(summary).published
+    fewest_cells = protect([dataclasses.replace(xo.grouping_table(summary, g), featured=None) for g in xo.GROUPINGS])
+    assert audit(brief).empty
+    assert len(hidden_shown_counts(brief)) < len(hidden_shown_counts(fewest_cells)), hidden_shown_counts(brief)
+    every_count = pd.concat([t.cells for t in brief])["count"].dropna()
+    assert not every_count.between(1, 10).any()
 
 
 def test_the_report_refuses_to_publish_an_under_suppressed_table(run, tmp_path: Path):
