@@ -7,6 +7,7 @@ happens later, after the contract has passed the row.
 from __future__ import annotations
 
 import io
+import re
 
 import pandas as pd
 import pyarrow as pa
@@ -93,7 +94,11 @@ def _check_header(file_name: str, data: bytes, columns: tuple[str, ...]) -> list
 
 def _reject_ragged(file_name: str, data: bytes, width: int) -> None:
     """Name the first line whose field count is wrong (never its content: it may hold PII)."""
-    lines = data.decode("utf-8").splitlines()
+    # Line breaks as the CSV reader counts them (str.splitlines would also break at \v, \f, \x1c-\x1e
+    # and \u2028, which the reader keeps inside a value, and then find no bad line)
+    lines = re.split(r"\r\n|\r|\n", data.decode("utf-8"))
+    if lines and lines[-1] == "":
+        lines.pop()
     bad = [(number, line.count("\t") + 1) for number, line in enumerate(lines, start=1)
            if line and line.count("\t") + 1 != width]
     number, fields = bad[0]
