@@ -12,7 +12,7 @@ export P20_HOME
 DEMO_PERSONS ?= 20000
 DEMO_SEED ?= 2026
 
-.PHONY: setup browser demo test ui bench bench-statewide lock clean
+.PHONY: setup browser demo test test-slow ui bench bench-statewide lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	command -v java >/dev/null || (apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless)  # Spark engine
@@ -46,6 +46,10 @@ test: setup
 	$(BIN)/ruff check .
 	cd dbt_project && ../$(BIN)/sqlfluff lint models macros tests --processes 2
 	$(BIN)/pytest -q -n 2
+
+# Tests that take minutes of full runs (tests marked slow: the kill chain of `p20 materialize`).
+test-slow: setup
+	$(BIN)/pytest -q -m slow
 
 ui: setup
 	$(BIN)/p20 ui

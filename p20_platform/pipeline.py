@@ -85,7 +85,7 @@ def materialize_all(paths: Paths, *, with_evaluation: bool = False) -> bool:
 
     from p20_platform.definitions import defs
     from p20_platform.progress import PROGRESS_CONSOLE, StepProgress, dbt_summary
-    from p20_platform.run_control import clear_leftovers, execute_stoppable
+    from p20_platform.run_control import EXIT_STOPPED, clear_leftovers, execute_stoppable
 
     job = defs.resolve_implicit_global_asset_job_def() if with_evaluation else defs.resolve_job_def(MAIN_JOB)
     with DagsterInstance.get() as instance:
@@ -97,7 +97,10 @@ def materialize_all(paths: Paths, *, with_evaluation: bool = False) -> bool:
                                                    run_config=PROGRESS_CONSOLE)
         print(summarise_run(result, paths))
         if stopped_by is not None:
-            print(f"p20: stopped by {stopped_by}: run marked failed and its pool slot freed")
+            print(f"p20: stopped by {stopped_by}: run marked failed and its pool slot freed", flush=True)
+            # Exit now: the interpreter's teardown took seconds on a loaded machine and froze the guard's
+            # watcher thread, whose hard exit then came too late (a stop took 10.2 s).
+            os._exit(EXIT_STOPPED)
     prune_dbt_targets()
     return result.success and stopped_by is None
 

@@ -6,9 +6,10 @@ setting points a whole deployment, or a test, at its data.
 
 from __future__ import annotations
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field
 
+from p20_platform.run_control import PID_TAG, run_tags
 from p20_platform.settings import Paths, paths
 
 
@@ -20,6 +21,14 @@ class DataHome(ConfigurableResource):
     @property
     def paths(self) -> Paths:
         return paths(self.home)
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        """Tag the run with the process executing it, however it was started (`dagster dev`'s run worker,
+        `dagster job execute`, a test), as `p20 materialize` tags its own: `run_control.clear_leftovers`
+        can then tell a dead run from a live one by its process instead of waiting out a time limit."""
+        run = context.dagster_run
+        if context.instance is not None and run is not None and PID_TAG not in run.tags:
+            context.instance.add_run_tags(run.run_id, run_tags())
 
 
 RESOURCES = {"data_home": DataHome()}

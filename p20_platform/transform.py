@@ -11,7 +11,10 @@ dbt finds the warehouse through `--vars p20_home` (every Dagster run passes its 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -50,30 +53,63 @@ def published_dir(home: Paths) -> Path:
 ANALYST_STORAGE_VERSION = "v1.5.0"
 
 
+# The published copy is one folder per build under published/.marts/; `published/marts` links to the
+# current one and the analysts' paths go through it (`p20_marts.duckdb` -> marts/p20_marts.duckdb,
+# `parquet` -> marts/parquet), so one rename of that link moves every reader to the new copy at once.
+VERSIONS, CURRENT = ".marts", "marts"
+COPY_ENTRIES = (PUBLISHED_DATABASE, "parquet")
+
+
 def publish_marts(home: Paths) -> dict[str, int]:
     """Copy the marts, rows sorted (identical runs give identical files), to `published/`; return rows per mart.
 
     DuckDB lets one process hold a file for writing and then no other process may open it, so
-    analysts never open the warehouse. The copy is written beside the old one and renamed
-    over it in one step: a reader holding the previous copy open keeps reading it undisturbed.
+    analysts never open the warehouse. The whole copy (DuckDB file and Parquet) is written into a
+    new folder and the `published/marts` link is renamed onto it in one step: readers see the old
+    copy or the new one, never a mix, and a run killed while writing leaves only an unlinked
+    folder, which the next publish removes. A reader holding the previous copy open keeps reading it.
     """
     target = published_dir(home)
-    (target / "parquet").mkdir(parents=True, exist_ok=True)
-    scratch = target / "p20_marts.next.duckdb"
-    scratch.unlink(missing_ok=True)
+    versions = target / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    version = Path(tempfile.mkdtemp(prefix=f"{datetime.now(UTC):%Y%m%dT%H%M%S}-", dir=versions))
+    (version / "parquet").mkdir()
     rows = {}
     with duckdb.connect() as published:  # a new file nobody else holds: no lock to wait for
-        published.execute(f"ATTACH '{scratch}' AS copy (STORAGE_VERSION '{ANALYST_STORAGE_VERSION}')")
+        published.execute(f"ATTACH '{version / PUBLISHED_DATABASE}' AS copy "
+                          f"(STORAGE_VERSION '{ANALYST_STORAGE_VERSION}')")
         published.execute("USE copy")
         published.execute(f"ATTACH '{home.warehouse_db}' AS warehouse (READ_ONLY)")
         published.execute("CREATE SCHEMA marts")
         for table in MART_TABLES:
             published.execute(f"CREATE TABLE marts.{table} AS SELECT * FROM warehouse.marts.{table} ORDER BY ALL")
             rows[table] = published.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0]
-            parquet = target / "parquet" / f"{table}.parquet"
-            published.execute(f"COPY marts.{table} TO '{parquet}.next' (FORMAT parquet)")
-            os.replace(f"{parquet}.next", parquet)
+            published.execute(f"COPY marts.{table} TO '{version / 'parquet' / table}.parquet' (FORMAT parquet)")
         build_info.write(published, build_info.collect(home, published, catalog="warehouse"))
         published.execute("DETACH warehouse")
-    os.replace(scratch, target / PUBLISHED_DATABASE)
+    version.chmod(0o755)  # mkdtemp makes it owner-only; the published copy is for every analyst
+    _switch(target, version)
     return rows
+
+
+def _switch(target: Path, version: Path) -> None:
+    """Point `published/marts` at `version` (one rename), then remove every other copy but the one it
+    replaced (a reader may still be opening that one): older builds and folders of killed runs."""
+    link = target / CURRENT
+    previous = link.resolve() if link.is_symlink() else None
+    scratch = target / f"{CURRENT}.next"
+    scratch.unlink(missing_ok=True)
+    scratch.symlink_to(version.relative_to(target))
+    os.replace(scratch, link)
+    for entry in COPY_ENTRIES:  # fixed links through `marts`; a copy published before versions is replaced once
+        path = target / entry
+        if not path.is_symlink():
+            if path.is_dir():
+                shutil.rmtree(path)
+            entry_link = target / f"{entry}.next"
+            entry_link.unlink(missing_ok=True)
+            entry_link.symlink_to(Path(CURRENT) / entry)
+            os.replace(entry_link, path)
+    for old in (target / VERSIONS).iterdir():
+        if old.resolve() not in (version.resolve(), previous):
+            shutil.rmtree(old)

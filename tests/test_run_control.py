@@ -188,3 +188,44 @@ def test_a_new_run_clears_what_a_dead_run_left_and_says_so(dagster_home, tmp_pat
         assert f"held by live run(s) {live.run_id[:8]}" in text
 
         assert clear_leftovers(instance, home).describe().startswith("p20: waiting")  # nothing left to clear
+
+
+# A job started without `p20 materialize` (as `dagster dev`'s run worker or `dagster job execute` start one):
+# its one step holds the writers' pool until the process is killed.
+OUTSIDE_JOB = textwrap.dedent("""
+    import time
+    import dagster as dg
+    from p20_platform.resources import DataHome
+
+    @dg.op(pool="duckdb_writer")
+    def hold_the_pool(data_home: DataHome):
+        (data_home.paths.home / "started").write_text("yes")
+        time.sleep(600)
+
+    @dg.job(resource_defs={"data_home": DataHome()}, executor_def=dg.in_process_executor)  # as the platform's
+    def outside():
+        hold_the_pool()
+""")
+
+
+def test_a_run_started_outside_p20_is_tagged_with_its_process_and_cleared_once_it_is_dead(dagster_home, tmp_path):
+    script = tmp_path / "outside.py"
+    script.write_text(OUTSIDE_JOB)
+    child = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "job", "execute", "-f", str(script),
+                              "-j", "outside"], env={**os.environ, "P20_HOME": str(tmp_path)},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_for(tmp_path / "started")
+    finally:
+        child.kill()
+        child.wait()
+    with dg.DagsterInstance.get() as instance:
+        [record] = instance.get_run_records(dg.RunsFilter(job_name="outside"))
+        assert record.dagster_run.tags[PID_TAG] == str(child.pid)
+        assert record.dagster_run.status == dg.DagsterRunStatus.STARTED  # what the kill left
+        assert instance.event_log_storage.get_concurrency_info(POOL).active_run_ids == {record.dagster_run.run_id}
+
+        leftovers = clear_leftovers(instance, paths(tmp_path))
+        assert leftovers.dead_runs == [record.dagster_run.run_id[:8]]
+        assert instance.get_run_by_id(record.dagster_run.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert instance.event_log_storage.get_concurrency_info(POOL).active_slot_count == 0

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import duckdb
 from dagster import AssetKey
@@ -12,7 +16,9 @@ from assets.feeds import DUCKDB_POOL
 from assets.marts import MART_KEYS, p20_dbt_models
 from p20_platform.registry import AGENCIES
 from p20_platform.settings import paths
-from p20_platform.transform import DBT_PROJECT_DIR, MART_TABLES, PUBLISHED_DATABASE, dbt_project, publish_marts
+from p20_platform.transform import (CURRENT, DBT_PROJECT_DIR, MART_TABLES, PUBLISHED_DATABASE, VERSIONS, dbt_project,
+                                   publish_marts)
+from published_copy import published_tables
 
 FEED_KEYS = {AssetKey([agency.code, "analytical"]) for agency in AGENCIES}
 MPI_KEY = AssetKey(["mpi", "crosswalk"])
@@ -97,8 +103,39 @@ def test_published_copy_holds_every_mart_for_read_only_readers(built_home, tmp_p
             parquet = published / "parquet" / f"{table}.parquet"
             assert reader.execute(f"SELECT count(*) FROM '{parquet}'").fetchone()[0] == count
     assert not any(path.name.endswith(".next") or ".next." in path.name for path in published.rglob("*"))
-    # Publishing again replaces the copy in place.
+    first = (published / CURRENT).resolve()
+    # Publishing again replaces the copy: the link moves, the replaced copy is kept for readers still opening it.
     assert publish_marts(home) == rows
+    assert (published / CURRENT).resolve() != first and first.is_dir()
+    publish_marts(home)
+    assert not first.exists() and len(list((published / VERSIONS).iterdir())) == 2
+
+
+PUBLISH = ("import sys\nfrom p20_platform.settings import paths\nfrom p20_platform.transform import publish_marts\n"
+           "publish_marts(paths(sys.argv[1]))\n")
+
+
+def test_a_publish_killed_while_writing_leaves_the_previous_copy_whole_and_the_next_clears_it(built_home, tmp_path):
+    home = paths(tmp_path / "home")
+    home.home.mkdir()
+    shutil.copy(built_home.warehouse_db, home.warehouse_db)
+    publish_marts(home)
+    published, before = home.home / "published", published_tables(home)
+    current = (published / CURRENT).resolve()
+
+    child = subprocess.Popen([sys.executable, "-c", PUBLISH, str(home.home)])
+    deadline = time.monotonic() + 120
+    while not [v for v in (published / VERSIONS).iterdir() if v.resolve() != current]:
+        assert child.poll() is None and time.monotonic() < deadline, "the publish never started writing"
+        time.sleep(0.002)
+    child.send_signal(signal.SIGKILL)  # the new copy's folder exists: the copy is being written
+    child.wait()
+    assert (published / CURRENT).resolve() == current, "the publish finished before it was killed"
+    [partial] = [v for v in (published / VERSIONS).iterdir() if v.resolve() != current]
+    assert published_tables(home) == before  # readers still see the whole previous copy
+
+    publish_marts(home)
+    assert not partial.exists() and published_tables(home) == before
 
 
 def test_each_agency_source_declares_the_registry_layout_the_loader_writes():

@@ -1,0 +1,50 @@
+"""The report package's run: feeds (with the demo's row-level faults) -> index -> linkage evaluation -> dbt
+-> published marts -> report, brief and dashboard, on a fresh copy of the small synthetic population."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from assets.estimation import undecided_status
+from assets.feeds import feed_assets
+from assets.marts import p20_dbt_models, published_marts
+from assets.mpi import crosswalk, linkage_evaluation
+from assets.report import annual_report, crossover_brief
+from p20_platform.linkage.pet_key import KEY_FILE_NAME, create_demo_key
+from p20_platform.resources import DataHome
+from p20_platform.synth.faults import add_demo_faults
+
+
+def build(synth_home: Path, home: Path, secrets_of: Path | None = None) -> dg.ExecuteInProcessResult:
+    """The run on a copy of `synth_home` at `home`; with the deployment secrets of the home `secrets_of` when
+    given (see `share_secrets`), fresh ones otherwise."""
+    shutil.copytree(synth_home, home)
+    add_demo_faults(home, seed=1)
+    if secrets_of is None:
+        create_demo_key(home)
+    else:
+        share_secrets(secrets_of, home)
+    feeds = [a for a in feed_assets if a.key.path[-1] in ("matching", "analytical")]
+    return dg.materialize(
+        [*feeds, crosswalk, linkage_evaluation, p20_dbt_models, undecided_status, published_marts, annual_report,
+         crossover_brief],
+        resources={"data_home": DataHome(home=str(home))}, raise_on_error=False,
+        run_config={"ops": {"mpi__crosswalk": {"config": {"strategy": "deterministic"}},
+                            "mpi__linkage_evaluation": {"config": {"compare_with": ["pet-keys"]}}}})
+
+
+def share_secrets(source: Path, home: Path) -> None:
+    """Give a new `home` the secrets of the built home `source`: its PET key, and the salt its p20_ids were
+    issued from (`mpi.id_issuer`, counting from 0 again as a first build does)."""
+    shutil.copy2(source / KEY_FILE_NAME, home / KEY_FILE_NAME)  # keeps its owner-only mode
+    with duckdb.connect(str(source / "hub.duckdb"), read_only=True) as hub:
+        [salt] = hub.execute("SELECT salt FROM mpi.id_issuer").fetchone()
+    with duckdb.connect(str(home / "hub.duckdb")) as hub:
+        hub.execute("CREATE SCHEMA mpi")
+        hub.execute("CREATE TABLE mpi.id_issuer (salt VARCHAR, issued BIGINT)")
+        hub.execute("INSERT INTO mpi.id_issuer VALUES (?, 0)", [salt])
+    (home / "hub.duckdb").chmod(0o600)
