@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from report_run import build
 from published_copy import published_tables
 
 from p20_platform.settings import Paths, paths
 from p20_platform.transform import published_dir
+
+# A second full build of the report package's run (about 8 minutes here): with `make test-slow`.
+pytestmark = pytest.mark.slow
 
 BUILD_DATE = re.compile(r"built\s+\d{1,2} \w+ \d{4}")
 
