@@ -82,7 +82,7 @@ EM_ITERATIONS = 30
 
 @dataclass(frozen=True)
 class UnseenEstimate:
-    """The hub's publication: probabilities per undecided youth-year and the measured error rates."""
+    """The hub's publication: probabilities per undecided youth-year and the fitted shares behind them."""
 
     # p20_id, report_year, replicate (0 = point estimate), p_disconnected, p_employed_unseen, p_diploma
     probabilities: pd.DataFrame
@@ -93,7 +93,8 @@ class UnseenEstimate:
 def _person_parts(records: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
     """Every record's name keys (surname + first initial, and each word of a compound surname +
     first initial) with its p20_id, whether it is a wage-part record (a DOL record without a date of
-    birth) and whether it carries an SSN (a bridge)."""
+    birth), whether it carries an SSN (a bridge), and whether its entry is made only of DOL records
+    (`dol_only`: the pool of wages nobody else accounts for)."""
     return duckdb.sql(f"""
         WITH linked AS (
             SELECT c.p20_id, r.record_id, r.agency, r.FakeID, r.last_name, left(r.first_name, 1) AS initial,
@@ -108,6 +109,7 @@ def _person_parts(records: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFram
             FROM (SELECT *, unnest(string_split(last_name, ' ')) AS word FROM linked WHERE last_name LIKE '% %')
             WHERE length(word) >= 3)
         SELECT p20_id, record_id, agency, FakeID, ssn, wage_part, dol_record, bridge,
+               bool_and(dol_record) OVER (PARTITION BY p20_id) AS dol_only,
                CASE WHEN initial IS NOT NULL THEN name_key END AS name_key
         FROM keyed
     """).df()
@@ -127,12 +129,10 @@ def wage_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: p
     """
     excluded = pd.DataFrame({"record_id": []}, dtype=object) if excluded is None else excluded
     return duckdb.sql("""
-        WITH entry AS (
-            SELECT p20_id, bool_and(dol_record) AS dol_only FROM parts GROUP BY p20_id),
-        pool_records AS (
-            SELECT p.p20_id AS worker, p.name_key, p.FakeID
-            FROM parts AS p JOIN entry AS e USING (p20_id)
-            WHERE e.dol_only AND p.record_id NOT IN (SELECT record_id FROM excluded)),
+        WITH pool_records AS (
+            SELECT p20_id AS worker, name_key, FakeID
+            FROM parts
+            WHERE dol_only AND record_id NOT IN (SELECT record_id FROM excluded)),
         worker_years AS (
             SELECT DISTINCT pr.worker, pr.name_key, w.year
             FROM pool_records AS pr JOIN wage_years AS w ON w.FakeID = pr.FakeID
@@ -140,9 +140,9 @@ def wage_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: p
         workers AS (
             SELECT worker, name_key, min(year) AS first_year FROM worker_years GROUP BY worker, name_key),
         candidate_records AS (
-            SELECT p.*, p.agency IN $school_agencies AS school
-            FROM parts AS p JOIN entry AS e USING (p20_id)
-            WHERE NOT e.dol_only AND NOT p.dol_record AND NOT p.bridge AND p.name_key IS NOT NULL),
+            SELECT *, agency IN $school_agencies AS school
+            FROM parts
+            WHERE NOT dol_record AND NOT bridge AND name_key IS NOT NULL),
         candidate_keys AS (
             SELECT DISTINCT p20_id, name_key FROM candidate_records
             QUALIFY school OR NOT bool_or(school) OVER (PARTITION BY p20_id)),
@@ -194,12 +194,8 @@ def wages_left_apart(parts: pd.DataFrame, wage_years: pd.DataFrame) -> pd.DataFr
     about one such year in 40 was not the youth's; such a year counts as employed in the estimate.
     No link is written: the crosswalk stays as it is."""
     return duckdb.sql("""
-        WITH entry AS (
-            SELECT p20_id, bool_and(dol_record) AS dol_only FROM parts GROUP BY p20_id),
-        apart AS (
-            SELECT DISTINCT p.ssn, p.FakeID
-            FROM parts AS p JOIN entry AS e USING (p20_id)
-            WHERE e.dol_only AND p.ssn IS NOT NULL),
+        WITH apart AS (
+            SELECT DISTINCT ssn, FakeID FROM parts WHERE dol_only AND ssn IS NOT NULL),
         own AS (
             SELECT DISTINCT p20_id, ssn FROM parts WHERE bridge AND NOT dol_record),
         near AS (
@@ -264,14 +260,13 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     Replicates are Poisson bootstraps over bridged and target persons.
     """
     rng = np.random.default_rng(seed)
-    strata = len(AGE_NOW_BANDS) + 1
+    strata = (len(AGE_NOW_BANDS) + 1) * len(SEXES)
 
     def person_weights(p20_ids: pd.Series) -> np.ndarray:
         persons, row = np.unique(p20_ids.to_numpy(), return_inverse=True)
         draws = rng.poisson(1.0, (len(persons), replicates))
         return np.concatenate([np.ones((len(row), 1)), draws[row]], axis=1)
 
-    strata *= len(SEXES)
     columns = replicates + 1
     # strangers: h(j | stratum), smoothed towards the pooled distribution, and r
     known = person_weights(strangers["p20_id"])
@@ -313,14 +308,13 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     p = np.full((cells, columns), 0.9)
     for _ in range(EM_ITERATIONS):
         prior = p[cell]
-        own_paid = own * prior * np.where(n[:, None] == 0, 0.0, _binomial(paid - 1, strangers_if_own, r))
+        own_paid = own * prior * _binomial(paid - 1, strangers_if_own, r)  # own is 0 without namesakes
         own_unpaid = own * (1 - prior) * _binomial(paid, strangers_if_own, r)
         absent = (1 - own) * _binomial(paid, namesakes[:, None], r)
         probability = (own_paid + absent * prior) / np.maximum(own_paid + own_unpaid + absent, 1e-300)
         p = _weighted_counts(cell, cells, weights * probability) / np.maximum(_weighted_counts(cell, cells, weights), 1e-12)
 
-    band_and_sex = np.arange(strata)
-    band_of, sex_of = np.divmod(band_and_sex, len(SEXES))
+    band_of, sex_of = np.divmod(np.arange(strata), len(SEXES))
     bands = [f"<={AGE_NOW_BANDS[0]}"] + [f"{low + 1}-{high}" for low, high in zip(AGE_NOW_BANDS, AGE_NOW_BANDS[1:])] \
         + [f">={AGE_NOW_BANDS[-1] + 1}"]
     parameters = pd.DataFrame({

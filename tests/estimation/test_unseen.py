@@ -59,13 +59,14 @@ def test_wages_left_apart_are_those_under_the_youths_ssn_or_a_keystroke_from_it(
     """A youth's SSN-bearing record, and three DOL-only entries the index kept apart: one under the
     same SSN (a married surname), one with two neighbouring digits swapped, one a stranger's."""
     parts = pd.DataFrame([
-        # p20_id, record_id, agency, FakeID, ssn, wage_part, dol_record, bridge, name_key
-        ("Pyouth", "r1", "DSS", "d1", "123456789", False, False, True, "SMITH A"),
-        ("Pyouth", "r2", "SDE", "s1", None, False, False, False, "SMITH A"),
-        ("Pmarried", "r3", "DOL", "w1", "123456789", True, True, True, "JONES A"),
-        ("Pswapped", "r4", "DOL", "w2", "123457689", True, True, True, "SMITH A"),
-        ("Pstranger", "r5", "DOL", "w3", "987654321", True, True, True, "SMITH A"),
-    ], columns=["p20_id", "record_id", "agency", "FakeID", "ssn", "wage_part", "dol_record", "bridge", "name_key"])
+        # p20_id, record_id, agency, FakeID, ssn, wage_part, dol_record, bridge, dol_only, name_key
+        ("Pyouth", "r1", "DSS", "d1", "123456789", False, False, True, False, "SMITH A"),
+        ("Pyouth", "r2", "SDE", "s1", None, False, False, False, False, "SMITH A"),
+        ("Pmarried", "r3", "DOL", "w1", "123456789", True, True, True, True, "JONES A"),
+        ("Pswapped", "r4", "DOL", "w2", "123457689", True, True, True, True, "SMITH A"),
+        ("Pstranger", "r5", "DOL", "w3", "987654321", True, True, True, True, "SMITH A"),
+    ], columns=["p20_id", "record_id", "agency", "FakeID", "ssn", "wage_part", "dol_record", "bridge", "dol_only",
+                "name_key"])
     wage_years = pd.DataFrame({"FakeID": ["w1", "w1", "w2", "w3"], "year": [2019, 2020, 2022, 2021]})
     found = wages_left_apart(parts, wage_years).sort_values("year").reset_index(drop=True)
     assert found.to_dict("records") == [{"p20_id": "Pyouth", "year": 2019}, {"p20_id": "Pyouth", "year": 2020},
