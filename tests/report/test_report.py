@@ -272,7 +272,7 @@ def test_the_headline_gives_the_disconnected_estimate_with_its_interval(run):
     sentence = RoleCollector("range")
     sentence.feed(html)
     assert [column for column, _ in sentence.figures] == ["disconnected_unlinkable_wages", "disconnected"]
-    assert "errors of the method" in " ".join("".join(sentence.text).split())
+    assert "does not include errors in linking records" in " ".join("".join(sentence.text).split())
     wages = tables.unlinkable_wages[year].cells.set_index(["category", WAGE_EVIDENCE])["count"]
     for (column, text), shown in zip(sentence.figures, (wages[("disconnected", RESTS_ON_UNLINKABLE_WAGES)],
                                                         wages[("disconnected", TOTAL)])):
