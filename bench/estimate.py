@@ -50,9 +50,9 @@ def build_through_counts(home: Paths) -> None:
     for feed in FEEDS:
         load_feed(home, feed)
     rebuild_index(home.home, "probabilistic")
-    _dbt(home, "build", "--exclude", "stg_estimation__undecided_status+")
+    _dbt(home, "build", "--exclude", "source:estimation+")
     publish_undecided_status(home)
-    _dbt(home, "build", "--select", "stg_estimation__undecided_status+")
+    _dbt(home, "build", "--select", "source:estimation+")
 
 
 def run_one(persons: int, seed: int, bridge_rate: float | None) -> dict:

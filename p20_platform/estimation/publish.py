@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from p20_platform.estimation.splits import COLUMNS as CORRECTION_COLUMNS
+from p20_platform.estimation.splits import disconnected_probabilities, paid_entries, split_corrections
 from p20_platform.estimation.unseen import WAGE_AGENCY, UnseenEstimate, estimate_unseen
 from p20_platform.feeds.loaders import analytical_schema
 from p20_platform.feeds.stores import connect, quote
@@ -18,17 +20,29 @@ from p20_platform.settings import Paths
 SCHEMA = "estimation"
 PROBABILITIES = "undecided_status"  # p20_id, report_year, replicate, p_disconnected, p_employed_unseen, p_diploma
 PARAMETERS = "wage_evidence_parameters"  # per age-now band and sex: the fitted shares (see unseen.employment_probabilities)
+CORRECTIONS = "link_corrections"  # p20_id, report_year, disconnected_overcount, overcount_variance (see splits.py)
 PROBABILITY_COLUMNS = {"p20_id": "VARCHAR", "report_year": "INTEGER", "replicate": "SMALLINT",
                        "p_disconnected": "DOUBLE", "p_employed_unseen": "DOUBLE", "p_diploma": "DOUBLE"}
 
 
-def write_tables(paths: Paths, probabilities: pd.DataFrame, parameters: pd.DataFrame | None = None) -> None:
-    """Write the estimation tables (typed as the dbt source declares them)."""
-    columns = ", ".join(f"{quote(name)}::{kind} AS {quote(name)}" for name, kind in PROBABILITY_COLUMNS.items())
+CORRECTION_TYPES = dict(zip(CORRECTION_COLUMNS, ("VARCHAR", "INTEGER", "DOUBLE", "DOUBLE")))
+
+
+def _typed(columns: dict[str, str]) -> str:
+    return ", ".join(f"{quote(name)}::{kind} AS {quote(name)}" for name, kind in columns.items())
+
+
+def write_tables(paths: Paths, probabilities: pd.DataFrame, parameters: pd.DataFrame | None = None,
+                 corrections: pd.DataFrame | None = None) -> None:
+    """Write the estimation tables (typed as the dbt source declares them); no corrections: an empty table."""
+    if corrections is None:
+        corrections = pd.DataFrame({name: pd.Series(dtype=object) for name in CORRECTION_COLUMNS})
     with connect(paths.warehouse_db) as warehouse:
         warehouse.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
         warehouse.register("_probabilities", probabilities)
-        warehouse.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{PROBABILITIES} AS SELECT {columns} FROM _probabilities")
+        warehouse.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{PROBABILITIES} AS SELECT {_typed(PROBABILITY_COLUMNS)} FROM _probabilities")
+        warehouse.register("_corrections", corrections)
+        warehouse.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{CORRECTIONS} AS SELECT {_typed(CORRECTION_TYPES)} FROM _corrections")
         if parameters is not None:
             warehouse.register("_parameters", parameters)
             warehouse.execute(f"CREATE OR REPLACE TABLE {SCHEMA}.{PARAMETERS} AS SELECT * FROM _parameters")
@@ -40,15 +54,20 @@ def write_no_undecided(paths: Paths) -> None:
 
 
 def publish_undecided_status(paths: Paths) -> UnseenEstimate:
-    """Estimate in the hub, publish probabilities and fitted shares to the warehouse."""
+    """Estimate in the hub; publish probabilities, fitted shares and the link corrections to the warehouse."""
     with connect(paths.hub_db, read_only=True) as hub:
         records = hub.execute("SELECT record_id, agency, FakeID, last_name, first_name, dob, ssn FROM mpi.records").df()
         crosswalk = hub.execute("SELECT record_id, p20_id FROM mpi.crosswalk").df()
+        scored = hub.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mpi' AND table_name = 'pairs'").fetchone()[0]
+        pairs = hub.execute("SELECT record_id_l, record_id_r, match_probability FROM mpi.pairs").df() if scored else None
     with connect(paths.warehouse_db, read_only=True) as warehouse:
         wage_years = warehouse.execute(
             f"SELECT DISTINCT FakeID::VARCHAR AS FakeID, \"Year\"::INTEGER AS year "
             f"FROM {analytical_schema(WAGE_AGENCY)}.analytical WHERE RecordType = 'UI_WAGE' AND Wage > 0").df()
         person_years = warehouse.execute("SELECT * FROM marts.disconnected_youth_person_year").df()
     estimate = estimate_unseen(records, crosswalk, wage_years, person_years)
-    write_tables(paths, estimate.probabilities, estimate.parameters)
+    corrections = None if pairs is None else split_corrections(
+        pairs, crosswalk, disconnected_probabilities(person_years, estimate.probabilities),
+        paid_entries(records, crosswalk, wage_years))
+    write_tables(paths, estimate.probabilities, estimate.parameters, corrections)
     return estimate

@@ -132,6 +132,8 @@ def _save_index(connection: duckdb.DuckDBPyConnection, home: Path, strategy: str
     if pairs is not None:
         _write_table(connection, "mpi", "pairs", pairs)
         _write_table(connection, "mpi", "clerical_review", clerical_review(pairs, MATCH_THRESHOLD))
+    else:  # another strategy's pairs would name entries this build no longer has (and feed estimation/splits.py)
+        connection.execute("DROP TABLE IF EXISTS mpi.pairs; DROP TABLE IF EXISTS mpi.clerical_review")
     with connect(paths(home).warehouse_db) as warehouse:
         _write_table(warehouse, "mpi", "crosswalk", crosswalk[["agency", "FakeID", "p20_id"]])
         _write_table(warehouse, "mpi", "persons", person_attributes(records, ids))

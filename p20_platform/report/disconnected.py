@@ -54,6 +54,11 @@ class EstimateTested:
     cells: int
 
     @property
+    def too_narrow(self) -> bool:
+        """Whether the interval held the truth in fewer than 90% of the tests (what a 90% interval promises)."""
+        return self.covered < 0.9 * self.cells
+
+    @property
     def error_range(self) -> str:
         """The measured range in words, e.g. "between 5% below and 7% above"."""
         def side(percent: int) -> str:

@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from p20_platform.estimation.publish import PARAMETERS, PROBABILITIES, SCHEMA, publish_undecided_status
+from p20_platform.estimation.publish import PARAMETERS, PROBABILITIES, SCHEMA, CORRECTIONS, publish_undecided_status
 from p20_platform.evaluation.marts import compare_marts_with_truth
 from p20_platform.feeds import FEEDS, load_feed
 from p20_platform.linkage.hub import rebuild_index
@@ -26,7 +26,7 @@ def estimated_home(linked_home: Paths, dbt_cli, tmp_path_factory: pytest.TempPat
     home = paths(tmp_path_factory.mktemp("estimated") / "home")
     shutil.copytree(linked_home.home, home.home)
     publish_undecided_status(home)
-    result = dbt_cli(DBT_PROJECT_DIR, home.home, "build", "--select", "stg_estimation__undecided_status+")
+    result = dbt_cli(DBT_PROJECT_DIR, home.home, "build", "--select", "source:estimation+")
     assert result.returncode == 0, result.stdout[-4000:]
     return home
 
@@ -44,7 +44,7 @@ def estimated_home_more_bridges(small_population: dict[str, int], dbt_cli,
         load_feed(home, feed)
     rebuild_index(home.home, "probabilistic")
     models_only = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
-    for step in (("--exclude", "stg_estimation__undecided_status+"), ("--select", "stg_estimation__undecided_status+")):
+    for step in (("--exclude", "source:estimation+"), ("--select", "source:estimation+")):
         if step[0] == "--select":
             publish_undecided_status(home)
         result = dbt_cli(DBT_PROJECT_DIR, home.home, "build", *step, *models_only)
@@ -61,6 +61,11 @@ def test_the_hub_publishes_only_ids_years_and_probabilities(estimated_home: Path
     with duckdb.connect(str(estimated_home.warehouse_db), read_only=True) as warehouse:
         probabilities = warehouse.execute(f"SELECT * FROM {SCHEMA}.{PROBABILITIES}").df()
         parameters = warehouse.execute(f"SELECT * FROM {SCHEMA}.{PARAMETERS}").df()
+        splits = warehouse.execute(f"SELECT * FROM {SCHEMA}.{CORRECTIONS}").df()
+    # per youth-year expectations from the pairs the index left apart, nothing else
+    assert list(splits.columns) == ["p20_id", "report_year", "disconnected_overcount", "overcount_variance"]
+    assert len(splits) > 0 and (splits["disconnected_overcount"] > 0).all() and (splits["overcount_variance"] >= 0).all()
+    assert splits["disconnected_overcount"].max() <= 2 and splits["p20_id"].str.match(r"^P[0-9a-f]+$").all()
     assert list(probabilities.columns) == ["p20_id", "report_year", "replicate", "p_disconnected",
                                            "p_employed_unseen", "p_diploma"]
     for column in ("p_disconnected", "p_employed_unseen", "p_diploma"):
@@ -127,7 +132,20 @@ def test_the_estimate_is_close_to_the_truth_at_two_linkability_levels(home: str,
 def test_the_counts_mart_estimates_every_breakdown_consistently(estimated_home: Paths):
     with duckdb.connect(str(estimated_home.warehouse_db), read_only=True) as warehouse:
         counts = warehouse.execute("SELECT * FROM marts.disconnected_youth_counts WHERE category_collected").df()
+        # the point estimate: the observed count, moved by the undecided youth-years' probabilities,
+        # less what youth-years that may be half of a split person add in expectation
+        point = warehouse.execute(f"""
+            SELECT report_year, sum(shift) AS shift FROM (
+                SELECT report_year, p_disconnected - (status LIKE 'disconnected%')::INT AS shift
+                FROM {SCHEMA}.{PROBABILITIES} JOIN marts.disconnected_youth_person_year USING (p20_id, report_year)
+                WHERE replicate = 0
+                UNION ALL
+                SELECT report_year, -disconnected_overcount FROM {SCHEMA}.{CORRECTIONS}
+                    JOIN marts.disconnected_youth_person_year USING (p20_id, report_year))
+            GROUP BY report_year""").df().set_index("report_year")["shift"]
     overall = counts[counts["dimension"] == "all"].set_index("report_year")
+    assert ((overall["disconnected"] + point.reindex(overall.index).fillna(0) - overall["disconnected_estimate"]).abs()
+            <= 0.5 + 1e-9).all()
     for dimension in ("sex", "age_band", "race_ethnicity", "town"):
         summed = counts[counts["dimension"] == dimension].groupby("report_year")["disconnected_estimate"].sum()
         assert ((summed - overall["disconnected_estimate"]).abs() <= counts["dimension_value"].nunique()).all()

@@ -6,7 +6,11 @@
 -- unknown diplomas, with its 90% interval. A youth-year the data cannot decide counts with the
 -- hub's probability that it is disconnected (stg_estimation__undecided_status); the interval adds
 -- the youth-years' own Bernoulli variance to the spread of the bootstrap replicates of that
--- probability (the measured error rates), normal approximation, z = 1.645.
+-- probability (the measured error rates), normal approximation, z = 1.645. Youth-years that may be
+-- half of a person the index split in two, or whose job sits on a wage record it left apart, take
+-- off what they add in expectation (stg_estimation__link_corrections); the interval adds the
+-- links' Bernoulli variance and, because the linkage's probabilities below its threshold are not
+-- known to be calibrated, a standard error as large as the correction itself.
 -- Internal (state staff) table: the published report applies disclosure avoidance on top.
 with person_years as (
     select
@@ -80,14 +84,28 @@ replicate_shifts as (
     group by all
 ),
 
+link_corrections as (
+    -- per cell: the disconnected count that links left undone add in expectation
+    select
+        breakdowns.report_year,
+        breakdowns.dimension,
+        breakdowns.dimension_value,
+        sum(cast(corrections.disconnected_overcount as decimal(38, 12))) as overcount,
+        sum(cast(corrections.overcount_variance as decimal(38, 12))) as overcount_variance
+    from breakdowns
+    inner join {{ ref('stg_estimation__link_corrections') }} as corrections
+        on corrections.p20_id = breakdowns.p20_id and corrections.report_year = breakdowns.report_year
+    group by all
+),
+
 estimated as (
     select
         report_year,
         dimension,
         dimension_value,
         any_value(shift) filter (where replicate = 0) as shift,
-        sqrt(any_value(bernoulli_variance) filter (where replicate = 0)
-             + coalesce(var_samp(shift) filter (where replicate > 0), 0)) as standard_error
+        any_value(bernoulli_variance) filter (where replicate = 0)
+        + coalesce(var_samp(shift) filter (where replicate > 0), 0) as variance
     from replicate_shifts
     group by all
 ),
@@ -97,8 +115,12 @@ with_totals as (
         counted.*,
         at_risk_off_track + at_risk_other + at_risk_severe as at_risk,
         disconnected_moderate + disconnected_severe as disconnected,
-        disconnected_moderate + disconnected_severe + coalesce(estimated.shift, 0) as disconnected_point,
-        coalesce(estimated.standard_error, 0) as disconnected_standard_error,
+        disconnected_moderate + disconnected_severe + coalesce(estimated.shift, 0)
+        - coalesce(link_corrections.overcount, 0) as disconnected_point,
+        sqrt(
+            coalesce(estimated.variance, 0)
+            + coalesce(link_corrections.overcount_variance + link_corrections.overcount ^ 2, 0)
+        ) as disconnected_standard_error,
         true as category_collected
     from counted
     left join estimated
@@ -106,6 +128,11 @@ with_totals as (
             counted.report_year = estimated.report_year
             and counted.dimension = estimated.dimension
             and counted.dimension_value = estimated.dimension_value
+    left join link_corrections
+        on
+            counted.report_year = link_corrections.report_year
+            and counted.dimension = link_corrections.dimension
+            and counted.dimension_value = link_corrections.dimension_value
 ),
 
 with_estimates as (

@@ -1,0 +1,85 @@
+"""The correction for persons the index left in two entries (p20_platform/estimation/splits.py)."""
+
+import pandas as pd
+import pytest
+
+from p20_platform.estimation.splits import disconnected_probabilities, entry_pairs, paid_entries, split_corrections
+
+CROSSWALK = pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4", "r5", "r6"],
+                          "p20_id": ["A", "A", "B", "B", "C", "D"]})
+
+
+def _pairs(*rows: tuple[str, str, float]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["record_id_l", "record_id_r", "match_probability"])
+
+
+def _years(*rows: tuple[str, int, float]) -> pd.DataFrame:
+    """Youth-years with their probability of counting as disconnected; 0 and 1 are decided by the data."""
+    years = pd.DataFrame(rows, columns=["p20_id", "report_year", "d"])
+    return years.assign(decided=years["d"].isin([0.0, 1.0]))
+
+
+def test_two_record_pairs_between_the_same_entries_are_one_question_and_pairs_inside_an_entry_none():
+    pairs = _pairs(("r1", "r3", 0.4), ("r4", "r2", 0.7), ("r1", "r2", 0.99), ("r5", "r6", 0.2))
+    found = entry_pairs(pairs, CROSSWALK)
+    assert found.to_dict("records") == [{"a": "A", "b": "B", "p": 0.7}, {"a": "C", "b": "D", "p": 0.2}]
+
+
+def test_a_jobless_half_of_a_working_person_is_taken_off_whole_in_expectation():
+    """A looks disconnected, B (the same person with probability 0.8) works: the count is 1 too high
+    with probability 0.8, and it is A's row that carries it."""
+    corrections = split_corrections(_pairs(("r1", "r3", 0.8)), CROSSWALK, _years(("A", 2020, 1.0), ("B", 2020, 0.0)))
+    assert corrections["p20_id"].tolist() == ["A"]
+    assert corrections["disconnected_overcount"].iloc[0] == pytest.approx(0.8)
+    assert corrections["overcount_variance"].iloc[0] == pytest.approx(0.8 * 0.2)
+
+
+def test_two_jobless_halves_count_one_youth_too_many_shared_between_them():
+    corrections = split_corrections(_pairs(("r1", "r3", 0.6)), CROSSWALK, _years(("A", 2020, 1.0), ("B", 2020, 1.0)))
+    assert corrections["disconnected_overcount"].tolist() == pytest.approx([0.3, 0.3])
+
+
+def test_uncertain_statuses_weigh_in_and_years_pair_only_with_the_same_year():
+    years = _years(("A", 2020, 0.5), ("B", 2020, 0.2), ("A", 2021, 1.0), ("C", 2021, 1.0), ("D", 2022, 1.0))
+    pairs = _pairs(("r1", "r3", 0.5), ("r5", "r6", 0.9), ("r2", "r5", 0.1))
+    corrections = split_corrections(pairs, CROSSWALK, years).set_index(["p20_id", "report_year"])
+    total_2020 = 0.5 * (0.5 + 0.2 - 0.5 * 0.2)  # p x (d_a + d_b - d_a d_b)
+    assert corrections.loc[[("A", 2020), ("B", 2020)], "disconnected_overcount"].sum() == pytest.approx(total_2020)
+    assert corrections.loc[("A", 2021), "disconnected_overcount"] == pytest.approx(0.05)  # A-C, both jobless
+    assert ("D", 2022) not in corrections.index  # its partner C is no youth in 2022
+
+
+def test_an_entry_never_loses_more_than_it_counts():
+    pairs = _pairs(("r1", "r3", 0.9), ("r1", "r5", 0.9), ("r1", "r6", 0.9))
+    corrections = split_corrections(pairs, CROSSWALK, _years(("A", 2020, 1.0), ("B", 2020, 0.0), ("C", 2020, 0.0),
+                                                              ("D", 2020, 0.0)))
+    assert corrections.set_index("p20_id").loc["A", "disconnected_overcount"] == pytest.approx(1.0)
+
+
+def test_a_job_on_a_wage_entry_left_apart_weighs_against_a_decided_jobless_year_only():
+    """C (wage records only, paid in 2020 and 2021) may be A in 2020 (p 0.3) and B in 2021 (p 0.6);
+    a second wage entry D may also be A (p 0.5): A was at work in 2020 unless neither is A. B's 2021
+    status is an estimate, whose namesakes the estimate has weighed already: no correction."""
+    paid = pd.DataFrame({"p20_id": ["C", "C", "D"], "report_year": [2020, 2021, 2020]})
+    pairs = _pairs(("r1", "r5", 0.3), ("r3", "r5", 0.6), ("r6", "r2", 0.5))
+    corrections = split_corrections(pairs, CROSSWALK, _years(("A", 2020, 1.0), ("B", 2021, 0.4)), paid)
+    assert corrections["p20_id"].tolist() == ["A"]
+    assert corrections["disconnected_overcount"].iloc[0] == pytest.approx(1 - 0.7 * 0.5)
+    assert split_corrections(pairs, CROSSWALK, _years(("A", 2020, 0.0)), paid).empty  # counted at work already
+
+
+def test_wage_entries_are_paid_in_the_years_of_their_wage_records():
+    records = pd.DataFrame({"record_id": ["r1", "r5", "r6"], "agency": ["SDE", "DOL", "DOL"], "FakeID": [7, 8, 9]})
+    wage_years = pd.DataFrame({"FakeID": ["7", "8", "8", "9"], "year": [2019, 2020, 2021, 2020]})
+    paid = paid_entries(records, CROSSWALK, wage_years)
+    assert sorted(map(tuple, paid.to_numpy())) == [("C", 2020), ("C", 2021), ("D", 2020)]
+
+
+def test_no_pair_no_correction_and_decided_rows_count_zero_or_one():
+    assert split_corrections(_pairs(), CROSSWALK, _years(("A", 2020, 1.0))).empty
+    person_years = pd.DataFrame({"p20_id": ["A", "B", "C"], "report_year": [2020] * 3,
+                                 "status": ["disconnected_severe", "connected", "disconnected_moderate"]})
+    estimate = pd.DataFrame({"p20_id": ["C", "C"], "report_year": [2020, 2020], "replicate": [0, 1],
+                             "p_disconnected": [0.3, 0.9]})
+    rows = disconnected_probabilities(person_years, estimate)
+    assert rows["d"].tolist() == [1.0, 0.0, 0.3] and rows["decided"].tolist() == [True, True, False]
