@@ -99,8 +99,9 @@ DEADLINES_CHECK = "deadlines_met"
           check_specs=[dg.AssetCheckSpec(DEADLINES_CHECK, asset=dg.AssetKey(["governance", "destruction"]),
                                          description="No matching input is past, or about to pass, its "
                                                      "destruction deadline")],
-          description="Destroys each request's matching inputs (landing, archive, quarantined hub identifier rows) when their "
-                      "deadline is due, and writes a destruction certificate to the match log.")
+          description="Destroys each matching file's inputs (landing, archive, quarantined hub identifier rows) when their "
+                      "deadline is due (matched files, and files rejected, duplicated or superseded, which never will "
+                      "be), keeps the current delivery before its match, and writes a certificate to the match log.")
 def destruction(context: dg.AssetExecutionContext, config: DestructionConfig, data_home: DataHome):
     paths = data_home.paths
     now = dt.datetime.fromisoformat(config.as_of) if config.as_of else dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -108,8 +109,8 @@ def destruction(context: dg.AssetExecutionContext, config: DestructionConfig, da
     left = outstanding(paths) if paths.warehouse_db.exists() else []
     risky = at_risk(paths, now) if left else []
     for item in risky:
-        context.log.error(f"DESTRUCTION DEADLINE: {item.file_name} (request {item.request}) must be destroyed by "
-                          f"{item.destroy_by.isoformat()} and still exists")
+        context.log.error(f"DESTRUCTION DEADLINE: {item.file_name} (request {item.request}, {item.reason}) must be "
+                          f"destroyed by {item.destroy_by.isoformat()} and still exists")
     yield dg.MaterializeResult(metadata={
         "as_of": now.isoformat(), "destroyed_now": 0 if destroyed is None else len(destroyed),
         "destroyed_files": dg.MetadataValue.json([] if destroyed is None else destroyed["file_name"].tolist()),
