@@ -175,7 +175,7 @@ def test_a_request_from_filing_to_destruction(synth_home: Path, tmp_path: Path, 
         assert not files["matching"].exists() and files["analytical"].exists()  # only matching inputs go
     with duckdb.connect(str(home / "hub.duckdb"), read_only=True) as hub:
         assert hub.execute("SELECT count(*) FROM quarantine.dcf_matching").fetchall() == [(0,)]
-        # The standing index keeps its inputs (see p20_platform/governance/destruction.py for what and why).
+        # The standing index keeps its inputs (see p20_platform/governance/standing_index.py: what, on what authority).
         assert hub.execute("SELECT count(*) FROM matching.dcf").fetchall()[0][0] > 0
         assert hub.execute("SELECT count(*) FROM mpi.records").fetchall()[0][0] > 0
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as warehouse:
