@@ -52,6 +52,7 @@ import pandas as pd
 
 from p20_platform.feeds.archive import archive_path
 from p20_platform.feeds.loaders import matching_table
+from p20_platform.feeds.naming import DeliveryRejected, parse_delivery_name
 from p20_platform.feeds.stores import connect, table_exists
 from p20_platform.governance.deadlines import destruction_deadline
 from p20_platform.governance.logs import MATCH_LOG, append, read_log
@@ -101,7 +102,13 @@ def _matching_deliveries(paths: Paths) -> pd.DataFrame:
             ORDER BY load_seq""").df()
 
 
-def _ccic(filed: FiledRequest | None, agency_code: str | None) -> bool:
+def _ccic(filed: FiledRequest | None, agency_code: str | None, file_name: str) -> bool:
+    """Whether CCIC data is included: the request includes CCIC, or the file is CCIC's (by folder, else by name)."""
+    if agency_code is None:
+        try:
+            agency_code = parse_delivery_name(file_name).agency
+        except DeliveryRejected:
+            pass
     return agency_code == CCIC or (filed is not None and filed.request.includes_ccic)
 
 
@@ -113,10 +120,11 @@ def still_needed(deliveries: pd.DataFrame, matched: Collection[tuple[str, str]] 
     current = loaded.groupby("agency").tail(1)
     newest_date = current.set_index("agency")["delivery_date"]
     held = latest[latest["status"] == "held"]
-    waiting = held[[newest_date.get(a) is None or d >= newest_date[a] for a, d in zip(held["agency"],
-                                                                                       held["delivery_date"])]]
+    waiting = held.loc[pd.Series([newest_date.get(a) is None or d >= newest_date[a]
+                                  for a, d in zip(held["agency"], held["delivery_date"])], index=held.index, dtype=bool)]
     rows = pd.concat([current, waiting])
-    return rows[[key not in matched for key in zip(rows["file_name"], rows["sha256"])]]
+    keep = [key not in matched for key in zip(rows["file_name"], rows["sha256"])]
+    return rows.loc[pd.Series(keep, index=rows.index, dtype=bool)]
 
 
 def _retired_at(row: Mapping, deliveries: pd.DataFrame) -> tuple[str, dt.datetime]:
@@ -153,7 +161,7 @@ def retired_inputs(paths: Paths, requests: Mapping[str, FiledRequest] | None = N
         request = row["request_number"] if isinstance(row["request_number"], str) else None
         agency_code = row["agency"] if isinstance(row["agency"], str) else None
         items.append(MatchingInput(request, agency_code, row["file_name"], row["sha256"],
-                                   destruction_deadline(since, _ccic(requests.get(request), agency_code)),
+                                   destruction_deadline(since, _ccic(requests.get(request), agency_code, row["file_name"])),
                                    reason, since, row["landing_path"] or None))
     return items
 

@@ -19,7 +19,7 @@ from assets.governance import destruction
 from p20_platform.feeds import load_feed
 from p20_platform.feeds.archive import archive_path
 from p20_platform.governance.deadlines import add_business_days
-from p20_platform.governance.destruction import REPLACED, RETIRED_REASONS, at_risk, outstanding
+from p20_platform.governance.destruction import OVERTAKEN, REPLACED, RETIRED_REASONS, at_risk, destroy_due, outstanding
 from p20_platform.governance.logs import MATCH_LOG, REQUEST_LOG, identifier_hits, read_log
 from p20_platform.governance.matches import log_matching_inputs
 from p20_platform.governance.requests import load_requests
@@ -135,3 +135,43 @@ def test_files_never_matched_are_destroyed_on_their_deadline_and_the_current_del
             duckdb.connect(str(home.hub_db), read_only=True) as hub:
         assert not any(identifier_hits(warehouse, hub, MATCH_LOG).values())
         assert not any(identifier_hits(warehouse, hub, REQUEST_LOG).values())
+
+
+def test_a_held_delivery_is_kept_until_a_newer_delivery_overtakes_it(synth_home: Path, tmp_path: Path,
+                                                                     requests_dir: Path):
+    file_request(requests_dir, request_yaml("014", {"DCF": ["RecordType"]}))
+    home = paths(tmp_path / "home")
+    [source] = (synth_home / "landing" / "DCF").glob("*.matching")
+    landing = home.agency_landing("DCF")
+    variant(source, landing / "DCF.014.01_31_2024.matching")
+    load_feed(home, FEED)
+    lines = source.read_text(encoding="utf-8").split("\n")
+    held = landing / "DCF.014.03_31_2024.matching"
+    held.write_text("\n".join(lines[: len(lines) // 4]) + "\n", encoding="utf-8")  # a quarter of the rows: held
+    assert [d.status for d in load_feed(home, FEED)] == ["held"]
+    assert not outstanding(home)  # it may still be confirmed and become current
+
+    newer = variant(source, landing / "DCF.014.06_30_2024.matching", drop_line=2)
+    assert [d.status for d in load_feed(home, FEED)] == ["loaded"]
+    due = {item.file_name: item for item in outstanding(home)}
+    assert due[held.name].reason == OVERTAKEN and newer.name not in due
+    with duckdb.connect(str(home.warehouse_db), read_only=True) as warehouse:
+        [(arrived,)] = warehouse.execute("SELECT loaded_at FROM ops.deliveries WHERE file_name = ?",
+                                         [newer.name]).fetchall()
+    assert due[held.name].counted_from == arrived
+    assert destroy_due(home, "test", due[held.name].destroy_by - dt.timedelta(hours=1))["file_name"].tolist() == [
+        "DCF.014.01_31_2024.matching", held.name]
+    assert not held.exists() and newer.exists()
+
+
+def test_a_matching_file_dropped_outside_any_agency_folder_is_destroyed_within_24_hours_when_it_is_ccic(
+        synth_home: Path, tmp_path: Path, requests_dir: Path):
+    home = paths(tmp_path / "home")
+    [source] = (synth_home / "landing" / "CCIC").glob("*.matching")
+    stray = variant(source, home.landing / source.name)
+    [refused] = load_feed(home, None)
+    assert refused.status == "rejected" and refused.agency is None
+    [item] = outstanding(home)
+    assert item.destroy_by == refused.loaded_at + dt.timedelta(hours=24) and item.landing_path == stray.name
+    assert destroy_due(home, "test", item.destroy_by - dt.timedelta(hours=1))["file_name"].tolist() == [stray.name]
+    assert not stray.exists() and not archive_path(home.archive, item.sha256).exists()
