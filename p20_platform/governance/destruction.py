@@ -31,7 +31,9 @@ destroyed:
   quarantined rows (`quarantine.<agency>_matching`), followed by a CHECKPOINT so freed blocks are
   rewritten.
 The certificate (what, where, sha256, rows, when, by which run, why the file was due) is a
-`destroyed` entry in the match log.
+`destroyed` entry in the match log. A destroyed file dropped again under the same name is archived
+again by the loader before it sees the file was recorded; its copies are then due at once
+(`REAPPEARED`, certified as late).
 
 What the standing index keeps, and under which declared authority, is in
 `p20_platform/governance/standing_index.py`.
@@ -45,7 +47,7 @@ import json
 import os
 import stat
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -181,7 +183,25 @@ def outstanding(paths: Paths, requests: Mapping[str, FiledRequest] | None = None
                                    dt.datetime.fromisoformat(detail["destroy_by"]), MATCHED,
                                    dt.datetime.fromisoformat(row["match_date"]) if row["match_date"] else None))
     items += retired_inputs(paths, requests)
-    return sorted((i for i in items if (i.file_name, i.sha256) not in destroyed), key=lambda item: item.destroy_by)
+    live = [i for i in items if (i.file_name, i.sha256) not in destroyed]
+    return sorted(live + _reappeared(paths, items, destroyed, live), key=lambda item: item.destroy_by)
+
+
+REAPPEARED = "a copy reappeared after destruction"
+
+
+def _reappeared(paths: Paths, items: list[MatchingInput], destroyed: set[tuple[str, str]],
+                live: list[MatchingInput]) -> list[MatchingInput]:
+    """Destroyed files whose bytes are in the archive again, due again at once (their deadline has passed).
+
+    The loader archives a landing file before it sees that the same file under the same name was
+    recorded before, so an agency dropping a destroyed file again brings its identifiers back.
+    Bytes a live or still-needed delivery shares are left to that delivery.
+    """
+    keep = {i.sha256 for i in live} | set(still_needed(_matching_deliveries(paths), _matched(paths))["sha256"])
+    back = [i for i in items if (i.file_name, i.sha256) in destroyed and i.sha256 not in keep
+            and archive_path(paths.archive, i.sha256).exists()]
+    return [replace(i, reason=f"{i.reason}; {REAPPEARED}") for i in {(i.file_name, i.sha256): i for i in back}.values()]
 
 
 def at_risk(paths: Paths, now: dt.datetime, margin: dt.timedelta = MARGIN,

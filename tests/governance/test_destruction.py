@@ -19,7 +19,8 @@ from assets.governance import destruction
 from p20_platform.feeds import load_feed
 from p20_platform.feeds.archive import archive_path
 from p20_platform.governance.deadlines import add_business_days
-from p20_platform.governance.destruction import OVERTAKEN, REPLACED, RETIRED_REASONS, at_risk, destroy_due, outstanding
+from p20_platform.governance.destruction import (OVERTAKEN, REAPPEARED, REPLACED, RETIRED_REASONS, at_risk, destroy_due,
+                                                 outstanding)
 from p20_platform.governance.logs import MATCH_LOG, REQUEST_LOG, identifier_hits, read_log
 from p20_platform.governance.matches import log_matching_inputs
 from p20_platform.governance.requests import load_requests
@@ -175,3 +176,12 @@ def test_a_matching_file_dropped_outside_any_agency_folder_is_destroyed_within_2
     assert item.destroy_by == refused.loaded_at + dt.timedelta(hours=24) and item.landing_path == stray.name
     assert destroy_due(home, "test", item.destroy_by - dt.timedelta(hours=1))["file_name"].tolist() == [stray.name]
     assert not stray.exists() and not archive_path(home.archive, item.sha256).exists()
+
+    # Dropped again, the same file is archived again before the loader sees it was recorded: due again at once.
+    variant(source, home.landing / source.name)
+    assert load_feed(home, None) == [] and archive_path(home.archive, item.sha256).exists()
+    [again] = outstanding(home)
+    assert again.reason.endswith(REAPPEARED) and again.destroy_by == item.destroy_by
+    later = item.destroy_by + dt.timedelta(days=3)
+    assert destroy_due(home, "test", later)["file_name"].tolist() == [stray.name]
+    assert not stray.exists() and not archive_path(home.archive, item.sha256).exists() and not outstanding(home)
