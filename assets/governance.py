@@ -24,6 +24,7 @@ from p20_platform.governance.logs import MATCH_LOG, REQUEST_LOG, Log, broken_ent
 from p20_platform.governance.matches import log_matching_inputs, log_passed_on, log_published, log_requests
 from p20_platform.governance.requests import FiledRequest, load_request, load_requests
 from p20_platform.governance.review import Review, build_id, disseminate, record_pending, review
+from p20_platform.governance.standing_index import authority_status
 from p20_platform.resources import DataHome
 from p20_platform.transform import dbt_project
 
@@ -72,7 +73,9 @@ def _log_checks(log: Log, key: dg.AssetKey) -> list[dg.AssetChecksDefinition]:
           description="The request log: each request version filed, each agency approval, each publication.")
 def request_log(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:
     counts = log_requests(data_home.paths, load_requests(), context.run.run_id)
-    return dg.MaterializeResult(metadata={**counts, **_log_metadata(data_home, REQUEST_LOG)})
+    status = authority_status(data_home.paths)
+    return dg.MaterializeResult(metadata={**counts, **_log_metadata(data_home, REQUEST_LOG),
+                                          "standing_index_authority": status.message})
 
 
 @dg.asset(key=MATCH_LOG_KEY, group_name=GROUP, deps=[CROSSWALK], kinds={"duckdb"}, pool=DUCKDB_POOL,
@@ -87,6 +90,22 @@ def match_log(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.Mate
 log_checks = [*_log_checks(REQUEST_LOG, REQUEST_LOG_KEY), *_log_checks(MATCH_LOG, MATCH_LOG_KEY)]
 
 
+@dg.asset_check(asset=CROSSWALK, name="standing_index_authority", pool=DUCKDB_POOL,
+                description="The identifiers the hub keeps between builds (matching.<agency>, mpi.*) are covered by "
+                            "an approved, current decision declared in requests/standing_index.yaml; fails, "
+                            "naming what is kept, when none is.")
+def standing_index_authority(context: dg.AssetCheckExecutionContext, data_home: DataHome) -> dg.AssetCheckResult:
+    status = authority_status(data_home.paths)
+    if not status.passed:
+        context.log.error(f"STANDING INDEX: {status.message}")
+    elif status.kept:
+        context.log.warning(f"standing index: {status.message}")
+    return dg.AssetCheckResult(passed=status.passed, severity=dg.AssetCheckSeverity.ERROR,
+                               description=status.message,
+                               metadata={"status": status.message, "kept": dg.MetadataValue.json(status.kept),
+                                         "declared": dg.MetadataValue.json(status.declared or {})})
+
+
 class DestructionConfig(dg.Config):
     as_of: str = Field(default="", description="the clock, ISO date-time in UTC; empty: now")
 
@@ -99,8 +118,9 @@ DEADLINES_CHECK = "deadlines_met"
           check_specs=[dg.AssetCheckSpec(DEADLINES_CHECK, asset=dg.AssetKey(["governance", "destruction"]),
                                          description="No matching input is past, or about to pass, its "
                                                      "destruction deadline")],
-          description="Destroys each request's matching inputs (landing, archive, quarantined hub identifier rows) when their "
-                      "deadline is due, and writes a destruction certificate to the match log.")
+          description="Destroys each matching file's inputs (landing, archive, quarantined hub identifier rows) when their "
+                      "deadline is due (matched files, and files rejected, duplicated or superseded, which never will "
+                      "be), keeps the current delivery before its match, and writes a certificate to the match log.")
 def destruction(context: dg.AssetExecutionContext, config: DestructionConfig, data_home: DataHome):
     paths = data_home.paths
     now = dt.datetime.fromisoformat(config.as_of) if config.as_of else dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -108,8 +128,8 @@ def destruction(context: dg.AssetExecutionContext, config: DestructionConfig, da
     left = outstanding(paths) if paths.warehouse_db.exists() else []
     risky = at_risk(paths, now) if left else []
     for item in risky:
-        context.log.error(f"DESTRUCTION DEADLINE: {item.file_name} (request {item.request}) must be destroyed by "
-                          f"{item.destroy_by.isoformat()} and still exists")
+        context.log.error(f"DESTRUCTION DEADLINE: {item.file_name} (request {item.request}, {item.reason}) must be "
+                          f"destroyed by {item.destroy_by.isoformat()} and still exists")
     yield dg.MaterializeResult(metadata={
         "as_of": now.isoformat(), "destroyed_now": 0 if destroyed is None else len(destroyed),
         "destroyed_files": dg.MetadataValue.json([] if destroyed is None else destroyed["file_name"].tolist()),

@@ -110,6 +110,7 @@ def _pet_key(args: argparse.Namespace) -> int:
 
 def _requests(args: argparse.Namespace) -> int:
     from p20_platform.governance.requests import RequestError, load_request, requests_folder
+    from p20_platform.governance.standing_index import FILE_NAME, load_authority
 
     failed = 0
     for path in sorted(requests_folder().glob("[0-9][0-9][0-9].yaml")):
@@ -120,6 +121,20 @@ def _requests(args: argparse.Namespace) -> int:
         except RequestError as error:
             failed += 1
             print(error)
+    try:
+        filed = load_authority()
+    except RequestError as error:
+        failed += 1
+        print(error)
+    else:
+        if filed is None:
+            print(f"standing index: NO AUTHORITY DECLARED ({FILE_NAME} is missing); the hub keeps identifiers "
+                  "between builds under no decision")
+        else:
+            authority = filed.authority
+            print(f"standing index: keep={str(authority.keep).lower()} under {authority.authority.body}, "
+                  f"{authority.authority.reference} ({authority.authority.decision}, {authority.authority.date})"
+                  f"{' [DEMO: no real authority]' if authority.demo else ''}")
     return 1 if failed else 0
 
 

@@ -1,24 +1,32 @@
 """Filling the match log from what the platform did: files received, matched, matrices passed on.
 
 `log_matching_inputs` runs after each index build: every matching file in the delivery manifest
-not yet logged is logged as received; every one whose rows the index was just built from is
-logged as matched (the match is confirmed when the index that used it is built), with the
-deadline by which its inputs must be destroyed. The request log gets each request version filed
-and each agency approval as they appear.
+not yet logged is logged as received (rejected and duplicate files too); every one whose rows the
+index was just built from is logged as matched (the match is confirmed when the index that used
+it is built), with the deadline by which its inputs must be destroyed; every one that will never
+be matched (rejected, duplicate, superseded, replaced before its match) is logged `not matched`
+with the reason, the moment its clock started and its deadline (see `destruction.py`).
+
+The request log gets each request version filed, each agency approval as they appear, and the
+standing index's declared authority (or its absence) whenever it changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from pathlib import Path
 
 import pandas as pd
 
 from p20_platform.feeds import matching_table
 from p20_platform.feeds.stores import connect, table_exists
 from p20_platform.governance.deadlines import destruction_deadline
+from p20_platform.governance.destruction import NOT_MATCHED, retired_inputs
 from p20_platform.governance.logs import MATCH_LOG, REQUEST_LOG, append, as_text, ensure_logs, read_log
-from p20_platform.governance.requests import CCIC, DataRequest, FiledRequest
+from p20_platform.governance.requests import CCIC, DataRequest, FiledRequest, RequestError
+from p20_platform.governance.standing_index import FILE_NAME as AUTHORITY_FILE
+from p20_platform.governance.standing_index import load_authority
 from p20_platform.governance.review import approvals
 from p20_platform.registry import AGENCIES, agency
 from p20_platform.settings import Paths
@@ -51,13 +59,15 @@ def log_matching_inputs(paths: Paths, requests: Mapping[str, FiledRequest], run_
     """Log matching files received and matched since the last call; return how many of each."""
     now = _utc_now(now)
     indexed = indexed_inputs(paths)
+    never_matched = retired_inputs(paths, requests)  # before the write connection: it reads the warehouse too
     with connect(paths.warehouse_db) as warehouse:
         ensure_logs(warehouse)
         logged = read_log(warehouse, MATCH_LOG)
         seen = {event: set(zip(rows["file_name"], rows["file_sha256"])) for event, rows in logged.groupby("event")}
-        manifest = warehouse.execute("SELECT file_name, agency, request_number, sha256, loaded_at FROM ops.deliveries "
-                                     "WHERE content = 'matching' AND status IN ('loaded', 'superseded') "
-                                     "ORDER BY load_seq").df() if table_exists(warehouse, "ops", "deliveries") \
+        manifest = warehouse.execute(
+            "SELECT file_name, agency, request_number, sha256, loaded_at FROM ops.deliveries WHERE archive_path <> '' "
+            "AND (content = 'matching' OR (content IS NULL AND file_name LIKE '%.matching')) ORDER BY load_seq"
+        ).df().drop_duplicates(["file_name", "sha256"]) if table_exists(warehouse, "ops", "deliveries") \
             else pd.DataFrame(columns=["file_name", "agency", "request_number", "sha256", "loaded_at"])
 
         def entry(row, event: str, **extra) -> dict[str, object]:
@@ -80,13 +90,20 @@ def log_matching_inputs(paths: Paths, requests: Mapping[str, FiledRequest], run_
             deadline = destruction_deadline(now, ccic)
             matched.append(entry(row, "matched", match_date=now,
                                  detail={"destroy_by": deadline.isoformat(), "ccic_data_included": ccic}))
-        append(warehouse, MATCH_LOG, received + matched, run_id, now)
-    return {"received": len(received), "matched": len(matched)}
+        retired = [{"request": item.request, "event": NOT_MATCHED, "file_name": item.file_name,
+                    "file_sha256": item.sha256, "sender": item.agency, "receiver": HUB,
+                    "detail": {"reason": item.reason, "counted_from": item.counted_from.isoformat(),
+                               "destroy_by": item.destroy_by.isoformat()}}
+                   for item in never_matched
+                   if (item.file_name, item.sha256) not in seen.get(NOT_MATCHED, set())]
+        append(warehouse, MATCH_LOG, received + matched + retired, run_id, now)
+    return {"received": len(received), "matched": len(matched), "not_matched": len(retired)}
 
 
 def log_requests(paths: Paths, requests: Mapping[str, FiledRequest], run_id: str,
-                 now: dt.datetime | None = None) -> dict[str, int]:
-    """Log each request version (by file checksum) and each agency approval not logged before."""
+                 now: dt.datetime | None = None, folder: Path | None = None) -> dict[str, int]:
+    """Log each request version (by file checksum), each agency approval not logged before, and the standing
+    index's declared authority whenever it changes (`folder`: where it is filed; default the requests folder)."""
     with connect(paths.warehouse_db) as warehouse:
         logged = read_log(warehouse, REQUEST_LOG)
         versions = set(logged.loc[logged["event"] == "filed", "version_sha256"])
@@ -112,8 +129,37 @@ def log_requests(paths: Paths, requests: Mapping[str, FiledRequest], run_id: str
                 entry = {"request": number, "event": "agency approval", "detail": detail}
                 if as_text(detail) not in approvals_seen:
                     approval_entries.append(entry)
-        written = append(warehouse, REQUEST_LOG, filed_entries + approval_entries, run_id, now)
-    return {"request_versions": len(filed_entries), "approvals": len(approval_entries), "written": written}
+        authority_entries = _authority_entry(logged, folder)
+        written = append(warehouse, REQUEST_LOG, filed_entries + approval_entries + authority_entries, run_id, now)
+    return {"request_versions": len(filed_entries), "approvals": len(approval_entries),
+            "standing_index_authority": len(authority_entries), "written": written}
+
+
+STANDING_INDEX_EVENT = "standing index authority"
+NO_AUTHORITY = "none declared"
+
+
+def _authority_entry(logged: pd.DataFrame, folder: Path | None) -> list[dict[str, object]]:
+    """The standing index's declared authority, when it differs from the one last logged (or none is declared)."""
+    try:
+        filed = load_authority(folder)
+    except RequestError as error:
+        filed, problem = None, str(error).splitlines()[0]
+    else:
+        problem = None
+    version = filed.sha256 if filed else NO_AUTHORITY
+    previous = logged.loc[logged["event"] == STANDING_INDEX_EVENT, "version_sha256"]
+    if len(previous) and previous.iloc[-1] == version:
+        return []
+    entry: dict[str, object] = {"event": STANDING_INDEX_EVENT, "name": "Standing index of identifiers in the hub",
+                                "version_sha256": version}
+    if filed is None:
+        return [entry | {"board_decision": NO_AUTHORITY,
+                         "detail": {"declared": False, "problem": problem or f"no {AUTHORITY_FILE} filed"}}]
+    authority = filed.authority
+    return [entry | {"board_decision": authority.authority.decision, "board_decision_date": authority.authority.date,
+                     "agencies": ",".join(authority.agencies),
+                     "detail": {"declared": True, **authority.model_dump(mode="json")}}]
 
 
 

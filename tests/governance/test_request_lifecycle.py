@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 
 from assets.feeds import feed_assets
-from assets.governance import destruction, log_checks, match_log, request_definitions, request_log
+from assets.governance import (destruction, log_checks, match_log, request_definitions, request_log,
+                               standing_index_authority)
 from assets.mpi import crosswalk
 from p20_platform.cli import main
 from p20_platform.feeds import load_feed
@@ -102,8 +103,8 @@ def test_a_request_from_filing_to_destruction(synth_home: Path, tmp_path: Path, 
     linking = {"ops": {"mpi__crosswalk": {"config": {"strategy": "deterministic"}}}}
 
     # Deliver, link, log, extract: publishing waits for both agencies' review.
-    first = dg.materialize([*feeds, crosswalk, request_log, match_log, *log_checks, *governance], resources=resources,
-                           run_config=linking, raise_on_error=False)
+    first = dg.materialize([*feeds, crosswalk, request_log, match_log, *log_checks, standing_index_authority,
+                            *governance], resources=resources, run_config=linking, raise_on_error=False)
     built = {e.asset_key.to_user_string() for e in first.get_asset_materialization_events()}
     assert {"DCF/analytical", "CSSD/matching", "mpi/crosswalk", "governance/match_log",
             f"governance/request_{NUMBER}/extract"} <= built
@@ -111,6 +112,10 @@ def test_a_request_from_filing_to_destruction(synth_home: Path, tmp_path: Path, 
     log_results = {(c.asset_key.path[-1], c.check_name): c.passed for c in first.get_asset_check_evaluations()
                    if c.check_name in ("append_only", "no_identifier_values")}
     assert len(log_results) == 4 and all(log_results.values())
+    # The index keeps DCF and CSSD identifiers between builds: under the (demo) authority the repository declares.
+    [authority] = [c for c in first.get_asset_check_evaluations() if c.check_name == "standing_index_authority"]
+    assert authority.passed and authority.metadata["status"].value.startswith("DEMO AUTHORITY")
+    assert set(authority.metadata["kept"].value) == {"DCF", "CSSD", "mpi"}
     assert review_of(first) | {"build": None} == {"passed": False, "request": NUMBER, "build": None,
                                                   "approved_by": [], "waiting_for": ["DCF", "CSSD"]}
     published = home / "published" / "requests" / NUMBER
@@ -145,7 +150,8 @@ def test_a_request_from_filing_to_destruction(synth_home: Path, tmp_path: Path, 
                                     [NUMBER]).df()
         deadlines = [dt.datetime.fromisoformat(json.loads(d)["destroy_by"]) for (d,) in warehouse.execute(
             "SELECT detail FROM governance.match_log WHERE event = 'matched'").fetchall()]
-    assert {(NUMBER, "filed"), (NUMBER, "agency approval"), (NUMBER, "published")} <= set(requests_logged)
+    assert {(NUMBER, "filed"), (NUMBER, "agency approval"), (NUMBER, "published"),
+            (None, "standing index authority")} <= set(requests_logged)
     assert sorted(by_file["file_name"]) == sorted(s["matching"].name for s in sent.values())
     assert by_file[["date_received", "match_date", "matrix_passed_on", "authorised_representative"]].notna().all().all()
     assert by_file["inputs_destroyed"].isna().all() and set(by_file["receiver"]) == {HUB}
@@ -169,7 +175,7 @@ def test_a_request_from_filing_to_destruction(synth_home: Path, tmp_path: Path, 
         assert not files["matching"].exists() and files["analytical"].exists()  # only matching inputs go
     with duckdb.connect(str(home / "hub.duckdb"), read_only=True) as hub:
         assert hub.execute("SELECT count(*) FROM quarantine.dcf_matching").fetchall() == [(0,)]
-        # The standing index keeps its inputs (see p20_platform/governance/destruction.py for what and why).
+        # The standing index keeps its inputs (see p20_platform/governance/standing_index.py: what, on what authority).
         assert hub.execute("SELECT count(*) FROM matching.dcf").fetchall()[0][0] > 0
         assert hub.execute("SELECT count(*) FROM mpi.records").fetchall()[0][0] > 0
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as warehouse:
