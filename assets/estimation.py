@@ -20,12 +20,18 @@ from p20_platform.resources import DataHome
        deps=[crosswalk, get_asset_key_for_model([p20_dbt_models], "disconnected_youth_person_year")])
 def undecided_status(context: AssetExecutionContext, data_home: DataHome) -> MaterializeResult:
     """Per youth-year whose status rests on unlinkable wages or an unknown diploma, the probability it
-    is disconnected (hub-side: names are used to find wage-only namesakes; only probabilities leave)."""
-    estimate = publish_undecided_status(data_home.paths)
-    point = estimate.probabilities[estimate.probabilities["replicate"] == 0]
+    is disconnected, and what links the index left undone add to the disconnected count (hub-side:
+    names are used to find wage-only namesakes; only probabilities and expectations leave)."""
+    published = publish_undecided_status(data_home.paths)
+    point = published.estimate.probabilities[published.estimate.probabilities["replicate"] == 0]
     context.log.info(f"{len(point)} undecided youth-years; expected disconnected {point['p_disconnected'].sum():.0f}")
+    corrections = published.corrections
+    overcount = ({} if corrections is None else
+                 corrections.groupby("report_year")["disconnected_overcount"].sum().round(1).to_dict())
     return MaterializeResult(metadata={
         "undecided_youth_years": len(point),
         "expected_disconnected": float(point["p_disconnected"].sum()),
-        "parameters": MetadataValue.md(estimate.parameters.to_markdown(index=False)),
+        "parameters": MetadataValue.md(published.estimate.parameters.to_markdown(index=False)),
+        # per report year: disconnected youth-years counted too many in expectation (split persons, jobs left apart)
+        "link_overcount_by_year": MetadataValue.json({str(year): value for year, value in overcount.items()}),
     })

@@ -8,6 +8,8 @@ name, no SSN. Written between the person-year mart and the counts mart, which re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from p20_platform.estimation.splits import COLUMNS as CORRECTION_COLUMNS
@@ -53,7 +55,16 @@ def write_no_undecided(paths: Paths) -> None:
     write_tables(paths, pd.DataFrame({name: pd.Series(dtype=object) for name in PROBABILITY_COLUMNS}))
 
 
-def publish_undecided_status(paths: Paths) -> UnseenEstimate:
+@dataclass(frozen=True)
+class Publication:
+    """What the hub published: the estimate of the undecided youth-years and the link corrections
+    (None when the index keeps no scored pairs)."""
+
+    estimate: UnseenEstimate
+    corrections: pd.DataFrame | None
+
+
+def publish_undecided_status(paths: Paths) -> Publication:
     """Estimate in the hub; publish probabilities, fitted shares and the link corrections to the warehouse."""
     with connect(paths.hub_db, read_only=True) as hub:
         records = hub.execute("SELECT record_id, agency, FakeID, last_name, first_name, dob, ssn FROM mpi.records").df()
@@ -70,4 +81,4 @@ def publish_undecided_status(paths: Paths) -> UnseenEstimate:
         pairs, crosswalk, disconnected_probabilities(person_years, estimate.probabilities),
         paid_entries(records, crosswalk, wage_years))
     write_tables(paths, estimate.probabilities, estimate.parameters, corrections)
-    return estimate
+    return Publication(estimate, corrections)
