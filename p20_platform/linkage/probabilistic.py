@@ -232,7 +232,7 @@ PROBABILISTIC = SplinkStrategy(
     name="probabilistic", settings=settings,
     prior_rules=(block_on("ssn", "dob"), block_on("first_name", "last_name", "dob")),
     em_rules=EM_TRAINING_RULES, personal_identifiers=("ssn", "sasid"), threshold=MATCH_THRESHOLD,
-    min_training_records=MIN_TRAINING_RECORDS)
+    min_training_records=MIN_TRAINING_RECORDS, prior_fallback_rules=(block_on("ssn", "first_name", "last_name"),))
 
 
 def _scoring_table(records: pd.DataFrame) -> pd.DataFrame:
