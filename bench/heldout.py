@@ -18,6 +18,7 @@ Both linkers get the same two files and are timed from reading the files to the 
   this data.
 
 Scores are pairwise against the generator's truth, over all record pairs (within and across files).
+The other strategies (deterministic, pet-keys, pet-bloom with a one-off key) are scored on the same files.
 
     .venv/bin/python -m bench.heldout --persons 12000
 """
@@ -25,6 +26,7 @@ Scores are pairwise against the generator's truth, over all record pairs (within
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import tempfile
 import time
@@ -218,6 +220,13 @@ def run(persons: int, seed: int) -> dict:
             started = time.perf_counter()
             clusters = link()
             result[name] = _scores(clusters, truth) | {"seconds": round(time.perf_counter() - started, 1)}
+        os.environ.setdefault("P20_PET_KEY", os.urandom(32).hex())  # a one-off key: nothing is kept
+        result["other strategies (p20 link --strategy)"] = {}
+        for strategy in ("deterministic", "pet-keys", "pet-bloom"):
+            started = time.perf_counter()
+            clusters = link_files(paths, strategy).rename(columns={"p20_id": "cluster_id"})
+            result["other strategies (p20 link --strategy)"][strategy] = _scores(clusters, truth) | {
+                "seconds": round(time.perf_counter() - started, 1)}
     return result
 
 

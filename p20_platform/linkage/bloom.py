@@ -229,7 +229,8 @@ PET_BLOOM = SplinkStrategy(
     name="pet-bloom", settings=settings,
     prior_rules=(block_on("ssn_hash", "dob_hash"), block_on("first_name_bloom", "last_name_bloom", "dob_hash")),
     em_rules=EM_TRAINING_RULES, personal_identifiers=("ssn_hash", "sasid_hash"), threshold=0.99,
-    min_training_records=100, log_level=logging.WARNING)
+    min_training_records=100, log_level=logging.WARNING,
+    prior_fallback_rules=(block_on("ssn_hash", "first_name_bloom", "last_name_bloom"),))
 
 
 def _filter_bits(filters: pd.Series) -> np.ndarray:
