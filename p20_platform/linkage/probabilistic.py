@@ -291,7 +291,9 @@ def train_model(records: pd.DataFrame, *, seed: int = 2026, em_max_pairs: float 
     behind the prior and u are integers, the same on any number of threads).
     """
     if len(records) < PROBABILISTIC.min_training_records:
-        return reference_model()
+        # the reference model's parameters with this code's blocking rules (the stored ones are older)
+        rules = settings().get_settings("duckdb").as_dict()["blocking_rules_to_generate_predictions"]
+        return reference_model() | {"blocking_rules_to_generate_predictions": rules}
     start = _untrained_model()
     with _linker(records, start) as (_, table):
         u_max_pairs = min(1e7, max(1e6, 100.0 * len(records)))  # u sampling dominates training time
