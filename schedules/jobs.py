@@ -18,6 +18,7 @@ from dagster import AssetSelection, define_asset_job
 from assets.automation import ON_DEMAND_SELECTION
 from assets.estimation import undecided_status
 from assets.marts import p20_dbt_models, published_marts
+from assets.mpi import FULL_RELINK_TAG, crosswalk
 
 REPORT_KEYS = ("report/annual_report", "report/crossover_brief")
 
@@ -30,10 +31,15 @@ marts_refresh_job = define_asset_job(
     description="dbt build of staging, intermediate and marts (with dbt tests and the GX suites), then the "
                 "published copy, from the feeds and index as they stand.")
 
+# The annual job relinks every record (run tag FULL_RELINK_TAG): deliveries linked one by one during
+# the year against a saved model are relinked together once, before the statutory report uses them.
+ANNUAL_SELECTION = AssetSelection.assets(crosswalk) | MARTS_SELECTION | REPORT_SELECTION
+
 annual_report_job = define_asset_job(
-    "annual_report", selection=MARTS_SELECTION | REPORT_SELECTION,
-    description="The marts rebuilt and checked, then the statutory report, in one run: a blocking "
-                "quality check that fails stops the report from publishing.")
+    "annual_report", selection=ANNUAL_SELECTION, tags={FULL_RELINK_TAG: "true"},
+    description="A full relink of the index with its checks, the marts rebuilt and checked, then the "
+                "statutory report, in one run: a blocking quality check that fails stops the report "
+                "from publishing.")
 
 platform_job = define_asset_job(
     "platform", selection=MAIN_SELECTION,

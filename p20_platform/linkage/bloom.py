@@ -229,7 +229,8 @@ PET_BLOOM = SplinkStrategy(
     name="pet-bloom", settings=settings,
     prior_rules=(block_on("ssn_hash", "dob_hash"), block_on("first_name_bloom", "last_name_bloom", "dob_hash")),
     em_rules=EM_TRAINING_RULES, personal_identifiers=("ssn_hash", "sasid_hash"), threshold=0.99,
-    min_training_records=100, log_level=logging.WARNING)
+    min_training_records=100, log_level=logging.WARNING,
+    prior_fallback_rules=(block_on("ssn_hash", "first_name_bloom", "last_name_bloom"),))
 
 
 def _filter_bits(filters: pd.Series) -> np.ndarray:
@@ -305,10 +306,27 @@ def score_bloom_pairs(encoded: pd.DataFrame, *, seed: int = 2026, u_max_pairs: f
     return pairs.sort_values(["record_id_l", "record_id_r"], ignore_index=True)
 
 
+def _guarded_identifiers(encoded: pd.DataFrame) -> pd.DataFrame:
+    """The cluster guard's identifiers from encodings: the keyed SSN and DOB digests. A digest shows
+    no typo, so two values differ wholly: the guard counts them only where two records of the
+    entry carry each (an SSN or DOB held twice is the person's), as it does for plaintext SSNs and
+    DOBs; SASIDs, which the plaintext guard compares one edit apart, are left out."""
+    return pd.DataFrame({"record_id": encoded["record_id"], "ssn": encoded["ssn_hash"],
+                         "sasid": pd.Series(None, index=encoded.index, dtype="string"), "dob": encoded["dob_hash"]})
+
+
+def cluster_bloom_pairs(encoded: pd.DataFrame, pairs: pd.DataFrame, threshold: float = PET_BLOOM.threshold
+                        ) -> pd.DataFrame:
+    """Scored pairs -> DataFrame[record_id, cluster_id]; an entry holding two people's SSN or DOB
+    digests is split, as in the plaintext model (on the demo population: precision 0.9914 -> 0.9954,
+    linkable recall 0.9751 -> 0.9745)."""
+    return clusters_from_pairs(encoded["record_id"], pairs, threshold, _guarded_identifiers(encoded))
+
+
 def match_bloom(encoded: pd.DataFrame, threshold: float = PET_BLOOM.threshold, *,
                 threads: int | None = None) -> pd.DataFrame:
     """The hub's clustering for pet-bloom: DataFrame[record_id, cluster_id] from encodings only."""
-    return clusters_from_pairs(encoded["record_id"], score_bloom_pairs(encoded, threads=threads), threshold)
+    return cluster_bloom_pairs(encoded, score_bloom_pairs(encoded, threads=threads), threshold)
 
 
 def link_pet_bloom(records: pd.DataFrame, key: bytes, threshold: float = PET_BLOOM.threshold) -> pd.DataFrame:

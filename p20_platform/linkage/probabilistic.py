@@ -133,8 +133,8 @@ FIRST_NAMES_DISAGREE = (
 # the pair: a sibling's or parent's number (wage records have no DOB; a relative's differs). Where
 # both DOBs are the same, a replaced first name (a data-entry error FEBRL simulates) still links.
 PERSONS_DISAGREE = f"({FIRST_NAMES_DISAGREE} AND coalesce(dob_l <> dob_r, true))"
-# m of the SSN levels (see `_ssn_comparison`): Splink's defaults, which the measured models used, kept
-# explicit; the synthetic truth gives about 0.98 for exact agreement, so 0.95 errs towards caution.
+# m of the SSN levels (see `_ssn_comparison`) where the file cannot measure them (`ssn_agreement_m`:
+# too few pairs sharing name and DOB); the synthetic population measures 0.983 / 0.010 / 0.007.
 SSN_M = {"exact": 0.95, "one_edit": 0.025, "else": 0.025}
 
 
@@ -146,8 +146,8 @@ def _ssn_comparison() -> cl.CustomComparison:
     the records are one person, so that level weighs zero and the names and DOB decide.
 
     The comparison reads names and DOB, so Splink switches it off in every EM session blocked on
-    those columns: its m cannot be estimated and is set, SSN_M (the share of a person's record pairs
-    that both carry an SSN, by level; typos, transpositions and borrowed numbers make up the rest).
+    those columns: EM cannot estimate its m. It is measured instead (`ssn_agreement_m`: how the SSNs
+    of record pairs sharing full name and DOB agree), or set to SSN_M when the file has too few.
     """
     consistent = f"NOT {PERSONS_DISAGREE}"
     return cl.CustomComparison(
@@ -211,9 +211,16 @@ def settings() -> SettingsCreator:
             block_on("first_name", "last_name", "substr(dob, 6, 5)"),
             "l.first_name = r.last_name AND l.last_name = r.first_name",
             block_on("dob", "substr(ssn, 1, 5)"),
+            block_on("dob", "substr(ssn, 6, 4)"),
             # wage records (no DOB) whose SSN has one digit wrong: one of the two halves still agrees
             block_on("last_name", "substr(ssn, 1, 4)"),
             block_on("last_name", "substr(ssn, 6, 4)"),
+            # a typo in the surname as well as in the SSN or DOB (FEBRL 4 has typos in every field)
+            block_on("first_name", "substr(ssn, 1, 4)"),
+            block_on("first_name", "substr(ssn, 6, 4)"),
+            # names swapped by the sender and one of them misspelt: the other still meets its swap
+            "l.first_name = r.last_name AND l.dob = r.dob",
+            "l.last_name = r.first_name AND l.dob = r.dob",
         ],
         additional_columns_to_retain=["agency"],
         retain_matching_columns=True,
@@ -225,7 +232,7 @@ PROBABILISTIC = SplinkStrategy(
     name="probabilistic", settings=settings,
     prior_rules=(block_on("ssn", "dob"), block_on("first_name", "last_name", "dob")),
     em_rules=EM_TRAINING_RULES, personal_identifiers=("ssn", "sasid"), threshold=MATCH_THRESHOLD,
-    min_training_records=MIN_TRAINING_RECORDS)
+    min_training_records=MIN_TRAINING_RECORDS, prior_fallback_rules=(block_on("ssn", "first_name", "last_name"),))
 
 
 def _scoring_table(records: pd.DataFrame) -> pd.DataFrame:
@@ -284,13 +291,59 @@ def train_model(records: pd.DataFrame, *, seed: int = 2026, em_max_pairs: float 
     behind the prior and u are integers, the same on any number of threads).
     """
     if len(records) < PROBABILISTIC.min_training_records:
-        return reference_model()
+        # the reference model's parameters with this code's blocking rules (the stored ones are older)
+        rules = settings().get_settings("duckdb").as_dict()["blocking_rules_to_generate_predictions"]
+        return reference_model() | {"blocking_rules_to_generate_predictions": rules}
     start = _untrained_model()
     with _linker(records, start) as (_, table):
         u_max_pairs = min(1e7, max(1e6, 100.0 * len(records)))  # u sampling dominates training time
-        return splink_model.train_model(PROBABILISTIC, table, len(records), start,
-                                        lambda column: identifier_collision_u(records, column),
-                                        seed=seed, u_max_pairs=u_max_pairs, em_max_pairs=em_max_pairs)
+        model = splink_model.train_model(PROBABILISTIC, table, len(records), start,
+                                         lambda column: identifier_collision_u(records, column),
+                                         seed=seed, u_max_pairs=u_max_pairs, em_max_pairs=em_max_pairs)
+    return with_ssn_m(model, ssn_agreement_m(records))
+
+
+# Pairs sharing first name, surname and DOB that carry an SSN on both sides, needed before their
+# SSN agreement replaces SSN_M; a name+DOB key held by more records than this is a namesake cluster.
+MIN_SSN_M_PAIRS = 200
+MAX_RECORDS_PER_NAME_DOB = 8
+
+
+def ssn_agreement_m(records: pd.DataFrame) -> dict[str, float] | None:
+    """m of the SSN levels measured on the file itself: how the SSNs of record pairs that agree exactly
+    on full first name, surname and DOB (almost surely one person) agree: exactly, one edit apart, or
+    not at all. Files differ: FEBRL 4 has one such pair in 20 with an unrelated SSN, the synthetic
+    population one in 100; a fixed m either punishes a replaced SSN too little or too much.
+    Add-one smoothed; None (keep SSN_M) with fewer than MIN_SSN_M_PAIRS pairs."""
+    connection = duckdb.connect()
+    try:
+        connection.register("records", records[["record_id", "first_name", "last_name", "dob", "ssn"]])
+        counts = dict(connection.sql(f"""
+            WITH keyed AS (
+                SELECT *, count(*) OVER (PARTITION BY first_name, last_name, dob) AS holders FROM records
+                WHERE length(first_name) > 1 AND last_name IS NOT NULL AND dob IS NOT NULL AND ssn IS NOT NULL)
+            SELECT CASE WHEN l.ssn = r.ssn THEN 'exact' WHEN damerau_levenshtein(l.ssn, r.ssn) <= 1 THEN 'one_edit'
+                        ELSE 'else' END AS level, count(*)
+            FROM keyed AS l JOIN keyed AS r USING (first_name, last_name, dob)
+            WHERE l.record_id < r.record_id AND l.holders <= {MAX_RECORDS_PER_NAME_DOB}
+            GROUP BY level""").fetchall())
+    finally:
+        connection.close()
+    total = sum(counts.values())
+    if total < MIN_SSN_M_PAIRS:
+        return None
+    return {level: (counts.get(level, 0) + 1) / (total + len(SSN_M)) for level in SSN_M}
+
+
+def with_ssn_m(model: dict[str, Any], m: dict[str, float] | None) -> dict[str, Any]:
+    """The model with the m of its SSN levels set (None: unchanged). The levels are matched by their
+    position in `_ssn_comparison`: exact (1), one edit (2), else (last)."""
+    if m is None:
+        return model
+    levels = next(c for c in model["comparisons"] if c["output_column_name"] == "ssn")["comparison_levels"]
+    for level, name in ((levels[1], "exact"), (levels[2], "one_edit"), (levels[-1], "else")):
+        level["m_probability"] = m[name]
+    return model
 
 
 def identifier_collision_u(records: pd.DataFrame, column: str) -> float | None:

@@ -36,6 +36,9 @@ class SplinkStrategy:
     personal_identifiers: tuple[str, ...]  # comparisons whose exact-agreement u is the collision rate
     threshold: float  # pairs at or above this match probability are the same person
     min_training_records: int  # fewer records give too few pairs for EM to learn from
+    # rules for the prior where `prior_rules` find no pair at all (files where only one carries a DOB,
+    # one record a person: an SSA-style file against wage records); a prior of 0 stops every EM session
+    prior_fallback_rules: tuple[Any, ...] = ()
     log_level: int = logging.ERROR
 
     def linker(self, table: SplinkDataFrame, model: SettingsCreator | dict[str, Any] | None = None) -> Linker:
@@ -53,13 +56,17 @@ def train_model(strategy: SplinkStrategy, table: SplinkDataFrame, records: int,
     parallel sums round differently from run to run. A session that cannot train is skipped and
     the model goes on from where it was before it: one with no pairs, or one where EM drives a level's
     m below what a float can hold (all its pairs are surely two people, e.g. one borrowed SSN on
-    records born decades apart in a small file). No session trained at all is an error.
+    records born decades apart in a small file) or the session's match share to 0 or 1. No session
+    trained at all is an error.
     """
     if records < strategy.min_training_records:
         raise ValueError(f"{strategy.name} trains its model on the records it is given; {records} records give"
                          " too few candidate pairs to train on: link more files together")
     linker = strategy.linker(table, start)
     linker.training.estimate_probability_two_random_records_match(list(strategy.prior_rules), recall=PRIOR_RECALL)
+    if strategy.prior_fallback_rules and not linker.misc.save_model_to_json()["probability_two_random_records_match"]:
+        linker.training.estimate_probability_two_random_records_match(list(strategy.prior_fallback_rules),
+                                                                      recall=PRIOR_RECALL)
     linker.training.estimate_u_using_random_sampling(max_pairs=u_max_pairs, seed=seed)
     connection = getattr(table.db_api, "duckdb_con", None)
     if connection is not None:
@@ -73,7 +80,9 @@ def train_model(strategy: SplinkStrategy, table: SplinkDataFrame, records: int,
         except EMTrainingException:
             continue
         except ValueError as error:
-            if "underflow" not in str(error):
+            # "math domain error": EM drove the session's match share to 0 or 1 (log of zero), e.g.
+            # a DOB rule on files where only one carries DOBs and its few pairs are all two people
+            if not any(sign in str(error) for sign in ("underflow", "math domain error")):
                 raise
             linker = strategy.linker(table, before)
     if connection is not None:

@@ -88,3 +88,31 @@ def test_probabilistic_on_a_few_hand_made_files_uses_the_reference_model(matchin
     assert person[("DOL.000.01_15_2026.matching", "W1")] == jose
     assert person[("DOC.000.01_15_2026.matching", "D2")] == person[("SDE.000.01_15_2026.matching", "S2")]
     assert person[("SDE.000.01_15_2026.matching", "S3")] not in {jose, person[("SDE.000.01_15_2026.matching", "S2")]}
+
+
+def test_training_finds_a_prior_when_only_one_file_has_dobs_and_holds_each_person_once():
+    """An SSA-style file (one record a person, with DOB) against wage records (no DOB): the prior's
+    DOB rules find no pair, a prior of 0 stopped every EM session ("too few candidate pairs" on
+    26,000 records); the fallback rule (SSN and both names) gives the prior and training runs."""
+    import numpy as np
+
+    from p20_platform.linkage import probabilistic, splink_model
+
+    rng = np.random.default_rng(3)
+    first = np.array(["ANNA", "BRIAN", "CARLA", "DEREK", "ELENA", "FRANK", "GRACE", "HENRY", "IRENE", "JONAS"])
+    last = np.array([f"SURNAME{i}" for i in range(150)])
+    people = pd.DataFrame({"first_name": rng.choice(first, 1200), "last_name": rng.choice(last, 1200),
+                           "dob": [f"19{rng.integers(50, 99)}-0{rng.integers(1, 9)}-1{rng.integers(0, 9)}"
+                                   for _ in range(1200)],
+                           "ssn": [f"{100 + i:03d}{rng.integers(10, 99)}{rng.integers(1000, 9999)}" for i in range(1200)]})
+    ssa = people.assign(record_id=[f"SSA|{i}" for i in range(1200)], agency="SSA")
+    wages = people.sample(900, random_state=1).assign(dob=None, agency="W2")
+    wages = pd.concat([wages, wages.head(300)], ignore_index=True).assign(record_id=lambda t: [f"W2|{i}" for i in range(len(t))])
+    records = pd.concat([ssa, wages], ignore_index=True).assign(middle_name=None, gender=None, sasid=None)
+    assert len(records) >= probabilistic.MIN_TRAINING_RECORDS
+
+    start = probabilistic._untrained_model()
+    with probabilistic._linker(records, start) as (_, table):
+        model = splink_model.train_model(probabilistic.PROBABILISTIC, table, len(records), start, lambda _: None,
+                                         seed=1, u_max_pairs=2e4)
+    assert 0 < model["probability_two_random_records_match"] < 0.01

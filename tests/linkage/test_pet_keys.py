@@ -101,6 +101,20 @@ def test_a_key_shared_within_one_agency_is_ignored_so_twins_do_not_merge():
     assert len(_persons(link_pet_keys(twins, KEY))) == 3  # ...which the hub ignores
 
 
+def test_a_weak_key_links_two_deliveries_of_one_agency_but_not_twins_inside_one():
+    """The guard's unit is the matching file: one file holds a person once, two deliveries of one
+    agency (two years; FEBRL's two files) hold the same people, met through a weak key after a typo."""
+    rows = [("SDE.2025|1", "SDE", "JAMES", None, "NOWAK", "2005-06-01", "M", None, None),
+            ("SDE.2025|2", "SDE", "JOHN", None, "NOWAK", "2005-06-01", "M", None, None),
+            ("SDE.2026|1", "SDE", "JAMES", None, "NOWACK", "2005-06-01", "M", None, None)]
+    deliveries = _table(*rows).assign(source_file=lambda t: t["record_id"].str.split("|").str[0])
+
+    persons = sorted(_persons(link_pet_keys(deliveries, KEY)).values(), key=len)
+    assert persons == [{"SDE.2025|2"}, {"SDE.2025|1", "SDE.2026|1"}]  # soundex key across the two files
+    one_file = deliveries.assign(source_file="SDE.2025")
+    assert len(_persons(link_pet_keys(one_file, KEY))) == 3  # the same rows in one file: twins, kept apart
+
+
 def test_a_duplicate_record_within_one_agency_still_links():
     duplicated = _table(
         ("SDE|1", "SDE", "REBECCA", None, "MELGAR SOTELO", "2004-09-14", "F", None, "1038480727"),

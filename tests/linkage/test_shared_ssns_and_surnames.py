@@ -110,3 +110,25 @@ def test_guard_splits_an_entry_holding_two_sasids_and_keeps_a_borrowed_ssn_with_
                           ("OHE|1", "SDE|1", 0.98)], columns=["record_id_l", "record_id_r", "match_probability"])
     persons = split_conflicting_clusters(clusters, links, records).groupby("cluster_id")["record_id"].apply(set)
     assert sorted(persons, key=len) == [{"SDE|2"}, {"SDE|1", "DSS|1", "CSCU|1", "OHE|1"}]
+
+
+def test_ssn_m_is_measured_on_the_file_from_pairs_sharing_name_and_dob():
+    """m of the SSN levels comes from the file (FEBRL replaces one SSN in 20, the synthetic population
+    one in 100); with too few name+DOB pairs the fixed SSN_M stays."""
+    from p20_platform.linkage.probabilistic import MIN_SSN_M_PAIRS, SSN_M, ssn_agreement_m, with_ssn_m
+
+    def record(i: int, copy: int, ssn: str) -> tuple:
+        return (f"F|{i}-{copy}", "F", "F", str(i), f"NAME{i}", None, f"SURNAME{i}", "1990-01-01", None, ssn, None, None)
+
+    kinds = ["exact"] * 200 + ["one_edit"] * 30 + ["else"] * 20
+    ssns = {"exact": "123450001", "one_edit": "123450010", "else": "987650001"}
+    rows = [r for i, kind in enumerate(kinds) for r in (record(i, 1, "123450001"), record(i, 2, ssns[kind]))]
+    records = pd.DataFrame(rows, columns=list(STANDARD_COLUMNS))
+
+    m = ssn_agreement_m(records)
+    assert m == pytest.approx({"exact": 201 / 253, "one_edit": 31 / 253, "else": 21 / 253})
+    assert ssn_agreement_m(records.head(2 * (MIN_SSN_M_PAIRS - 1))) is None
+    model = {"comparisons": [{"output_column_name": "ssn", "comparison_levels": [{}, {}, {}, {}, {}]}]}
+    levels = with_ssn_m(model, m)["comparisons"][0]["comparison_levels"]
+    assert [levels[i].get("m_probability") for i in range(5)] == [None, m["exact"], m["one_edit"], None, m["else"]]
+    assert set(SSN_M) == set(m)

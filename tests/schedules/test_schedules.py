@@ -7,6 +7,7 @@ import datetime as dt
 import dagster as dg
 
 from assets.automation import REBUILD
+from assets.mpi import FULL_RELINK_TAG
 from p20_platform.definitions import defs
 from p20_platform.quality.catalog import SUITES_BY_MART
 
@@ -14,6 +15,7 @@ GRAPH = defs.resolve_asset_graph()
 MARTS = {dg.AssetKey(["marts", mart]) for mart in SUITES_BY_MART}
 REPORT = {dg.AssetKey(["report", "annual_report"]), dg.AssetKey(["report", "crossover_brief"])}
 EVALUATION = dg.AssetKey(["mpi", "linkage_evaluation"])
+CROSSWALK = dg.AssetKey(["mpi", "crosswalk"])
 GX_CHECKS = {dg.AssetCheckKey(dg.AssetKey(["marts", mart]), f"gx_{suite}")
              for mart, suites in SUITES_BY_MART.items() for suite in suites}
 
@@ -49,11 +51,14 @@ def test_the_monthly_refresh_rebuilds_and_checks_the_marts_but_loads_nothing():
     assert GX_CHECKS <= set(defs.resolve_job_def("marts_refresh").asset_layer.asset_graph.asset_check_keys)
 
 
-def test_the_annual_job_builds_the_report_from_marts_checked_in_the_same_run():
+def test_the_annual_job_relinks_in_full_and_builds_the_report_from_marts_checked_in_the_same_run():
     annual = job_assets("annual_report")
     assert job_assets("marts_refresh") < annual
-    assert annual - job_assets("marts_refresh") == REPORT & GRAPH.get_all_asset_keys()
-    assert GX_CHECKS <= set(defs.resolve_job_def("annual_report").asset_layer.asset_graph.asset_check_keys)
+    assert annual - job_assets("marts_refresh") == REPORT & GRAPH.get_all_asset_keys() | {CROSSWALK}
+    job = defs.resolve_job_def("annual_report")
+    assert GX_CHECKS <= set(job.asset_layer.asset_graph.asset_check_keys)
+    assert job.tags[FULL_RELINK_TAG] == "true"  # the crosswalk asset relinks every record under this tag
+    assert {check.asset_key for check in job.asset_layer.asset_graph.asset_check_keys} >= {CROSSWALK}
 
 
 def test_the_rebuild_sensor_runs_by_default_and_every_asset_but_the_feeds_rebuilds_on_its_own():
