@@ -49,7 +49,8 @@ populations, seeds 1-4, bridge rates 1 and 3; employment rate of the undecided y
   and a youth split by the index in two (a school-record half without SSN) finds no wages at all.
   It ran 0.7-12 points low (disconnected counts 3-17% high over 2016-2025).
 - The mixture, which measures only the strangers on bridged youth: within 2 points (-2.3 to +1.7)
-  in each home; the yearly counts then rest on what the index decided.
+  in each home; the yearly counts then rest on what the index decided, whose own errors (persons
+  split in two, jobs left apart) `splits.py` corrects with the index's match probabilities.
 Dual-system (capture-recapture) allocation of wage-only workers to cohorts was not built: wage-only
 workers carry no date of birth, so their cohort rests on the first year paid alone.
 """
