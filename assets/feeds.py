@@ -1,4 +1,4 @@
-"""Agency feeds as Dagster assets: `<AGENCY>/matching` and `<AGENCY>/analytical` for every agency.
+"""Agency feeds as Dagster assets: `<AGENCY>/<AGENCY>_matching` and `<AGENCY>/<AGENCY>_analytical`.
 
 Generated from the registry by one factory; each asset is a thin wrapper over `p20_platform.feeds`.
 Metadata and check results carry counts, rules, line numbers and fill rates, never identifier
@@ -57,7 +57,7 @@ def feed_asset(feed: Feed | None) -> AssetsDefinition:
         description = f"{agency(feed[0]).name}: current {feed[1]} delivery, loaded from landing/{feed[0]}/."
 
     # An agency's analytical file is checked against the FakeIDs of its loaded matching file: load that first.
-    deps = [AssetKey([feed[0], "matching"])] if feed is not None and feed[1] == "analytical" else []
+    deps = [AssetKey(feed_key_path((feed[0], "matching")))] if feed is not None and feed[1] == "analytical" else []
 
     @asset(key=key, group_name=GROUP, kinds={"duckdb"}, pool=DUCKDB_POOL, description=description, deps=deps,
            tags={"agency": feed[0] if feed else "none"}, owners=[agency_owner(feed[0]) if feed else OPERATING_GROUP])
@@ -109,7 +109,7 @@ def feed_checks(feed: Feed) -> list[AssetChecksDefinition]:
                       "waiting_in_landing": MetadataValue.json({d.landing_path: f"{d.status}: {d.reason}"
                                                                 for d in status.open_problems})})
 
-    @asset_check(asset=AssetKey([code, "analytical"]), name="pair_delivered", pool=DUCKDB_POOL,
+    @asset_check(asset=AssetKey(feed_key_path((code, "analytical"))), name="pair_delivered", pool=DUCKDB_POOL,
                  description="The agency's current matching and analytical deliveries are one pair (same request "
                              "and date): a matching file without its analytical partner, or the reverse, shows here.")
     def pair_delivered(data_home: DataHome) -> AssetCheckResult:

@@ -16,6 +16,7 @@ from pydantic import Field
 from assets.automation import REBUILD
 from assets.feeds import DUCKDB_POOL
 from assets.owners import HUB, OPERATING_GROUP
+from p20_platform.feeds import feed_key_path
 from p20_platform.feeds.stores import connect
 from p20_platform.governance.destruction import at_risk, destroy_due, outstanding
 from p20_platform.governance.dictionary import write_dictionary
@@ -185,7 +186,7 @@ def request_definitions(filed: FiledRequest) -> list:
 
         @dg.asset(key=extract_key, group_name=GROUP, pool=DUCKDB_POOL, kinds={"parquet"},
                   automation_condition=REBUILD, owners=[OPERATING_GROUP],
-                  deps=[CROSSWALK, MATCH_LOG_KEY, *[dg.AssetKey([code, "analytical"]) for code in request.agencies]],
+                  deps=[CROSSWALK, MATCH_LOG_KEY, *[dg.AssetKey(feed_key_path((code, "analytical"))) for code in request.agencies]],
                   description=f"Request {number} ({request.name}): approved elements only, keyed by a "
                               f"per-request pseudonym; and its protected summary for publication.")
         def extract(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:

@@ -1,7 +1,7 @@
 """The dbt transforms as Dagster assets, the published read-only copy, and the check against truth.
 
 Every dbt model and seed is an asset; its upstreams come from the dbt sources' `meta.dagster.
-asset_key`, so lineage runs from each `<AGENCY>/analytical` feed and `mpi/crosswalk` through
+asset_key`, so lineage runs from each `<AGENCY>/<AGENCY>_analytical` feed and `mpi/crosswalk` through
 staging and intermediate models to the marts. dbt tests become asset checks. dbt opens the
 warehouse only while it runs, in the same single-writer pool as the loaders and the index.
 """

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from assets.automation import REBUILD
 from assets.owners import HUB
+from p20_platform.feeds import feed_key_path
 from p20_platform.feeds.stores import connect
 from p20_platform.linkage import STRATEGIES
 from p20_platform.linkage.checks import conflicting_entries, match_rate_drift, oversized_entries
@@ -20,7 +21,7 @@ from p20_platform.registry import AGENCIES
 from p20_platform.resources import DataHome
 
 DUCKDB_POOL = "duckdb_writer"  # shared with every other DuckDB writer: one writer at a time
-MATCHING_ASSETS = [dg.AssetKey([agency.code, "matching"]) for agency in AGENCIES]
+MATCHING_ASSETS = [dg.AssetKey(feed_key_path((agency.code, "matching"))) for agency in AGENCIES]
 # A run tagged so (the annual job, an operator) relinks every record instead of only new deliveries.
 FULL_RELINK_TAG = "p20/full_relink"
 

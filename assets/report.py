@@ -1,7 +1,8 @@
 """The published documents as Dagster assets: the annual disconnected-youth report and the crossover brief.
 
-Both read the published marts copy and the latest `mpi/linkage_evaluation` metadata (or, where
-the on-demand evaluation is older than the index, the index's own match rate), protect
+Both read the published marts copy and the linkage scores `mpi/linkage_evaluation` wrote to the
+hub table `mpi.linkage_scores` (or, where the on-demand evaluation is older than the index, the
+index's own match rate from `mpi.builds`): tables, not run metadata. They protect
 every table together and fail with the audit's findings instead of publishing when a cell
 could be recovered. Metadata: paths, years, how many cells were shown and suppressed, the
 audit result; never a cell's value.
@@ -14,9 +15,9 @@ from assets.automation import REBUILD
 from assets.owners import OPERATING_GROUP
 from p20_platform.analyst_docs import write_data_dictionary, write_dbt_docs
 from p20_platform.disclosure import DisclosureViolation
-from p20_platform.report import (EVALUATION_ASSET, Publication, linkage_quality, protect_annual_report,
+from p20_platform.report import (EVALUATION_ASSET, LinkageNotRecorded, Publication, protect_annual_report,
                                  protect_crossover_brief, publish_annual_reports, publish_crossover_brief,
-                                 read_build_info, read_mart)
+                                 read_build_info, read_linkage_quality, read_mart)
 from p20_platform.report.crossover import SUMMARY_MART
 from p20_platform.report.disconnected import COUNTS_MART, FACTORS_MART
 from p20_platform.report.dashboard import publish_dashboard
@@ -26,32 +27,20 @@ from p20_platform.transform import published_dir
 
 PUBLISHED_MARTS = dg.AssetKey(["marts", "published"])
 LINKAGE_EVALUATION = dg.AssetKey(EVALUATION_ASSET.split("/"))
-CROSSWALK = dg.AssetKey(["mpi", "crosswalk"])
 
 
 class AnnualReportConfig(dg.Config):
     report_years: list[int] = Field(default=[], description="report years to publish; empty: every year in the marts")
 
 
-def _latest_metadata(context: dg.AssetExecutionContext, key: dg.AssetKey) -> tuple[float, dict] | None:
-    event = context.instance.get_latest_materialization_event(key)
-    if event is None or event.asset_materialization is None:
-        return None
-    return event.timestamp, {k: v.value for k, v in event.asset_materialization.metadata.items()}
-
-
-def _linkage(context: dg.AssetExecutionContext):
-    """The per-strategy scores of the latest linkage evaluation, as plain values. The evaluation runs
+def _linkage(home):
+    """The per-strategy scores the documents cite, read from the hub's score tables. The evaluation runs
     on demand (not in the main job): where none was run since the index was last built, the index's
-    own match rate, which the crosswalk records, and the other scores "not scored"."""
-    evaluation, index = _latest_metadata(context, LINKAGE_EVALUATION), _latest_metadata(context, CROSSWALK)
-    if evaluation is not None and (index is None or evaluation[0] >= index[0]):
-        return linkage_quality(evaluation[1])
-    if index is None:
-        raise dg.Failure(f"no {EVALUATION_ASSET} nor mpi/crosswalk materialization yet: the reports cite the "
-                         f"linkage quality; materialize mpi/crosswalk (and {EVALUATION_ASSET} for all scores) first")
-    strategy = index[1]["strategy"]
-    return linkage_quality({"strategies": [strategy], f"{strategy}/match_rate": index[1]["match_rate"]})
+    own match rate, and the other scores "not scored"."""
+    try:
+        return read_linkage_quality(home)
+    except LinkageNotRecorded as missing:
+        raise dg.Failure(str(missing)) from missing
 
 
 def _published(context: dg.AssetExecutionContext, publish, *args) -> Publication:
@@ -75,7 +64,7 @@ def annual_report(context: dg.AssetExecutionContext, config: AnnualReportConfig,
     years = config.report_years or sorted(int(y) for y in counts["report_year"].unique())
     tables = protect_annual_report(counts, read_mart(home, FACTORS_MART), years)
     build = read_build_info(home)
-    publication = _published(context, publish_annual_reports, tables, home.reports, _linkage(context), build)
+    publication = _published(context, publish_annual_reports, tables, home.reports, _linkage(home), build)
     dashboard = publish_dashboard(tables, published_dir(home), build)
     return dg.MaterializeResult(metadata={**publication.metadata(), "report_years": list(tables.report_years),
                                           "dashboard": dg.MetadataValue.path(str(dashboard)),
@@ -87,7 +76,7 @@ def annual_report(context: dg.AssetExecutionContext, config: AnnualReportConfig,
 def crossover_brief(context: dg.AssetExecutionContext, data_home: DataHome) -> dg.MaterializeResult:
     home = data_home.paths
     tables = protect_crossover_brief(read_mart(home, SUMMARY_MART))
-    publication = _published(context, publish_crossover_brief, tables, home.reports, _linkage(context),
+    publication = _published(context, publish_crossover_brief, tables, home.reports, _linkage(home),
                              read_build_info(home))
     return dg.MaterializeResult(metadata={**publication.metadata(), **_pdf(context, publication.paths[-1])})
 

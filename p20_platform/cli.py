@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 from p20_platform.settings import Paths, paths
@@ -166,12 +169,64 @@ def ui_environment(home: Paths) -> dict[str, str]:
     return {**os.environ, "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
 
 
+# How long `p20 ui` lets Dagster's processes stop after Ctrl-C or SIGTERM before it kills what is left.
+UI_STOP_SECONDS = 10.0
+
+
+def run_until_stopped(command: list[str], env: dict[str, str] | None = None,
+                      stop_seconds: float = UI_STOP_SECONDS) -> int:
+    """Run `command` in a process group of its own until it exits or this process is told to stop.
+
+    `dg dev` starts `dagster dev`, which starts the webserver, the daemon and code servers, which start
+    runs; a Ctrl-C reached only some of them and SIGTERM only the first, so the rest ran on for minutes.
+    Here SIGINT, SIGTERM and SIGHUP are passed to the whole group; whatever is still running
+    `stop_seconds` later is killed, so the command returns promptly and leaves no process behind.
+    Returns the command's exit code, or 128 + the signal's number when stopped by one.
+    """
+    child = subprocess.Popen(command, env=env, process_group=0)
+    received: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        received.append(signum)
+        _signal_group(child.pid, signum)
+
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {signum: signal.signal(signum, forward) for signum in stops}
+    try:
+        while child.poll() is None and not received:
+            time.sleep(0.1)
+        if received:
+            print(f"p20: stopping ({signal.Signals(received[0]).name}); anything still running in "
+                  f"{stop_seconds:.0f} s is killed", file=sys.stderr, flush=True)
+        deadline = time.monotonic() + stop_seconds
+        # the group outlives its leader while any member runs: wait for all of them, then kill the rest
+        while (child.poll() is None or _signal_group(child.pid, 0)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if _signal_group(child.pid, signal.SIGKILL):
+            print(f"p20: killed what was still running after {stop_seconds:.0f} s", file=sys.stderr, flush=True)
+        code = child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 128 + received[0] if received else code
+
+
+def _signal_group(group: int, signum: int) -> bool:
+    """Send `signum` to every process of `group`; False when none is left."""
+    try:
+        os.killpg(group, signum)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # only a zombie leader is left (macOS reports it so)
+        return False
+    return True
+
+
 def _ui(args: argparse.Namespace) -> int:
     dg = Path(sys.executable).with_name("dg")
     workspace = Path(__file__).resolve().parents[1] / "workspace.yaml"
     port = ["--port", str(args.port)] if args.port else []
-    os.execve(dg, [str(dg), "dev", "-w", str(workspace), *port], ui_environment(paths(args.home)))
-    return 0  # not reached: execve replaces this process
+    return run_until_stopped([str(dg), "dev", "-w", str(workspace), *port], ui_environment(paths(args.home)))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,14 +1,14 @@
 """The landing sensor: a run for exactly the feeds whose new deliveries arrived.
 
 Run keys are file + sha256, so a delivery is never run twice and a re-delivery with other bytes
-is; the cursor keeps per-file progress ({path: [size, mtime_ns, sha256]}) so unchanged files are
-not re-hashed every tick. Bytes the archive already holds were loaded by some earlier run (e.g.
-`make demo` before `make ui` starts the sensor with an empty cursor), so they request nothing.
+is. The cursor is one readable line, landing/'s fingerprint ("31 landing files, fingerprint
+3f2a..."): while it is unchanged no file is read; after a change every file is hashed again and
+Dagster's run keys drop what was already requested. Bytes the archive already holds were loaded by
+some earlier run (e.g. `make demo` before `make ui` starts the sensor with an empty cursor), so
+they request nothing.
 """
 
 from __future__ import annotations
-
-import json
 
 from dagster import AssetKey, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, sensor
 
@@ -22,8 +22,8 @@ from p20_platform.resources import DataHome
         default_status=DefaultSensorStatus.RUNNING,
         description="Watches landing/ and loads each new or changed delivery through its feed asset.")
 def landing_sensor(context: SensorEvaluationContext, data_home: DataHome) -> SensorResult:
-    arrivals, state = scan_landing(data_home.paths, json.loads(context.cursor or "{}"))
+    arrivals, fingerprint = scan_landing(data_home.paths, context.cursor)
     requests = [RunRequest(run_key=arrival.run_key, asset_selection=[AssetKey(feed_key_path(arrival.feed))],
                            tags={"p20/landing_file": arrival.relative_path, **RUN_MAX_RUNTIME_TAGS})
                 for arrival in arrivals if not archive_path(data_home.paths.archive, arrival.sha256).exists()]
-    return SensorResult(run_requests=requests, cursor=json.dumps(state, sort_keys=True))
+    return SensorResult(run_requests=requests, cursor=fingerprint)

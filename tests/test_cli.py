@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from p20_platform.cli import main, ui_environment
+import pytest
+
+from p20_platform.cli import main, run_until_stopped, ui_environment
 from p20_platform.registry import AGENCIES
 from p20_platform.settings import paths
 
@@ -68,3 +72,51 @@ def test_the_ui_loads_the_code_location_where_the_venv_is_not_activated(tmp_path
     result = subprocess.run([sys.executable, "-W", "error::FutureWarning", "-c", "import p20_platform.definitions"],
                             capture_output=True, text=True, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+# A process tree like `dg dev`'s: a leader that starts a child ignoring SIGINT and SIGTERM (as a
+# service in the middle of a slow shutdown does), both recorded in a file, then waiting.
+TREE = """
+import signal, subprocess, sys, time
+stubborn = ("import signal, time; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+            "signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)")
+child = subprocess.Popen([sys.executable, "-c", stubborn])
+time.sleep(0.5)  # the child has set its handlers
+open(sys.argv[1], "w").write(f"{child.pid} {__import__('os').getpid()}")
+time.sleep(600)
+"""
+RUNNER = ("import sys\nfrom p20_platform.cli import run_until_stopped\n"
+          "sys.exit(run_until_stopped([sys.executable, '-c', sys.argv[1], sys.argv[2]], stop_seconds=2))\n")
+
+
+def _alive(pid: int) -> bool:
+    """Running (not a zombie left for an init that does not reap)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_p20_ui_stops_its_whole_process_tree_promptly(tmp_path: Path, stop: signal.Signals):
+    """`p20 ui` runs `dg dev` through `run_until_stopped`: a stop signal reaches every process of the
+    tree, and what ignores it is killed after the grace period, so the command returns at once."""
+    pids = tmp_path / "pids"
+    runner = subprocess.Popen([sys.executable, "-c", RUNNER, TREE, str(pids)])
+    deadline = time.monotonic() + 30
+    while not pids.exists() or not pids.read_text():
+        assert runner.poll() is None and time.monotonic() < deadline, "the tree never started"
+        time.sleep(0.05)
+    tree = [int(pid) for pid in pids.read_text().split()]
+    assert all(_alive(pid) for pid in tree)
+    started = time.monotonic()
+    runner.send_signal(stop)
+    assert runner.wait(timeout=15) == 128 + stop
+    assert time.monotonic() - started < 2 + 3  # the grace period, and no more than a moment after it
+    assert not any(_alive(pid) for pid in tree)
+
+
+def test_run_until_stopped_returns_the_exit_code_of_a_command_that_ends_itself():
+    started = time.monotonic()
+    assert run_until_stopped([sys.executable, "-c", "raise SystemExit(3)"], stop_seconds=5) == 3
+    assert time.monotonic() - started < 5

@@ -125,7 +125,7 @@ def read_landing_file(paths: Paths, file: Path, wait: bool = True) -> bytes:
 
 @dataclass(frozen=True)
 class Arrival:
-    """A landing file whose bytes the platform has not seen at this path before."""
+    """A settled landing file and its checksum, as a scan found it (the run key is both)."""
 
     relative_path: str
     sha256: str
@@ -137,8 +137,14 @@ class Arrival:
 
 
 def feed_key_path(feed: Feed | None) -> list[str]:
-    """The asset key path of the asset that loads a feed (None: the unclaimed-files asset)."""
-    return list(feed) if feed is not None else ["feeds", "unclaimed_deliveries"]
+    """The asset key path of the asset that loads a feed (None: the unclaimed-files asset).
+
+    `<AGENCY>/<AGENCY>_matching`: the lineage graph labels a node with the key's last part only, so
+    the agency is named there too (`SDE_matching`, not thirty nodes reading `matching`)."""
+    if feed is None:
+        return ["feeds", "unclaimed_deliveries"]
+    code, content = feed
+    return [code, f"{code}_{content}"]
 
 
 def unread_marker(paths: Paths, file: Path) -> str:
@@ -146,30 +152,38 @@ def unread_marker(paths: Paths, file: Path) -> str:
     return "unread:" + hashlib.sha256(str(file.relative_to(paths.landing)).encode()).hexdigest()[:16]
 
 
-def scan_landing(paths: Paths, known: dict[str, list]) -> tuple[list[Arrival], dict[str, list]]:
-    """New or changed landing files since `known` ({path: [size, mtime_ns, sha256]}); returns the new state.
-
-    Size and modification time spare re-hashing unchanged files; the checksum decides, so a touched
-    but identical file is not an arrival while a same-named file with other bytes is. A file still
-    settling is left out of the state, so a later scan sees it again; a link or special file is an
-    arrival (its feed records the refusal) but is never read.
-    """
-    arrivals, state = [], {}
-    for file in landing_files(paths):
-        relative = str(file.relative_to(paths.landing))
+def landing_fingerprint(paths: Paths) -> str:
+    """What landing/ holds, in one line: the file count and a digest of every file's path, size and
+    modification time. Equal fingerprints: nothing was added, removed, replaced or touched."""
+    files = landing_files(paths)
+    digest = hashlib.sha256()
+    for file in files:
         status = file.lstat()
-        fingerprint = [status.st_size, status.st_mtime_ns]
-        previous = known.get(relative)
-        if previous is not None and previous[:2] == fingerprint:
-            state[relative] = previous
-            continue
+        digest.update(f"{file.relative_to(paths.landing)}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
+    return f"{len(files)} landing files, fingerprint {digest.hexdigest()[:16]}"
+
+
+def scan_landing(paths: Paths, seen: str | None) -> tuple[list[Arrival], str | None]:
+    """Every landing file with its checksum, unless landing/ still has the fingerprint `seen`.
+
+    Returns the arrivals and the fingerprint to remember. When anything changed, every settled file
+    is hashed again (seconds even at statewide size, and only after a change); the caller drops bytes
+    the archive already holds, and Dagster's run keys (file + checksum) drop a file already requested,
+    so a touched but identical file requests nothing new. While a file is still settling, `seen` is
+    kept, so the next scan looks again; a link or special file is an arrival (its feed records the
+    refusal) but is never read.
+    """
+    fingerprint = landing_fingerprint(paths)
+    if fingerprint == seen:
+        return [], seen
+    arrivals, settled = [], True
+    for file in landing_files(paths):
         try:
             sha256 = hashlib.sha256(read_landing_file(paths, file, wait=False)).hexdigest()
         except StillArriving:
+            settled = False
             continue
         except DeliveryRejected:
             sha256 = unread_marker(paths, file)
-        state[relative] = [*fingerprint, sha256]
-        if previous is None or previous[2] != sha256:
-            arrivals.append(Arrival(relative, sha256, feed_of(paths, file)))
-    return arrivals, state
+        arrivals.append(Arrival(str(file.relative_to(paths.landing)), sha256, feed_of(paths, file)))
+    return arrivals, fingerprint if settled else seen

@@ -1,7 +1,13 @@
-"""The linkage evaluation of the current index, compared with other strategies, as a readable report."""
+"""The linkage evaluation of the current index, compared with other strategies, as a readable report.
+
+The scores also go to the hub table `mpi.linkage_scores` (replaced by each evaluation): one row per
+strategy and score, rates and counts over records and record pairs only. The documents read them
+from there (p20_platform/report/linkage.py), never from run metadata.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +20,7 @@ from p20_platform.linkage.pet_key import PetKeyError
 from p20_platform.settings import paths
 
 REPORT_NAME = "linkage_evaluation.md"
+SCORES_TABLE = "linkage_scores"  # hub schema mpi, beside mpi.builds
 
 
 @dataclass(frozen=True)
@@ -71,4 +78,17 @@ def evaluate_index(home: Path | None = None,
     store.reports.mkdir(parents=True, exist_ok=True)
     path = store.reports / REPORT_NAME
     path.write_text(markdown, encoding="utf-8")
+    write_scores(store.hub_db, evaluations)
     return EvaluationReport(path, evaluations, markdown, not_evaluated)
+
+
+def write_scores(hub_db: Path, evaluations: list[Evaluation]) -> None:
+    """Replace `mpi.linkage_scores` with these evaluations' scores: strategy_order 0 is the index's own."""
+    evaluated_at = dt.datetime.now(dt.UTC).isoformat()
+    rows = [(evaluated_at, order, e.strategy, name, None if value is None else float(value))
+            for order, e in enumerate(evaluations) for name, value in e.summary.items()]
+    with connect(hub_db) as hub:
+        hub.execute("CREATE SCHEMA IF NOT EXISTS mpi").fetchall()
+        hub.execute(f"CREATE OR REPLACE TABLE mpi.{SCORES_TABLE} (evaluated_at VARCHAR, strategy_order INTEGER, "
+                    "strategy VARCHAR, score VARCHAR, value DOUBLE)").fetchall()
+        hub.executemany(f"INSERT INTO mpi.{SCORES_TABLE} VALUES (?, ?, ?, ?, ?)", rows)

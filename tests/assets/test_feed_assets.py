@@ -41,12 +41,12 @@ def test_factory_covers_every_agency_with_two_feed_assets_and_checks():
     from assets import feeds
 
     keys = {a.key.to_user_string() for a in feeds.feed_assets}
-    assert len(keys) == 31 and {"DOL/matching", "UConn/analytical", "feeds/unclaimed_deliveries"} <= keys
+    assert len(keys) == 31 and {"DOL/DOL_matching", "UConn/UConn_analytical", "feeds/unclaimed_deliveries"} <= keys
     assert all(a.specs_by_key[a.key].kinds == {"duckdb"} for a in feeds.feed_assets)
     check_names = {(next(iter(c.check_keys)).asset_key.to_user_string(), next(iter(c.check_keys)).name)
                    for c in feeds.feed_asset_checks}
-    assert ("DOL/matching", "fakeid_unique") in check_names and ("DOL/analytical", "no_identifier_columns") in check_names
-    assert ("DOL/analytical", "pair_delivered") in check_names and ("DOL/matching", "pair_delivered") not in check_names
+    assert ("DOL/DOL_matching", "fakeid_unique") in check_names and ("DOL/DOL_analytical", "no_identifier_columns") in check_names
+    assert ("DOL/DOL_analytical", "pair_delivered") in check_names and ("DOL/DOL_matching", "pair_delivered") not in check_names
     assert len(check_names) == 15 * 2 * 3 + 15
 
 
@@ -54,23 +54,23 @@ def test_materializing_feeds_records_metadata_and_passes_checks(fresh_home):
     result = _run(fresh_home)
     assert result.success
     metadata = _materializations(result)
-    assert set(metadata) == {f"{code}/{content}" for code in AGENCIES_UNDER_TEST for content in ("matching", "analytical")}
+    assert set(metadata) == {f"{code}/{code}_{content}" for code in AGENCIES_UNDER_TEST for content in ("matching", "analytical")}
 
-    matching = metadata["DOL/matching"]
+    matching = metadata["DOL/DOL_matching"]
     assert matching["new_deliveries"].value == 1 and matching["status"].value == "loaded"
     assert matching["rows_accepted"].value == matching["dagster/row_count"].value > 0
     assert len(matching["checksum"].value) == 64
     assert set(matching["fill_rates"].value) == set(agency("DOL").matching_fields)
     assert "preview" not in matching
-    analytical = metadata["SDE/analytical"]
+    analytical = metadata["SDE/SDE_analytical"]
     assert "FallOfYear" in analytical["preview"].value and "ResidentTown" not in analytical["preview"].value
 
     checks = _checks(result)
     assert len(checks) == 3 * 2 * 3 + 3
-    assert all(checks[(f"{code}/analytical", "pair_delivered")].passed for code in AGENCIES_UNDER_TEST)
-    assert checks[("DOL/matching", "fakeid_unique")].passed
-    assert checks[("SDE/analytical", "no_identifier_columns")].passed
-    assert all(checks[(f"{code}/{content}", "current_delivery_accepted")].passed
+    assert all(checks[(f"{code}/{code}_analytical", "pair_delivered")].passed for code in AGENCIES_UNDER_TEST)
+    assert checks[("DOL/DOL_matching", "fakeid_unique")].passed
+    assert checks[("SDE/SDE_analytical", "no_identifier_columns")].passed
+    assert all(checks[(f"{code}/{code}_{content}", "current_delivery_accepted")].passed
                for code in AGENCIES_UNDER_TEST for content in ("matching", "analytical"))
 
     identifiers = _identifier_values(fresh_home, AGENCIES_UNDER_TEST)
@@ -102,22 +102,22 @@ def test_a_rejected_delivery_warns_keeps_the_previous_data_and_blocks_nothing_el
 
     result = _run(fresh_home, codes=("CSSD",), raise_on_error=False)
     assert result.success  # one agency's bad files stop nothing: the run goes on to whatever is downstream
-    metadata = _materializations(result)["CSSD/matching"]
+    metadata = _materializations(result)["CSSD/CSSD_matching"]
     assert metadata["status"].value == "rejected" and "truncated" in metadata["reason"].value
     assert metadata["current_file"].value == original.name
     checks = _checks(result)
-    warning = checks[("CSSD/matching", "current_delivery_accepted")]
+    warning = checks[("CSSD/CSSD_matching", "current_delivery_accepted")]
     assert not warning.passed and warning.severity == dg.AssetCheckSeverity.WARN
     assert bad.name in str(warning.metadata["waiting_in_landing"].value)
-    assert not checks[("CSSD/matching", "contract")].passed
-    stray_check = checks[("CSSD/analytical", "current_delivery_accepted")]
+    assert not checks[("CSSD/CSSD_matching", "contract")].passed
+    stray_check = checks[("CSSD/CSSD_analytical", "current_delivery_accepted")]
     assert not stray_check.passed and "README.txt" in str(stray_check.metadata["waiting_in_landing"].value)
 
     bad.unlink()
     stray.unlink()  # removing the rejected files clears the state
     checks = _checks(_run(fresh_home, codes=("CSSD",)))
-    assert checks[("CSSD/matching", "current_delivery_accepted")].passed
-    assert checks[("CSSD/analytical", "current_delivery_accepted")].passed
+    assert checks[("CSSD/CSSD_matching", "current_delivery_accepted")].passed
+    assert checks[("CSSD/CSSD_analytical", "current_delivery_accepted")].passed
 
 
 def test_code_location_collects_feeds_sensor_resources_and_in_process_executor():
@@ -126,7 +126,7 @@ def test_code_location_collects_feeds_sensor_resources_and_in_process_executor()
     assert [name for name, value in vars(definitions).items() if isinstance(value, dg.Definitions)] == ["defs"]
     defs = definitions.defs
     repository = defs.get_repository_def()
-    assert dg.AssetKey(["UConn", "matching"]) in repository.assets_defs_by_key
+    assert dg.AssetKey(["UConn", "UConn_matching"]) in repository.assets_defs_by_key
     assert "landing_sensor" in {s.name for s in repository.sensor_defs}
     assert isinstance(defs.resources["data_home"], DataHome)
     assert repository.get_implicit_global_asset_job_def().executor_def.name == "in_process"

@@ -20,7 +20,7 @@ from p20_platform.synth.reference import towns
 from p20_platform.transform import PUBLISHED_DATABASE
 
 
-@asset(key=AssetKey(["mpi", "crosswalk"]), deps=[AssetKey([a, "analytical"]) for a in
+@asset(key=AssetKey(["mpi", "crosswalk"]), deps=[AssetKey([a, f"{a}_analytical"]) for a in
        ("DOL", "SDE", "CTECS", "DOC", "DCF", "DMHAS", "DSS", "OEC", "OHE", "OWS", "CCIC", "CSCU", "UConn", "CCEH",
         "CSSD")], pool=DUCKDB_POOL)
 def oracle_crosswalk(data_home: DataHome) -> None:
@@ -32,7 +32,7 @@ def oracle_crosswalk(data_home: DataHome) -> None:
 def run(synth_home: Path, tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("marts_run") / "home"
     shutil.copytree(synth_home, home)
-    analytical_feeds = [a for a in feed_assets if a.key.path[-1] == "analytical"]
+    analytical_feeds = [a for a in feed_assets if a.key.path[-1].endswith("_analytical")]
     result = materialize([*analytical_feeds, oracle_crosswalk, p20_dbt_models, published_marts, marts_vs_truth],
                          resources={"data_home": DataHome(home=str(home))}, raise_on_error=False)
     return paths(home), result

@@ -128,7 +128,7 @@ def test_a_category_no_agency_collects_is_not_collected_never_zero(warehouse):
                                   AND dimension_value = 'Middle Eastern or North African'""").fetchall()
     assert len(rows) == 11
     assert all(collected is False and youth is None and disconnected is None for collected, youth, disconnected in rows)
-    assert warehouse.execute("SELECT DISTINCT race_ethnicity FROM staging.stg_cssd__juvenile_cases").fetchall() \
+    assert warehouse.execute("SELECT DISTINCT race_ethnicity FROM intermediate.int_cssd__juvenile_cases").fetchall() \
         == [("Not collected",)]
 
 

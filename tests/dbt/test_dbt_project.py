@@ -20,7 +20,7 @@ from p20_platform.transform import (CURRENT, DBT_PROJECT_DIR, MART_TABLES, PUBLI
                                    publish_marts)
 from published_copy import published_tables
 
-FEED_KEYS = {AssetKey([agency.code, "analytical"]) for agency in AGENCIES}
+FEED_KEYS = {AssetKey([agency.code, f"{agency.code}_analytical"]) for agency in AGENCIES}
 MPI_KEY = AssetKey(["mpi", "crosswalk"])
 
 
@@ -31,10 +31,16 @@ def test_dbt_sources_resolve_to_the_feed_and_index_assets():
     assert upstream == FEED_KEYS | {MPI_KEY, AssetKey(["marts", "undecided_status"])}
     staged = {spec.key: {dep.asset_key for dep in spec.deps} for spec in specs.values()
               if spec.key.path[0] == "staging"}
+    # staging models only rename and cast: each reads its one source and nothing else
+    assert all(len(deps) == 1 and not deps & set(specs) for deps in staged.values()), staged
     for agency in AGENCIES:
-        # every agency's feed reaches at least one staging model, and through it a mart
-        assert any(AssetKey([agency.code, "analytical"]) in deps and MPI_KEY in deps for deps in staged.values()), \
-            agency.code
+        # every agency's feed reaches a staging model, and the models reading that add the index's p20_id
+        mine = [key for key, deps in staged.items() if deps == {AssetKey([agency.code, f"{agency.code}_analytical"])}]
+        assert mine, agency.code
+        for key in mine:
+            readers = [{dep.asset_key for dep in spec.deps} for spec in specs.values()
+                       if key in {dep.asset_key for dep in spec.deps}]
+            assert readers and all(MPI_KEY in deps for deps in readers), key
 
 
 def test_each_mart_descends_from_the_index_and_the_feeds_its_definition_uses():
@@ -51,10 +57,10 @@ def test_each_mart_descends_from_the_index_and_the_feeds_its_definition_uses():
         return found
 
     status = ancestors(AssetKey(["marts", "disconnected_youth_person_year"]))
-    assert {MPI_KEY, AssetKey(["SDE", "analytical"]), AssetKey(["DOL", "analytical"]), AssetKey(["DOC", "analytical"]),
-            AssetKey(["OWS", "analytical"]), AssetKey(["UConn", "analytical"])} <= status
+    assert {MPI_KEY, AssetKey(["SDE", "SDE_analytical"]), AssetKey(["DOL", "DOL_analytical"]), AssetKey(["DOC", "DOC_analytical"]),
+            AssetKey(["OWS", "OWS_analytical"]), AssetKey(["UConn", "UConn_analytical"])} <= status
     crossover = ancestors(AssetKey(["marts", "crossover_youth_cohort"]))
-    assert {MPI_KEY, AssetKey(["DCF", "analytical"]), AssetKey(["CSSD", "analytical"])} <= crossover
+    assert {MPI_KEY, AssetKey(["DCF", "DCF_analytical"]), AssetKey(["CSSD", "CSSD_analytical"])} <= crossover
 
 
 def test_layers_are_groups_tests_are_checks_and_dbt_shares_the_writer_pool():

@@ -106,7 +106,7 @@ def test_a_request_from_filing_to_destruction(synth_home: Path, tmp_path: Path, 
     first = dg.materialize([*feeds, crosswalk, request_log, match_log, *log_checks, standing_index_authority,
                             *governance], resources=resources, run_config=linking, raise_on_error=False)
     built = {e.asset_key.to_user_string() for e in first.get_asset_materialization_events()}
-    assert {"DCF/analytical", "CSSD/matching", "mpi/crosswalk", "governance/match_log",
+    assert {"DCF/DCF_analytical", "CSSD/CSSD_matching", "mpi/crosswalk", "governance/match_log",
             f"governance/request_{NUMBER}/extract"} <= built
     assert f"governance/request_{NUMBER}/disseminated" not in built
     log_results = {(c.asset_key.path[-1], c.check_name): c.passed for c in first.get_asset_check_evaluations()

@@ -32,7 +32,7 @@ def _build(indexed_home: Path, home: Path, engine: str, monkeypatch: pytest.Monk
         env.setenv("P20_ENGINE", engine)
         build = rebuild_index(home, "probabilistic")
     assert not build.model_trained  # the stored model, scored on this engine
-    analytical = [a for a in feed_assets if a.key.path[-1] == "analytical"]
+    analytical = [a for a in feed_assets if a.key.path[-1].endswith("_analytical")]
     result = dg.materialize([*analytical, p20_dbt_models, undecided_status, published_marts],
                             resources={"data_home": DataHome(home=str(home))}, raise_on_error=False)
     assert result.success

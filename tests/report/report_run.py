@@ -28,7 +28,7 @@ def build(synth_home: Path, home: Path, secrets_of: Path | None = None) -> dg.Ex
         create_demo_key(home)
     else:
         share_secrets(secrets_of, home)
-    feeds = [a for a in feed_assets if a.key.path[-1] in ("matching", "analytical")]
+    feeds = [a for a in feed_assets if a.key.path[-1].endswith(("_matching", "_analytical"))]
     return dg.materialize(
         [*feeds, crosswalk, linkage_evaluation, p20_dbt_models, undecided_status, published_marts, annual_report,
          crossover_brief],

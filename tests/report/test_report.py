@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import shutil
 from decimal import ROUND_HALF_UP, Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,12 +20,13 @@ from assets.report import annual_report
 from p20_platform.disclosure import TOTAL, DisclosureViolation, PublishedTable, audit, protect
 from p20_platform.disclosure.tables import COMPLEMENTARY
 from p20_platform.report import crossover as xo
-from p20_platform.report import (protect_annual_report, protect_crossover_brief, publish_annual_reports,
-                                 read_build_info, read_mart)
+from p20_platform.report import (LinkageNotRecorded, protect_annual_report, protect_crossover_brief,
+                                 publish_annual_reports, read_build_info, read_linkage_quality, read_mart)
+from p20_platform.report.linkage import SCORES
 from p20_platform.report.disconnected import (ESTIMATE_TESTED, INTERVAL, RESTS_ON_UNLINKABLE_WAGES, WAGE_EVIDENCE,
                                               breakdown_table)
 from p20_platform.resources import DataHome
-from p20_platform.settings import Paths
+from p20_platform.settings import Paths, paths
 from p20_platform.transform import PUBLISHED_DATABASE
 
 TRACED = ("data-mart", "data-evaluation", "data-role")
@@ -100,13 +102,18 @@ def test_the_run_publishes_both_documents_and_records_what_it_did(run):
 
 def test_every_number_in_the_documents_traces_to_a_mart_or_evaluation_value(run):
     home, result = run
-    evaluation = _metadata(result, "mpi__linkage_evaluation")
+    metadata = _metadata(result, "mpi__linkage_evaluation")
+    with duckdb.connect(str(home.hub_db), read_only=True) as hub:  # what the documents cite: the hub's table
+        evaluation = {f"{strategy}/{score}": value for strategy, score, value
+                      in hub.execute("SELECT strategy, score, value FROM mpi.linkage_scores").fetchall()}
+    assert evaluation and all(metadata[key] == value for key, value in evaluation.items())
     checked = 0
     with duckdb.connect(str(home.home / "published" / PUBLISHED_DATABASE), read_only=True) as marts:
         for document in _documents(home):
             for text, owner in _numbers(document):
                 assert owner is not None, f"{document.name}: untraced number {text!r}"
                 if "data-evaluation" in owner and text != "not scored":
+                    assert owner["data-evaluation"] == "mpi.linkage_scores"
                     value = evaluation[owner["data-key"]]
                     assert text == f"{100 * value:.1f}%"
                 elif "data-mart" in owner:
@@ -198,13 +205,34 @@ def test_the_report_refuses_to_publish_an_under_suppressed_table(run, tmp_path: 
     assert not any(tmp_path.rglob("*.html"))
 
 
-def test_the_asset_fails_clearly_without_a_linkage_evaluation(run):
+def test_the_documents_read_the_scores_from_the_hub_and_fail_clearly_without_them(run, tmp_path):
     home, _ = run
-    result = materialize([annual_report], resources={"data_home": DataHome(home=str(home.home))}, raise_on_error=False)
+    quality = read_linkage_quality(home)  # what the assets call: tables, no run metadata
+    with duckdb.connect(str(home.hub_db), read_only=True) as hub:
+        scores = hub.execute("SELECT strategy, score, value FROM mpi.linkage_scores").fetchall()
+    assert [s.strategy for s in quality] == ["deterministic", "pet-keys"]
+    assert {(s.strategy, name): f.value for s in quality for name, f in s.scores.items() if f.value is not None} \
+        == {(strategy, score): value for strategy, score, value in scores if score in SCORES}
+
+    copy = paths(tmp_path / "home")
+    copy.home.mkdir()
+    shutil.copy(home.hub_db, copy.hub_db)
+    with duckdb.connect(str(copy.hub_db)) as hub:
+        hub.execute("DROP TABLE mpi.linkage_scores")
+        rate = hub.execute("SELECT match_rate FROM mpi.builds ORDER BY built_at DESC LIMIT 1").fetchone()[0]
+    # no evaluation (or one older than the index): the index's own match rate, the rest "not scored"
+    [own] = read_linkage_quality(copy)
+    assert own.scores["match_rate"].value == round(rate, 3) and own.scores["pairwise_recall"].text == "not scored"
+    assert own.scores["match_rate"].source["data-evaluation"] == "mpi.builds"
+    with duckdb.connect(str(copy.hub_db)) as hub:
+        hub.execute("DROP TABLE mpi.builds")
+    with pytest.raises(LinkageNotRecorded, match="mpi/linkage_evaluation"):
+        read_linkage_quality(copy)
+    shutil.copytree(home.home / "published", copy.home / "published", symlinks=True)
+    result = materialize([annual_report], resources={"data_home": DataHome(home=str(copy.home))}, raise_on_error=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
     assert "mpi/linkage_evaluation" in str(failure.event_specific_data.error)
-
 
 
 class RoleCollector(HTMLParser):

@@ -137,14 +137,14 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report_once(fresh_h
     cssd_people = redeliver_two_thirds(fresh_home, "CSSD", "02_15_2026")
     arrivals = tick(landing_sensor, instance, landing_cursor)
     requests = {r.asset_selection[0].to_user_string(): r for r in arrivals.run_requests}
-    assert sorted(requests) == ["CSSD/analytical", "CSSD/matching"]
+    assert sorted(requests) == ["CSSD/CSSD_analytical", "CSSD/CSSD_matching"]
     before = dg.evaluate_automation_conditions(defs=defs, instance=instance).cursor
-    assert execute(instance, requests["CSSD/matching"]).success
-    loading = landing_run(instance, "CSSD/analytical", dg.DagsterRunStatus.STARTED)
+    assert execute(instance, requests["CSSD/CSSD_matching"]).success
+    loading = landing_run(instance, "CSSD/CSSD_analytical", dg.DagsterRunStatus.STARTED)
     assert rebuilds.tick() == []
     assert only_the_wait_held_back(instance, dg.AssetKey(["mpi", "crosswalk"]), before)
     instance.report_run_canceled(loading)
-    assert execute(instance, requests["CSSD/analytical"]).success
+    assert execute(instance, requests["CSSD/CSSD_analytical"]).success
 
     # Both files in: one rebuild of what they feed; neither feeds nor what no CSSD file feeds (the seeds).
     [rebuild] = rebuilds.tick()
@@ -152,7 +152,7 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report_once(fresh_h
     assert {dg.AssetKey(["mpi", "crosswalk"]), dg.AssetKey(["staging", "stg_cssd__juvenile_cases"])} <= selected
     assert REPORT_KEYS & GRAPH.get_all_asset_keys() <= selected
     assert dg.AssetKey(["mpi", "linkage_evaluation"]) not in selected  # on demand, not every rebuild's step
-    assert not selected & {dg.AssetKey(["CSSD", "matching"]), dg.AssetKey(["DOL", "matching"]),
+    assert not selected & {dg.AssetKey(["CSSD", "CSSD_matching"]), dg.AssetKey(["DOL", "DOL_matching"]),
                            dg.AssetKey(["reference", "ct_towns"])}
     result = execute(instance, rebuild)
     assert result.success
@@ -165,16 +165,16 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report_once(fresh_h
     assert rebuilds.tick() == []
 
     # A rejected delivery: the feed materializes (recording the rejection) but holds the same delivery.
-    load = dg.RunRequest(asset_selection=[dg.AssetKey(["DOC", "analytical"])])
+    load = dg.RunRequest(asset_selection=[dg.AssetKey(["DOC", "DOC_analytical"])])
     [current] = (fresh_home / "landing" / "DOC").glob("*.analytical")
     rows = current.read_text().splitlines(keepends=True)[1:]
     deliver_doc_analytical(fresh_home, "12_31_2030", [])
     refused = execute(instance, load)  # the feed materializes (recording the rejection), its check warns
-    assert refused.success and built(refused) == {dg.AssetKey(["DOC", "analytical"])}
+    assert refused.success and built(refused) == {dg.AssetKey(["DOC", "DOC_analytical"])}
     assert rebuilds.tick() == []
     # A duplicate of the current delivery under a new name: the feed materializes, holding the same delivery.
     (fresh_home / "landing" / "DOC" / "DOC.000.12_31_2031.analytical").write_bytes(current.read_bytes())
-    assert built(execute(instance, load)) == {dg.AssetKey(["DOC", "analytical"])}
+    assert built(execute(instance, load)) == {dg.AssetKey(["DOC", "DOC_analytical"])}
     assert rebuilds.tick() == []
 
     # One bad code among good rows: that row is quarantined, the rest become current, so it rebuilds.
@@ -182,7 +182,7 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report_once(fresh_h
     fields[[e.name for e in agency("DOC").analytical].index("Gender")] = "Q"
     deliver_doc_analytical(fresh_home, "01_31_2032", ["\t".join(fields), *rows[1:]])
     assert execute(instance, load).success
-    latest = instance.get_latest_materialization_event(dg.AssetKey(["DOC", "analytical"])).asset_materialization
+    latest = instance.get_latest_materialization_event(dg.AssetKey(["DOC", "DOC_analytical"])).asset_materialization
     assert latest.metadata["status"].value == "loaded" and latest.metadata["rows_quarantined"].value == 1
     [partly] = rebuilds.tick()
     assert dg.AssetKey(["staging", "stg_doc__admissions"]) in partly.asset_selection
@@ -214,7 +214,7 @@ def test_a_run_that_cannot_still_be_alive_no_longer_blocks(tmp_path: Path, stuck
                    if GRAPH.get(key).automation_condition is not None and not GRAPH.get(key).parent_keys}
     assert {dg.AssetKey(["reference", "ct_towns"]), dg.AssetKey(["reference", "race_crosswalk"])} <= due_at_once
     tags = {"dagster/sensor_name": "landing_sensor"} if stuck == "a load" else {REBUILD_TAG: "true"}
-    keys = {"DOC/analytical"} if stuck == "a load" else {key.to_user_string() for key in due_at_once}
+    keys = {"DOC/DOC_analytical"} if stuck == "a load" else {key.to_user_string() for key in due_at_once}
     with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
         rebuilds = Rebuilds(instance)
         young = unfinished_run(instance, keys, tags, minutes_ago=RUN_MAX_SECONDS / 60 / 2)  # may be working

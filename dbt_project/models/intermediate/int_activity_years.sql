@@ -3,26 +3,26 @@
 -- apprenticeship active in the year, a DOC custody spell overlapping the year.
 with activities as (
     select p20_id, wage_year as activity_year, 'employed' as activity
-    from {{ ref('stg_dol__wages') }}
+    from {{ ref('int_dol__wages') }}
     where wages > 0
 
     union all
     {% for college in ['ccic', 'cscu', 'uconn'] %}
     select p20_id, term_year, 'postsecondary'
-    from {{ ref('stg_' ~ college ~ '__term_enrollments') }}
+    from {{ ref('int_' ~ college ~ '__term_enrollments') }}
     union all
     {% endfor %}
 
     select p20_id, unnest({{ spell_years('program_start_date', 'program_exit_date') }}), 'training'
-    from {{ ref('stg_ows__training_enrollments') }}
+    from {{ ref('int_ows__training_enrollments') }}
 
     union all
     select p20_id, unnest({{ spell_years('enrolled_date', 'end_date') }}), 'training'
-    from {{ ref('stg_dol__apprenticeships') }}
+    from {{ ref('int_dol__apprenticeships') }}
 
     union all
     select p20_id, unnest({{ spell_years('admission_date', 'release_date') }}), 'incarcerated'
-    from {{ ref('stg_doc__admissions') }}
+    from {{ ref('int_doc__admissions') }}
 )
 
 select

@@ -8,7 +8,7 @@ select
     maltreatment_type as event_detail,
     cast(null as date) as event_end_date,
     coalesce(is_substantiated, false) as counts_as_involvement
-from {{ ref('stg_dcf__allegations') }}
+from {{ ref('int_dcf__allegations') }}
 where p20_id is not null
 
 union all
@@ -20,5 +20,5 @@ select
     placement_category,
     placement_end_date,
     true
-from {{ ref('stg_dcf__placements') }}
+from {{ ref('int_dcf__placements') }}
 where p20_id is not null

@@ -7,5 +7,5 @@ select
     case_type,
     most_serious_disposition,
     coalesce(was_detained, false) as was_detained
-from {{ ref('stg_cssd__juvenile_cases') }}
+from {{ ref('int_cssd__juvenile_cases') }}
 where p20_id is not null

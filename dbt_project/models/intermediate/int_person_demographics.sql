@@ -5,34 +5,34 @@
 -- Subgroup flags are "ever" flags over the person's SDE years.
 with observations as (
     select p20_id, 1 as precedence, {{ june_30('report_year') }} as observed_on, race_ethnicity, town, sex
-    from {{ ref('stg_sde__student_years') }}
+    from {{ ref('int_sde__student_years') }}
     union all
-    select p20_id, 2, {{ june_30('report_year') }}, race_ethnicity, town, sex from {{ ref('stg_ctecs__student_years') }}
+    select p20_id, 2, {{ june_30('report_year') }}, race_ethnicity, town, sex from {{ ref('int_ctecs__student_years') }}
     union all
-    select p20_id, 2, admission_date, race_ethnicity, town, sex from {{ ref('stg_doc__admissions') }}
+    select p20_id, 2, admission_date, race_ethnicity, town, sex from {{ ref('int_doc__admissions') }}
     union all
-    select p20_id, 2, report_received_date, race_ethnicity, town, null from {{ ref('stg_dcf__allegations') }}
+    select p20_id, 2, report_received_date, race_ethnicity, town, null from {{ ref('int_dcf__allegations') }}
     union all
-    select p20_id, 2, placement_start_date, race_ethnicity, town, null from {{ ref('stg_dcf__placements') }}
+    select p20_id, 2, placement_start_date, race_ethnicity, town, null from {{ ref('int_dcf__placements') }}
     union all
-    select p20_id, 2, eligibility_begin_date, race_ethnicity, town, null from {{ ref('stg_dss__benefit_spells') }}
+    select p20_id, 2, eligibility_begin_date, race_ethnicity, town, null from {{ ref('int_dss__benefit_spells') }}
     union all
-    select p20_id, 2, enrollment_start_date, race_ethnicity, town, null from {{ ref('stg_oec__enrollments') }}
+    select p20_id, 2, enrollment_start_date, race_ethnicity, town, null from {{ ref('int_oec__enrollments') }}
     union all
-    select p20_id, 2, project_start_date, race_ethnicity, town, null from {{ ref('stg_cceh__hmis_enrollments') }}
+    select p20_id, 2, project_start_date, race_ethnicity, town, null from {{ ref('int_cceh__hmis_enrollments') }}
     union all
-    select p20_id, 2, admission_date, race_ethnicity, null, null from {{ ref('stg_dmhas__service_episodes') }}
+    select p20_id, 2, admission_date, race_ethnicity, null, null from {{ ref('int_dmhas__service_episodes') }}
     union all
-    select p20_id, 2, program_start_date, race_ethnicity, null, null from {{ ref('stg_ows__training_enrollments') }}
+    select p20_id, 2, program_start_date, race_ethnicity, null, null from {{ ref('int_ows__training_enrollments') }}
     union all
-    select p20_id, 2, make_date(academic_year, 9, 1), race_ethnicity, null, sex from {{ ref('stg_ohe__aid_awards') }}
+    select p20_id, 2, make_date(academic_year, 9, 1), race_ethnicity, null, sex from {{ ref('int_ohe__aid_awards') }}
     {% for college in ['ccic', 'cscu', 'uconn'] %}
     union all
     select p20_id, 2, make_date(term_year, 1, 1), race_ethnicity, null, sex
-    from {{ ref('stg_' ~ college ~ '__term_enrollments') }}
+    from {{ ref('int_' ~ college ~ '__term_enrollments') }}
     {% endfor %}
     union all
-    select p20_id, 2, make_date(wage_year, 3 * wage_quarter, 1), race_ethnicity, null, null from {{ ref('stg_dol__wages') }}
+    select p20_id, 2, make_date(wage_year, 3 * wage_quarter, 1), race_ethnicity, null, null from {{ ref('int_dol__wages') }}
 ),
 
 known as (
@@ -54,7 +54,7 @@ student_subgroups as (
         bool_or(has_disability) as ever_disability,
         bool_or(is_free_reduced_lunch) as ever_free_reduced_lunch,
         bool_or(is_homeless) as ever_homeless_student
-    from {{ ref('stg_sde__student_years') }}
+    from {{ ref('int_sde__student_years') }}
     where p20_id is not null
     group by p20_id
 )

@@ -25,7 +25,7 @@ person_years as (
 -- their graduation date if any. Youth never seen there have no record that could show a diploma.
 diplomas as (
     select p20_id, min(graduation_date) as diploma_date
-    from {{ ref('stg_sde__student_years') }}
+    from {{ ref('int_sde__student_years') }}
     where p20_id is not null
     group by p20_id
 )

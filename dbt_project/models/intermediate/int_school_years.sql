@@ -10,7 +10,7 @@ with ranked as (
             partition by p20_id, report_year
             order by membership_days desc nulls last, credits_earned desc nulls last, grade_number desc
         ) as rank_in_year
-    from {{ ref('stg_sde__student_years') }}
+    from {{ ref('int_sde__student_years') }}
     where p20_id is not null
 ),
 

@@ -23,11 +23,11 @@ prior_events as (
     union all
     select p20_id, 'cssd_juvenile_justice', event_date from {{ ref('int_juvenile_justice_events') }}
     union all
-    select p20_id, 'dss_benefits', eligibility_begin_date from {{ ref('stg_dss__benefit_spells') }}
+    select p20_id, 'dss_benefits', eligibility_begin_date from {{ ref('int_dss__benefit_spells') }}
     union all
-    select p20_id, 'cceh_homelessness', project_start_date from {{ ref('stg_cceh__hmis_enrollments') }}
+    select p20_id, 'cceh_homelessness', project_start_date from {{ ref('int_cceh__hmis_enrollments') }}
     union all
-    select p20_id, 'dmhas_behavioral_health', admission_date from {{ ref('stg_dmhas__service_episodes') }}
+    select p20_id, 'dmhas_behavioral_health', admission_date from {{ ref('int_dmhas__service_episodes') }}
 ),
 
 exposures as (

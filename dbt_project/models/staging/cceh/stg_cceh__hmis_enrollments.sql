@@ -1,10 +1,5 @@
 -- One row per HMIS project enrolment (emergency shelter, transitional housing, ...).
-with records as (
-    {{ staged_records('CCEH', 'cceh', ['Race', 'Ethnicity']) }}
-)
-
 select
-    p20_id,
     FakeID as fake_id,
     ProjectType as project_type_code,
     case ProjectType
@@ -17,8 +12,9 @@ select
     ExitDestination as exit_destination_code,
     RelationshipToHoH as relationship_to_head_of_household,
     VeteranStatus as veteran_status_code,
-    race_raw,
-    race_ethnicity,
+    -- race/ethnicity codes under their delivered names: the race_crosswalk seed is keyed on them
+    Race,
+    Ethnicity,
     nullif(trim(Town), '') as town,
     delivery_sha256
-from records
+from {{ source('cceh', 'analytical') }}

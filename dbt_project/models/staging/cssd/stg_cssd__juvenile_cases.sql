@@ -1,10 +1,5 @@
--- One row per juvenile court case; CSSD collects no race, so race_ethnicity is 'Not collected'.
-with records as (
-    {{ staged_records('CSSD', 'cssd') }}
-)
-
+-- One row per juvenile court case (CSSD collects no race).
 select
-    p20_id,
     FakeID as fake_id,
     CaseType as case_type,
     CaseStartDate as case_start_date,
@@ -13,7 +8,5 @@ select
     MostSeriousDisposition as most_serious_disposition,
     DetentionStatus as was_detained,
     CourtCode as court_code,
-    race_raw,
-    race_ethnicity,
     delivery_sha256
-from records
+from {{ source('cssd', 'analytical') }}

@@ -1,10 +1,5 @@
 -- One row per technical high school student per school year.
-with records as (
-    {{ staged_records('CTECS', 'ctecs', ['Ethnicity']) }}
-)
-
 select
-    p20_id,
     FakeID as fake_id,
     FallOfYear as fall_of_year,
     FallOfYear + 1 as report_year,
@@ -15,10 +10,10 @@ select
     Absences as absence_days,
     Credential as credential,
     Credentialdate as credential_date,
-    race_raw,
-    race_ethnicity,
+    -- race/ethnicity codes under their delivered names: the race_crosswalk seed is keyed on them
+    Ethnicity,
     Gender as gender_raw,
     {{ sex_from('Gender') }} as sex,
     nullif(trim(City), '') as town,
     delivery_sha256
-from records
+from {{ source('ctecs', 'analytical') }}

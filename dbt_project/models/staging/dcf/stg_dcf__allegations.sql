@@ -1,10 +1,5 @@
 -- One row per maltreatment allegation in a CPS report.
-with records as (
-    {{ staged_records('DCF', 'dcf', ['RACE_ETHN_COMBO'], where="records.RecordType = 'ALLEGATION'") }}
-)
-
 select
-    p20_id,
     FakeID as fake_id,
     REPORT_ID as report_id,
     REPORT_RECEIVED as report_received_date,
@@ -12,8 +7,9 @@ select
     AB_NEG_TYPE as maltreatment_type,
     SUBSTANTIATION as substantiation,
     SUBSTANTIATION = 'Substantiated' as is_substantiated,
-    race_raw,
-    race_ethnicity,
+    -- race/ethnicity codes under their delivered names: the race_crosswalk seed is keyed on them
+    RACE_ETHN_COMBO,
     nullif(trim(Town), '') as town,
     delivery_sha256
-from records
+from {{ source('dcf', 'analytical') }}
+where RecordType = 'ALLEGATION'

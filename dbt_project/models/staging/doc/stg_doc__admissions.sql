@@ -1,10 +1,5 @@
 -- One row per admission to a Department of Correction facility; release_date null while in custody.
-with records as (
-    {{ staged_records('DOC', 'doc', ['Race']) }}
-)
-
 select
-    p20_id,
     FakeID as fake_id,
     LatestDOCAdmissionDate as admission_date,
     MovementDate as release_date,
@@ -13,10 +8,10 @@ select
     LegalStatus as legal_status,
     Offense as offense_code,
     MaximumSentLength as maximum_sentence_days,
-    race_raw,
-    race_ethnicity,
+    -- race/ethnicity codes under their delivered names: the race_crosswalk seed is keyed on them
+    Race,
     Gender as gender_raw,
     {{ sex_from('Gender') }} as sex,
     nullif(trim(TownofResidence), '') as town,
     delivery_sha256
-from records
+from {{ source('doc', 'analytical') }}

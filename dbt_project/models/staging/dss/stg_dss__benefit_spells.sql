@@ -1,17 +1,13 @@
 -- One row per SNAP, TANF or Medicaid eligibility spell; end date null while open.
-with records as (
-    {{ staged_records('DSS', 'dss', ['Race', 'HispanicFlag']) }}
-)
-
 select
-    p20_id,
     FakeID as fake_id,
     Program as program,
     EligibilityBeginDate as eligibility_begin_date,
     EligibilityEndDate as eligibility_end_date,
     HouseholdSize as household_size,
-    race_raw,
-    race_ethnicity,
+    -- race/ethnicity codes under their delivered names: the race_crosswalk seed is keyed on them
+    Race,
+    HispanicFlag,
     nullif(trim(CaseTown), '') as town,
     delivery_sha256
-from records
+from {{ source('dss', 'analytical') }}

@@ -1,10 +1,5 @@
 -- One row per student per school year (June collection), FallOfYear = the school year's first calendar year.
-with records as (
-    {{ staged_records('SDE', 'sde', ['RaceEthnicity']) }}
-)
-
 select
-    p20_id,
     FakeID as fake_id,
     FallOfYear as fall_of_year,
     FallOfYear + 1 as report_year,
@@ -13,8 +8,8 @@ select
     GradeLevelCode as grade_level,
     case GradeLevelCode when 'PK' then -1 when 'K' then 0 else cast(GradeLevelCode as integer) end as grade_number,
     GradeLevelCode in ('09', '10', '11', '12') as is_high_school_grade,
-    race_raw,
-    race_ethnicity,
+    -- race/ethnicity codes under their delivered names: the race_crosswalk seed is keyed on them
+    RaceEthnicity,
     Gender as gender_raw,
     {{ sex_from('Gender', 'Male', 'Female') }} as sex,
     nullif(trim(ResidentTown), '') as town,
@@ -30,4 +25,4 @@ select
     EXPCount as expulsions,
     GraduationDate as graduation_date,
     delivery_sha256
-from records
+from {{ source('sde', 'analytical') }}
