@@ -60,7 +60,7 @@ def pytest_configure(config: pytest.Config) -> None:
         (project_dir / "target" / "manifest.json").touch()
 
 
-# How `pytest -n 2` shares the work (pyproject's addopts: `--dist loadgroup --no-loadscope-reorder`).
+# How `pytest -n 2` shares the work (pyproject's addopts: `--dist loadscope --no-loadscope-reorder`).
 # A module's tests are one unit run by one worker, so a module-scoped fixture is built once, not once
 # per worker; tests/report is one unit for its package-scoped Dagster run. Units are handed out in
 # this order, a worker taking the next when it is nearly done: the longest first (seconds measured on
@@ -78,22 +78,32 @@ LONGEST_FIRST = (
 )
 
 
-def _work_unit(item: pytest.Item) -> str:
-    path = item.path.relative_to(REPO).as_posix()
+def _work_unit(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
     return "tests/report/" if path.startswith("tests/report/") else path
 
 
 def _start_rank(item: pytest.Item) -> int:
-    unit = _work_unit(item)
+    unit = _work_unit(item.nodeid)
     return next((rank for rank, prefix in enumerate(LONGEST_FIRST) if unit.startswith(prefix)), len(LONGEST_FIRST))
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(_work_unit(item)))
     items.sort(key=_start_rank)  # stable: a unit's tests keep their order
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """xdist's loadscope with `_work_unit` as the scope. (Not `--dist loadgroup`: with pytest 9.2 its
+    `xdist_group` marks no longer reach the scheduler, which reads a node id pytest now computes.)"""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _work_unit(nodeid)
+
+    return WorkUnits(config, log)
 
 
 @pytest.fixture(scope="session")
