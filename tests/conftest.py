@@ -3,6 +3,10 @@
 Tiers: `synth_home` (deliveries and truth, generated once) is the base; `built_home` adds one real
 `dbt build` on it (the analytical feeds loaded, the oracle index from truth/), shared by every test
 that reads marts without needing Dagster; tests that check Dagster runs build their own.
+
+Session homes are built once per test run, not once per xdist worker (`shared_dir`): under
+`pytest -n 2` the first worker to need one builds it while holding a file lock, the other waits for it
+and reads the same directory. So they are read-only to every test: a test that changes one copies it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared_homes import shared_dir
 
 from p20_platform.evaluation.marts import write_oracle_mpi
 from p20_platform.feeds import FEEDS, load_feed
@@ -55,6 +60,52 @@ def pytest_configure(config: pytest.Config) -> None:
         (project_dir / "target" / "manifest.json").touch()
 
 
+# How `pytest -n 2` shares the work (pyproject's addopts: `--dist loadscope --no-loadscope-reorder`).
+# A module's tests are one unit run by one worker, so a module-scoped fixture is built once, not once
+# per worker; tests/report is one unit for its package-scoped Dagster run. Units are handed out in
+# this order, a worker taking the next when it is nearly done: the longest first (seconds measured on
+# the 2-core machine), so the two longest run side by side from the start and short units fill the end.
+LONGEST_FIRST = (
+    "tests/schedules/test_rebuild_on_delivery.py",  # about 200 s: loads, two rebuilds, report
+    "tests/linkage/test_spark_engine.py",  # Spark session and scoring, a Dagster build; first the shared
+                                           # dbt homes it compares with (which tests/dbt reads after)
+    "tests/report/",  # one Dagster run to the report (about 120 s), then headless Chromium
+    "tests/dbt/test_dbt_estimate.py",  # a second population drawn, linked and built
+    "tests/dbt/",  # the shared dbt builds: the oracle index and the real one
+    "tests/assets/test_marts.py",
+    "tests/test_cli.py",
+    "tests/feeds/test_kill_during_load.py",
+)
+
+
+def _work_unit(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return "tests/report/" if path.startswith("tests/report/") else path
+
+
+def _start_rank(item: pytest.Item) -> int:
+    unit = _work_unit(item.nodeid)
+    return next((rank for rank, prefix in enumerate(LONGEST_FIRST) if unit.startswith(prefix)), len(LONGEST_FIRST))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    items.sort(key=_start_rank)  # stable: a unit's tests keep their order
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """xdist's loadscope with `_work_unit` as the scope. (Not `--dist loadgroup`: with pytest 9.2 its
+    `xdist_group` marks no longer reach the scheduler, which reads a node id pytest now computes.)"""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnits(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _work_unit(nodeid)
+
+    return WorkUnits(config, log)
+
+
 @pytest.fixture(scope="session")
 def small_population() -> dict[str, int]:
     """`p20 synth` arguments of the small population every shared home is drawn from."""
@@ -66,9 +117,8 @@ def synth_home(small_population: dict[str, int], tmp_path_factory: pytest.TempPa
     """A data home holding landing/ and truth/ for a small population (read-only for tests)."""
     from p20_platform.synth import generate
 
-    home = tmp_path_factory.mktemp("p20_home")
-    generate(**small_population, out=home, progress=False)
-    return home
+    return shared_dir(tmp_path_factory, "p20_home",
+                      lambda home: generate(**small_population, out=home, progress=False))
 
 
 @pytest.fixture
@@ -103,15 +153,55 @@ def built_home(synth_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     """A data home whose warehouse holds every dbt model, built by `dbt build` (tests included).
 
     Shared: tests read it, or copy it before changing anything."""
-    home = paths(tmp_path_factory.mktemp("dbt_home") / "home")
-    shutil.copytree(synth_home, home.home)
-    load_oracle_warehouse(home)
-    result = run_dbt(DBT_PROJECT_DIR, home.home, "build")
-    assert result.returncode == 0, result.stdout[-4000:]
-    return home
+    def build(directory: Path) -> None:
+        home = paths(directory / "home")
+        shutil.copytree(synth_home, home.home)
+        load_oracle_warehouse(home)
+        result = run_dbt(DBT_PROJECT_DIR, home.home, "build")
+        assert result.returncode == 0, result.stdout[-4000:]
+
+    return paths(shared_dir(tmp_path_factory, "dbt_home", build) / "home")
 
 
 @pytest.fixture(scope="session")
 def dbt_cli():
     """The dbt CLI runner, for tests that build a changed copy of the project."""
     return run_dbt
+
+
+@pytest.fixture(scope="session")
+def linked_home(built_home: Paths, tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """`built_home` (analytical feeds loaded) re-indexed by real Splink linkage (the model trained here and
+    stored in the hub) and rebuilt by `dbt build` (tests included: the singular test on unlinkable wages
+    then sees many such youth). Its estimation table is still the oracle's empty one: `estimated_home`
+    adds the hub's estimate."""
+    from p20_platform.linkage.hub import rebuild_index
+
+    def build(directory: Path) -> None:
+        home = paths(directory / "home")
+        shutil.copytree(built_home.home, home.home)
+        for feed in FEEDS:
+            if feed[1] == "matching":
+                load_feed(home, feed)
+        rebuild_index(home.home, "probabilistic")
+        result = run_dbt(DBT_PROJECT_DIR, home.home, "build")
+        assert result.returncode == 0, result.stdout[-4000:]
+
+    return paths(shared_dir(tmp_path_factory, "real_index", build) / "home")
+
+
+@pytest.fixture(scope="session")
+def estimated_home(linked_home: Paths, tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """`linked_home` with the hub's estimate published and the models downstream of it rebuilt: the marts
+    of the real index on DuckDB (tests/dbt/test_dbt_estimate.py; tests/linkage/test_spark_engine.py
+    compares Spark's with them)."""
+    from p20_platform.estimation.publish import publish_undecided_status
+
+    def build(directory: Path) -> None:
+        home = paths(directory / "home")
+        shutil.copytree(linked_home.home, home.home)
+        publish_undecided_status(home)
+        result = run_dbt(DBT_PROJECT_DIR, home.home, "build", "--select", "source:estimation+")
+        assert result.returncode == 0, result.stdout[-4000:]
+
+    return paths(shared_dir(tmp_path_factory, "estimated", build) / "home")

@@ -3,8 +3,6 @@ Splink linkage: the hub's probabilities, the counts mart's estimate and interval
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import pandas as pd
 import pytest
@@ -18,17 +16,6 @@ from p20_platform.synth import generate
 from p20_platform.transform import DBT_PROJECT_DIR
 
 YEARS = range(2016, 2026)
-
-
-@pytest.fixture(scope="module")
-def estimated_home(linked_home: Paths, dbt_cli, tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    """`linked_home` with the hub's estimate published and the counts mart rebuilt on it."""
-    home = paths(tmp_path_factory.mktemp("estimated") / "home")
-    shutil.copytree(linked_home.home, home.home)
-    publish_undecided_status(home)
-    result = dbt_cli(DBT_PROJECT_DIR, home.home, "build", "--select", "source:estimation+")
-    assert result.returncode == 0, result.stdout[-4000:]
-    return home
 
 
 @pytest.fixture(scope="module")

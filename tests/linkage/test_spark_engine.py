@@ -1,10 +1,11 @@
 """The Spark engine (`P20_ENGINE=spark`, local mode) end to end on the small population, next to DuckDB.
 
-Both homes start from the same DuckDB-built index (`indexed_home`: same stored model, same prior
-p20_ids) and rebuild it, one scoring on DuckDB and one on Spark; then the analytical feeds, the
-dbt models (with the disconnected estimate between them) and the published copy are built by
-Dagster in each. The crosswalk must be as good
-against truth, and the marts the same row for row.
+The DuckDB side is the session's build of the real index (`estimated_home`, tests/conftest.py: the
+model trained and scored on DuckDB, the dbt models with the disconnected estimate between them),
+published here. The Spark side starts from the same home before its estimate (`linked_home`: same
+stored model, same prior p20_ids, the analytical feeds loaded), rebuilds the index scoring on Spark,
+then Dagster builds the dbt models, the estimate between them and the published copy. The
+crosswalk must be as good against truth, and the marts the same row for row.
 """
 
 from __future__ import annotations
@@ -17,25 +18,33 @@ import duckdb
 import pytest
 
 from assets.estimation import undecided_status
-from assets.feeds import feed_assets
 from assets.marts import p20_dbt_models, published_marts
 from p20_platform.linkage.evaluation import load_truth, pairwise_scores
 from p20_platform.linkage.hub import read_table, rebuild_index
 from p20_platform.resources import DataHome
-from p20_platform.settings import paths
+from p20_platform.settings import Paths, paths
 from p20_platform.transform import MART_TABLES, published_dir
 
 
-def _build(indexed_home: Path, home: Path, engine: str, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(indexed_home, home)
-    with monkeypatch.context() as env:
-        env.setenv("P20_ENGINE", engine)
-        build = rebuild_index(home, "probabilistic")
-    assert not build.model_trained  # the stored model, scored on this engine
-    analytical = [a for a in feed_assets if a.key.path[-1].endswith("_analytical")]
-    result = dg.materialize([*analytical, p20_dbt_models, undecided_status, published_marts],
-                            resources={"data_home": DataHome(home=str(home))}, raise_on_error=False)
+def _materialize(home: Path, assets: list) -> None:
+    result = dg.materialize(assets, resources={"data_home": DataHome(home=str(home))}, raise_on_error=False)
     assert result.success
+
+
+def _on_duckdb(estimated_home: Paths, home: Path) -> Path:
+    """A copy of the session's DuckDB build, published by Dagster (the shared home stays unchanged)."""
+    shutil.copytree(estimated_home.home, home)
+    _materialize(home, [published_marts])
+    return home
+
+
+def _on_spark(linked_home: Paths, home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(linked_home.home, home)
+    with monkeypatch.context() as env:
+        env.setenv("P20_ENGINE", "spark")
+        build = rebuild_index(home, "probabilistic")
+    assert not build.model_trained  # the stored model, scored on Spark
+    _materialize(home, [p20_dbt_models, undecided_status, published_marts])
     return home
 
 
@@ -44,10 +53,10 @@ def _crosswalk(home: Path):
         return read_table(hub, "mpi", "crosswalk")[["record_id", "p20_id"]]
 
 
-def test_spark_links_as_well_as_duckdb_and_gives_the_same_marts(indexed_home: Path, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch):
-    duck = _build(indexed_home, tmp_path / "duckdb", "duckdb", monkeypatch)
-    spark = _build(indexed_home, tmp_path / "spark", "spark", monkeypatch)
+def test_spark_links_as_well_as_duckdb_and_gives_the_same_marts(linked_home: Paths, estimated_home: Paths,
+                                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    duck = _on_duckdb(estimated_home, tmp_path / "duckdb")
+    spark = _on_spark(linked_home, tmp_path / "spark", monkeypatch)
 
     truth, _ = load_truth(duck)
     duck_links, spark_links = _crosswalk(duck), _crosswalk(spark)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from shared_homes import shared_dir
 
 CALIBRATION_PERSONS = 30_000
 NOISY_PERSONS = 4_000
@@ -15,9 +16,8 @@ def calibration_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Big enough that the calibration targets are measured with a few points of precision."""
     from p20_platform.synth import generate
 
-    home = tmp_path_factory.mktemp("p20_calibration")
-    generate(persons=CALIBRATION_PERSONS, seed=7, out=home, progress=False)
-    return home
+    return shared_dir(tmp_path_factory, "p20_calibration",
+                      lambda home: generate(persons=CALIBRATION_PERSONS, seed=7, out=home, progress=False))
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +28,6 @@ def noisy_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     config = NoiseConfig(rates={noise: 0.1 for noise in NOISE_TYPES} | {"compound_partial": 0.5},
                          agency_rates={"CCEH": {"typo_last": 0.25}},
                          fill_rates={"*": {"MiddleName": 0.6, "SSN": 0.8}, "DCF": {"SSN": 0.5}})
-    home = tmp_path_factory.mktemp("p20_noisy")
-    generate(persons=NOISY_PERSONS, seed=3, out=home, progress=False, noise=config)
+    home = shared_dir(tmp_path_factory, "p20_noisy",
+                      lambda home: generate(persons=NOISY_PERSONS, seed=3, out=home, progress=False, noise=config))
     return home, config
