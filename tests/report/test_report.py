@@ -320,7 +320,7 @@ def test_the_headline_says_loudly_how_far_off_the_estimate_was_in_tests(run):
     text = " ".join("".join(warning.text).split())
     tested = ESTIMATE_TESTED
     assert f"{tested.error_range} the true number" in text
-    assert ("too narrow" in text) == tested.too_narrow and f"{tested.covered} of {tested.cells}" in text
+    assert ("too narrow" in text) == tested.too_narrow and f" {tested.covered} of {tested.cells} tests" in text
 
 
 def test_the_stated_test_results_are_the_benchmarks():
