@@ -73,7 +73,7 @@ class EstimateTested:
 # bench/results/estimate.json (`python -m bench.estimate --persons 10000 --seeds 1 2 3 4 --bridge-rates 1.0 3.0`)
 # and estimate_demo.json (the demo population, seed 2026, 20,000 persons), yearly cells 2016-2025. The
 # report's headline states them (tests/report/test_report.py checks these against the two files).
-ESTIMATE_TESTED = EstimateTested(lowest_percent=-5, highest_percent=6, covered=81, cells=90)
+ESTIMATE_TESTED = EstimateTested(lowest_percent=-5, highest_percent=6, covered=78, cells=90)
 
 # Agencies whose feeds decide each table (see the dbt lineage); the strictest rule of all wins.
 STATUS_SOURCES = ("SDE", "CTECS", "DOL", "DOC", "OWS", "CSCU", "CCIC", "UConn")
