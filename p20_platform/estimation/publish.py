@@ -16,7 +16,7 @@ from p20_platform.estimation.splits import COLUMNS as CORRECTION_COLUMNS
 from p20_platform.estimation.splits import disconnected_probabilities, paid_entries, split_corrections
 from p20_platform.estimation.unseen import WAGE_AGENCY, UnseenEstimate, estimate_unseen
 from p20_platform.feeds.loaders import analytical_schema
-from p20_platform.feeds.stores import connect, quote
+from p20_platform.feeds.stores import connect, quote, table_exists
 from p20_platform.settings import Paths
 
 SCHEMA = "estimation"
@@ -69,8 +69,8 @@ def publish_undecided_status(paths: Paths) -> Publication:
     with connect(paths.hub_db, read_only=True) as hub:
         records = hub.execute("SELECT record_id, agency, FakeID, last_name, first_name, dob, ssn FROM mpi.records").df()
         crosswalk = hub.execute("SELECT record_id, p20_id FROM mpi.crosswalk").df()
-        scored = hub.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'mpi' AND table_name = 'pairs'").fetchone()[0]
-        pairs = hub.execute("SELECT record_id_l, record_id_r, match_probability FROM mpi.pairs").df() if scored else None
+        pairs = (hub.execute("SELECT record_id_l, record_id_r, match_probability FROM mpi.pairs").df()
+                 if table_exists(hub, "mpi", "pairs") else None)
     with connect(paths.warehouse_db, read_only=True) as warehouse:
         wage_years = warehouse.execute(
             f"SELECT DISTINCT FakeID::VARCHAR AS FakeID, \"Year\"::INTEGER AS year "
