@@ -17,9 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import pandas as pd
 import yaml
@@ -43,6 +44,17 @@ class RequestError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Codes = TypeVar("Codes", bound=Collection[str])
+
+
+def known_agencies(codes: Codes) -> Codes:
+    """A pydantic validator's check that every agency code is in the registry (returns the codes)."""
+    unknown = sorted(set(codes) - set(AGENCY_BY_CODE))
+    if unknown:
+        raise ValueError(f"unknown agencies {unknown}; known: {', '.join(AGENCY_BY_CODE)}")
+    return codes
 
 
 class Person(_Strict):
@@ -92,10 +104,7 @@ class DataRequest(_Strict):
     @field_validator("agencies")
     @classmethod
     def _known_agencies(cls, agencies: dict[str, AgencyData]) -> dict[str, AgencyData]:
-        unknown = sorted(set(agencies) - set(AGENCY_BY_CODE))
-        if unknown:
-            raise ValueError(f"unknown agencies {unknown}; known: {', '.join(AGENCY_BY_CODE)}")
-        return agencies
+        return known_agencies(agencies)
 
     @model_validator(mode="after")
     def _governance_rules(self) -> DataRequest:

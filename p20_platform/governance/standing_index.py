@@ -38,8 +38,8 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from p20_platform.feeds.stores import connect, table_exists
-from p20_platform.governance.requests import RequestError, _Strict, requests_folder
-from p20_platform.registry import AGENCIES, AGENCY_BY_CODE
+from p20_platform.governance.requests import RequestError, _Strict, known_agencies, requests_folder
+from p20_platform.registry import AGENCIES
 from p20_platform.settings import Paths
 
 FILE_NAME = "standing_index.yaml"
@@ -68,10 +68,7 @@ class StandingIndexAuthority(_Strict):
     @field_validator("agencies")
     @classmethod
     def _known_agencies(cls, agencies: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = sorted(set(agencies) - set(AGENCY_BY_CODE))
-        if unknown:
-            raise ValueError(f"unknown agencies {unknown}; known: {', '.join(AGENCY_BY_CODE)}")
-        return agencies
+        return known_agencies(agencies)
 
     @model_validator(mode="after")
     def _dated(self) -> StandingIndexAuthority:
