@@ -42,7 +42,9 @@ class RequestError(ValueError):
     """A request file that cannot be used, with the file and every problem found."""
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
+    """A governance document's schema: unknown keys are an error (a misspelt key must not pass silently)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -57,7 +59,7 @@ def known_agencies(codes: Codes) -> Codes:
     return codes
 
 
-class Person(_Strict):
+class Person(StrictModel):
     name: str
     organisation: str
 
@@ -67,26 +69,26 @@ class Recipient(Person):
     nda_received: dt.date | None = Field(default=None, description="date the signed NDA was received")
 
 
-class BoardDecision(_Strict):
+class BoardDecision(StrictModel):
     decision: Literal["approved", "denied", "pending", "tabled"]
     date: dt.date | None = None
 
 
-class AgencyData(_Strict):
+class AgencyData(StrictModel):
     """One agency's part of a request: the legal framework its data falls under and the elements approved."""
 
     legal_framework: str
     elements: tuple[str, ...] = Field(min_length=1)
 
 
-class Publication(_Strict):
+class Publication(StrictModel):
     """A document published from the request: the asset that builds it (its materialization lists `paths`)."""
 
     asset: str = Field(pattern=r"^[A-Za-z0-9_]+(/[A-Za-z0-9_]+)*$")
     title: str
 
 
-class DataRequest(_Strict):
+class DataRequest(StrictModel):
     number: str = Field(pattern=r"^[0-9]{3}$")
     name: str
     type: Literal["initial", "continuation", "repeat", "modification"]

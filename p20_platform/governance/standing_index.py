@@ -38,7 +38,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from p20_platform.feeds.stores import connect, table_exists
-from p20_platform.governance.requests import RequestError, _Strict, known_agencies, requests_folder
+from p20_platform.governance.requests import RequestError, StrictModel, known_agencies, requests_folder
 from p20_platform.registry import AGENCIES
 from p20_platform.settings import Paths
 
@@ -46,7 +46,7 @@ FILE_NAME = "standing_index.yaml"
 INDEX_TABLES = ("records", "pairs", "crosswalk", "model")  # mpi.* tables holding or derived from identifiers
 
 
-class IndexDecision(_Strict):
+class IndexDecision(StrictModel):
     """The board decision the standing index is kept (or not) under."""
 
     body: str = Field(description="who decided, e.g. 'P20 WIN Data Governing Board'")
@@ -55,7 +55,7 @@ class IndexDecision(_Strict):
     date: dt.date | None = None
 
 
-class StandingIndexAuthority(_Strict):
+class StandingIndexAuthority(StrictModel):
     """`standing_index.yaml`: whether the hub may keep identifiers between builds, for whom, until when."""
 
     keep: bool = Field(description="true: the hub may keep a standing index; false: it must not")
