@@ -12,9 +12,10 @@ follow, and the estimate of the undecided youth-years cannot see either:
   disconnected, the expected excess is p x (d_a + d_b - d_a d_b): counted d_a + d_b when apart,
   d_a d_b (jobless only if both halves are) when one person. Each entry carries its half,
   p x (d - d_a d_b / 2), so that every breakdown subtracts what its own rows contribute;
-- a job left apart: a youth the data count as disconnected (their status decided, not estimated)
-  whose entry may be one person with a wage-only entry paid that year was, with that probability,
-  at work. (An undecided youth's wage-only namesakes are already weighed by the estimate.)
+- a job left apart: a youth the data count as disconnected for want of a job (their status
+  decided, not estimated; a diploma held) whose entry may be one person with a wage-only entry paid
+  that year was, with that probability, at work and connected. (A youth without a diploma is
+  disconnected at work or not.) (An undecided youth's wage-only namesakes are already weighed by the estimate.)
 
 Measured against truth on the `bench.estimate` homes, these errors made the decided disconnected
 counts 2-6% too high; the correction took 2-4 points of it off (see the README).
@@ -32,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from p20_platform.estimation.unseen import WAGE_AGENCY
+from p20_platform.estimation.unseen import WAGE_AGENCY, status_rests_on_wages
 
 DISCONNECTED = ("disconnected_moderate", "disconnected_severe")
 COLUMNS = ["p20_id", "report_year", "disconnected_overcount", "overcount_variance"]
@@ -65,7 +66,7 @@ def _halves_counted_twice(candidates: pd.DataFrame, youth: pd.DataFrame) -> pd.D
 
 
 def _jobs_left_apart(candidates: pd.DataFrame, youth: pd.DataFrame, paid: pd.DataFrame) -> pd.DataFrame:
-    counted = youth[youth["decided"] & (youth["d"] > 0)]
+    counted = youth[youth["decided"] & youth["job_connects"] & (youth["d"] > 0)]
     partners = _both_ways(candidates).merge(counted.rename(columns={"p20_id": "a"}), on="a")
     partners = partners.merge(paid.rename(columns={"p20_id": "b"}), on=["b", "report_year"])
     partners = partners.merge(youth[["p20_id", "report_year"]].rename(columns={"p20_id": "b"}),
@@ -81,11 +82,12 @@ def split_corrections(pairs: pd.DataFrame, crosswalk: pd.DataFrame, disconnected
     """Per youth-year: the disconnected count it adds in expectation through a split or a job left apart.
 
     `disconnected` holds p20_id, report_year, `d` (the probability the youth-year counts as
-    disconnected: 0 or 1 where the data decide, the estimate where they do not) and `decided`;
-    `paid` the (p20_id, report_year) in which an entry has a paid wage record.
+    disconnected: 0 or 1 where the data decide, the estimate where they do not), `decided` and
+    `job_connects` (a job would make the youth connected: not so for one without a diploma, who is
+    disconnected either way); `paid` the (p20_id, report_year) in which an entry has a paid wage record.
     """
     candidates = entry_pairs(pairs, crosswalk)
-    youth = disconnected[["p20_id", "report_year", "d", "decided"]]
+    youth = disconnected[["p20_id", "report_year", "d", "decided", "job_connects"]]
     parts = [_halves_counted_twice(candidates, youth[["p20_id", "report_year", "d"]])]
     if paid is not None:
         parts.append(_jobs_left_apart(candidates, youth, paid)[["p20_id", "report_year", "p", "share"]])
@@ -108,8 +110,10 @@ def paid_entries(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: pd.
 
 
 def disconnected_probabilities(person_years: pd.DataFrame, probabilities: pd.DataFrame) -> pd.DataFrame:
-    """Each youth-year's probability of counting as disconnected: decided rows 0/1, undecided the estimate."""
+    """Each youth-year's probability of counting as disconnected: decided rows 0/1, undecided the
+    estimate; and whether a job found would make it connected (`status_rests_on_wages`)."""
     point = probabilities.loc[probabilities["replicate"] == 0, ["p20_id", "report_year", "p_disconnected"]]
-    rows = person_years[["p20_id", "report_year", "status"]].merge(point, on=["p20_id", "report_year"], how="left")
+    rows = person_years[["p20_id", "report_year", "status"]].assign(job_connects=status_rests_on_wages(person_years))
+    rows = rows.merge(point, on=["p20_id", "report_year"], how="left")
     return rows.assign(d=rows["p_disconnected"].fillna(rows["status"].isin(DISCONNECTED).astype(float)),
                        decided=rows["p_disconnected"].isna())

@@ -16,7 +16,7 @@ def _pairs(*rows: tuple[str, str, float]) -> pd.DataFrame:
 def _years(*rows: tuple[str, int, float]) -> pd.DataFrame:
     """Youth-years with their probability of counting as disconnected; 0 and 1 are decided by the data."""
     years = pd.DataFrame(rows, columns=["p20_id", "report_year", "d"])
-    return years.assign(decided=years["d"].isin([0.0, 1.0]))
+    return years.assign(decided=years["d"].isin([0.0, 1.0]), job_connects=True)
 
 
 def test_two_record_pairs_between_the_same_entries_are_one_question_and_pairs_inside_an_entry_none():
@@ -68,6 +68,14 @@ def test_a_job_on_a_wage_entry_left_apart_weighs_against_a_decided_jobless_year_
     assert split_corrections(pairs, CROSSWALK, _years(("A", 2020, 0.0)), paid).empty  # counted at work already
 
 
+def test_a_job_left_apart_does_not_connect_a_youth_without_a_diploma():
+    """A dropout at work is still disconnected (moderately): a wage entry that may be theirs takes nothing off."""
+    paid = pd.DataFrame({"p20_id": ["C"], "report_year": [2020]})
+    dropout = _years(("A", 2020, 1.0)).assign(job_connects=False)
+    assert split_corrections(_pairs(("r1", "r5", 0.9)), CROSSWALK, dropout, paid).empty
+    assert not split_corrections(_pairs(("r1", "r5", 0.9)), CROSSWALK, _years(("A", 2020, 1.0)), paid).empty
+
+
 def test_wage_entries_are_paid_in_the_years_of_their_wage_records():
     records = pd.DataFrame({"record_id": ["r1", "r5", "r6"], "agency": ["SDE", "DOL", "DOL"], "FakeID": [7, 8, 9]})
     wage_years = pd.DataFrame({"FakeID": ["7", "8", "8", "9"], "year": [2019, 2020, 2021, 2020]})
@@ -78,8 +86,12 @@ def test_wage_entries_are_paid_in_the_years_of_their_wage_records():
 def test_no_pair_no_correction_and_decided_rows_count_zero_or_one():
     assert split_corrections(_pairs(), CROSSWALK, _years(("A", 2020, 1.0))).empty
     person_years = pd.DataFrame({"p20_id": ["A", "B", "C"], "report_year": [2020] * 3,
-                                 "status": ["disconnected_severe", "connected", "disconnected_moderate"]})
+                                 "status": ["disconnected_severe", "connected", "disconnected_moderate"],
+                                 "enrolled_k12": False, "has_diploma": [False, True, True], "diploma_status": "known",
+                                 "presumed_in_school_elsewhere": False, "employed": [False, True, False],
+                                 "postsecondary": False, "training": False, "incarcerated": False})
     estimate = pd.DataFrame({"p20_id": ["C", "C"], "report_year": [2020, 2020], "replicate": [0, 1],
                              "p_disconnected": [0.3, 0.9]})
     rows = disconnected_probabilities(person_years, estimate)
     assert rows["d"].tolist() == [1.0, 0.0, 0.3] and rows["decided"].tolist() == [True, True, False]
+    assert rows["job_connects"].tolist() == [False, False, True]  # a job connects only C, who holds a diploma
