@@ -20,11 +20,12 @@ from p20_platform.feeds.stores import connect, quote, table_exists
 from p20_platform.settings import Paths
 
 SCHEMA = "estimation"
-PROBABILITIES = "undecided_status"  # p20_id, report_year, replicate, p_disconnected, p_employed_unseen, p_diploma
+PROBABILITIES = "undecided_status"  # p20_id, report_year, replicate, p_disconnected, p_employed_unseen, p_diploma, p_severe
 PARAMETERS = "wage_evidence_parameters"  # per age-now band and sex: the fitted shares (see unseen.employment_probabilities)
 CORRECTIONS = "link_corrections"  # p20_id, report_year, disconnected_overcount, overcount_variance (see splits.py)
 PROBABILITY_COLUMNS = {"p20_id": "VARCHAR", "report_year": "INTEGER", "replicate": "SMALLINT",
-                       "p_disconnected": "DOUBLE", "p_employed_unseen": "DOUBLE", "p_diploma": "DOUBLE"}
+                       "p_disconnected": "DOUBLE", "p_employed_unseen": "DOUBLE", "p_diploma": "DOUBLE",
+                       "p_severe": "DOUBLE"}
 
 
 CORRECTION_TYPES = dict(zip(CORRECTION_COLUMNS, ("VARCHAR", "INTEGER", "DOUBLE", "DOUBLE")))

@@ -35,7 +35,13 @@ no pair found by surname and initial, or by a near SSN, enters the crosswalk).
    probability of being a dropout is the share of such youth out of school without a diploma;
    each with its binomial uncertainty, never zero or one.
 
-`p_disconnected` = 1 - P(diploma) x P(employed, postsecondary or training). Replicates (a Poisson
+`p_disconnected` = 1 - P(diploma) x P(employed, postsecondary or training); `p_severe`, its severe part,
+= P(no diploma) x P(no job) (the continuum's severe status: no diploma and no job).
+5. Dropouts whose wages cannot be linked (known to hold no diploma, no SSN anywhere, no job found) are
+   disconnected whatever their wages say, but severe only if they do not work: their employment is
+   fitted by the same mixture, on their own (`severity_rests_on_unlinkable_wages`), so only their
+   `p_severe` moves (measured on the demo before this: the records alone counted 189 severe youth
+   in 2025 against 126 in truth). Replicates (a Poisson
 bootstrap over bridged and undecided persons; beta draws for the diploma share) carry the
 uncertainty of the fitted shares; each count's interval adds their spread to the Bernoulli spread of
 the youth-years themselves (see the counts mart).
@@ -85,7 +91,8 @@ EM_ITERATIONS = 30
 class UnseenEstimate:
     """The hub's publication: probabilities per undecided youth-year and the fitted shares behind them."""
 
-    # p20_id, report_year, replicate (0 = point estimate), p_disconnected, p_employed_unseen, p_diploma
+    # p20_id, report_year, replicate (0 = point estimate), p_disconnected, p_employed_unseen, p_diploma,
+    # p_severe (the part of p_disconnected that is severe: no diploma and no job)
     probabilities: pd.DataFrame
     # per age-now band and sex: the fitted shares behind the employment probabilities (aggregates only)
     parameters: pd.DataFrame
@@ -375,6 +382,15 @@ def status_rests_on_wages(person_years: pd.DataFrame) -> pd.Series:
             & ~person_years["postsecondary"] & ~person_years["training"] & ~person_years["incarcerated"])
 
 
+def severity_rests_on_unlinkable_wages(person_years: pd.DataFrame) -> pd.Series:
+    """Out-of-school youth-years, not incarcerated, known to hold no diploma, with no job found and no
+    SSN anywhere: severely disconnected (no diploma, no job) unless a wage record no linkage could
+    find shows a job, which would make them moderately disconnected."""
+    known_without_diploma = ~person_years["has_diploma"] & (person_years["diploma_status"] != "unknown")
+    return (~person_years["enrolled_k12"] & known_without_diploma & ~person_years["employed"]
+            & ~person_years["incarcerated"] & ~person_years["wage_linkable"])
+
+
 def undecided_rows(person_years: pd.DataFrame) -> pd.Series:
     """Youth-years whose disconnected/connected status rests on unlinkable wages or an unknown diploma."""
     return person_years["status_rests_on_unlinkable_wages"] | (
@@ -404,14 +420,32 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     target = pd.concat([
         wage_evidence(parts, wage_years, undecided[["p20_id", "report_year", "age"]]).merge(
             undecided.drop(columns=["age"]), on=["p20_id", "report_year"], validate="1:1"),
-        hidden_job.assign(namesakes=0, paid_namesakes=0)], ignore_index=True)
+        hidden_job.assign(namesakes=0, paid_namesakes=0, employed=True)], ignore_index=True)
     # Only youth-years resting on unlinkable wages need employment; the rest were seen active
     # (employed, in college or training) or paid on a wage record left apart, and need only the diploma.
     employed = np.ones((len(target), replicates + 1))
     unseen = target["status_rests_on_unlinkable_wages"].to_numpy(bool)
     employed[unseen], parameters = employment_probabilities(strangers, target[unseen], replicates)
     diploma = diploma_probabilities(person_years, target, replicates)
+    # Severely disconnected: no diploma and no job. Seen active in college or training only (or
+    # presumed in school elsewhere) is no job: such a youth without a diploma counts as severe.
+    jobless = np.where(unseen[:, None], 1.0 - employed, ~target["employed"].to_numpy(bool)[:, None])
+
+    # Dropouts whose wages could not be linked: disconnected either way, severe unless they work.
+    # Their employment rate is fitted on its own (dropouts work less often than graduates).
+    dropouts = person_years[severity_rests_on_unlinkable_wages(person_years)]
+    if len(dropouts):
+        dropouts = wage_evidence(parts, wage_years, dropouts[["p20_id", "report_year", "age"]]).merge(
+            dropouts.drop(columns=["age"]), on=["p20_id", "report_year"], validate="1:1")
+        dropout_employed, dropout_parameters = employment_probabilities(strangers, dropouts, replicates, SEED + 1)
+        target = pd.concat([target, dropouts], ignore_index=True)
+        employed = np.concatenate([employed, dropout_employed])
+        diploma = np.concatenate([diploma, np.zeros_like(dropout_employed)])
+        jobless = np.concatenate([jobless, 1.0 - dropout_employed])
+        parameters = pd.concat([parameters.assign(population="diploma held or presumed"),
+                                dropout_parameters.assign(population="no diploma")], ignore_index=True)
     disconnected = 1.0 - diploma * employed
+    severe = (1.0 - diploma) * jobless
 
     columns = replicates + 1
     probabilities = pd.DataFrame({
@@ -421,5 +455,6 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
         "p_disconnected": disconnected.ravel().round(5),
         "p_employed_unseen": employed.ravel().round(5),
         "p_diploma": diploma.ravel().round(5),
+        "p_severe": severe.ravel().round(5),
     })
     return UnseenEstimate(probabilities, parameters)

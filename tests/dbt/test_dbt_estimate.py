@@ -54,9 +54,12 @@ def test_the_hub_publishes_only_ids_years_and_probabilities(estimated_home: Path
     assert len(splits) > 0 and (splits["disconnected_overcount"] > 0).all() and (splits["overcount_variance"] >= 0).all()
     assert splits["disconnected_overcount"].max() <= 2 and splits["p20_id"].str.match(r"^P[0-9a-f]+$").all()
     assert list(probabilities.columns) == ["p20_id", "report_year", "replicate", "p_disconnected",
-                                           "p_employed_unseen", "p_diploma"]
-    for column in ("p_disconnected", "p_employed_unseen", "p_diploma"):
+                                           "p_employed_unseen", "p_diploma", "p_severe"]
+    for column in ("p_disconnected", "p_employed_unseen", "p_diploma", "p_severe"):
         assert probabilities[column].between(0, 1).all(), column
+    # severe (no diploma, no job) is part of disconnected, and some undecided youth-years may be severe
+    assert (probabilities["p_severe"] <= probabilities["p_disconnected"] + 1e-9).all()
+    assert (probabilities["p_severe"] > 0).mean() > 0.05
     point = probabilities[probabilities["replicate"] == 0]
     strictly_between = (point["p_disconnected"] > 0) & (point["p_disconnected"] < 1)
     assert len(point) > 100 and strictly_between.mean() > 0.5  # probabilities, not 0/1 flags

@@ -10,7 +10,10 @@
 -- half of a person the index split in two, or whose job sits on a wage record it left apart, take
 -- off what they add in expectation (stg_estimation__link_corrections); the interval adds the
 -- links' Bernoulli variance and, because the linkage's probabilities below its threshold are not
--- known to be calibrated, a standard error as large as the correction itself.
+-- known to be calibrated, a standard error as large as the correction itself. The severe part of
+-- the estimate (no diploma and no job) is built the same way from the hub's p_severe, without the
+-- link corrections (they are not split by severity; the severe figures are capped at the
+-- disconnected ones).
 -- Internal (state staff) table: the published report applies disclosure avoidance on top.
 with person_years as (
     select
@@ -77,7 +80,12 @@ replicate_shifts as (
             cast(undecided.p_disconnected as decimal(38, 12))
             - case when breakdowns.status like 'disconnected%' then 1 else 0 end
         ) as shift,
-        sum(cast(undecided.p_disconnected * (1 - undecided.p_disconnected) as decimal(38, 12))) as bernoulli_variance
+        sum(cast(undecided.p_disconnected * (1 - undecided.p_disconnected) as decimal(38, 12))) as bernoulli_variance,
+        sum(
+            cast(undecided.p_severe as decimal(38, 12))
+            - case when breakdowns.status = 'disconnected_severe' then 1 else 0 end
+        ) as severe_shift,
+        sum(cast(undecided.p_severe * (1 - undecided.p_severe) as decimal(38, 12))) as severe_bernoulli_variance
     from breakdowns
     inner join {{ ref('stg_estimation__undecided_status') }} as undecided
         on undecided.p20_id = breakdowns.p20_id and undecided.report_year = breakdowns.report_year
@@ -105,7 +113,10 @@ estimated as (
         dimension_value,
         any_value(shift) filter (where replicate = 0) as shift,
         any_value(bernoulli_variance) filter (where replicate = 0)
-        + coalesce(var_samp(shift) filter (where replicate > 0), 0) as variance
+        + coalesce(var_samp(shift) filter (where replicate > 0), 0) as variance,
+        any_value(severe_shift) filter (where replicate = 0) as severe_shift,
+        any_value(severe_bernoulli_variance) filter (where replicate = 0)
+        + coalesce(var_samp(severe_shift) filter (where replicate > 0), 0) as severe_variance
     from replicate_shifts
     group by all
 ),
@@ -121,6 +132,8 @@ with_totals as (
             coalesce(estimated.variance, 0)
             + coalesce(link_corrections.overcount_variance + link_corrections.overcount ^ 2, 0)
         ) as disconnected_standard_error,
+        disconnected_severe + coalesce(estimated.severe_shift, 0) as severe_point,
+        sqrt(coalesce(estimated.severe_variance, 0)) as severe_standard_error,
         true as category_collected
     from counted
     left join estimated
@@ -140,7 +153,18 @@ with_estimates as (
         *,
         cast(round(disconnected_point) as bigint) as disconnected_estimate,
         cast(greatest(0, floor(disconnected_point - 1.645 * disconnected_standard_error)) as bigint) as disconnected_lower,
-        cast(ceil(disconnected_point + 1.645 * disconnected_standard_error) as bigint) as disconnected_upper
+        cast(ceil(disconnected_point + 1.645 * disconnected_standard_error) as bigint) as disconnected_upper,
+        -- capped at the disconnected figures: the link corrections are not split by severity
+        least(cast(round(severe_point) as bigint), cast(round(disconnected_point) as bigint))
+            as disconnected_severe_estimate,
+        least(
+            cast(greatest(0, floor(severe_point - 1.645 * severe_standard_error)) as bigint),
+            cast(greatest(0, floor(disconnected_point - 1.645 * disconnected_standard_error)) as bigint)
+        ) as disconnected_severe_lower,
+        least(
+            cast(ceil(severe_point + 1.645 * severe_standard_error) as bigint),
+            cast(ceil(disconnected_point + 1.645 * disconnected_standard_error) as bigint)
+        ) as disconnected_severe_upper
     from with_totals
 ),
 
@@ -154,7 +178,8 @@ uncollected_categories as (
 ),
 
 all_rows as (
-    select * exclude (disconnected_point, disconnected_standard_error) from with_estimates
+    select * exclude (disconnected_point, disconnected_standard_error, severe_point, severe_standard_error)
+    from with_estimates
     union all by name
     select
         years.report_year,
@@ -182,6 +207,9 @@ select
     current_year.disconnected_estimate,
     current_year.disconnected_lower,
     current_year.disconnected_upper,
+    current_year.disconnected_severe_estimate,
+    current_year.disconnected_severe_lower,
+    current_year.disconnected_severe_upper,
     current_year.connected,
     round((current_year.at_risk + current_year.disconnected) / current_year.youth, 4) as at_risk_or_disconnected_share,
     current_year.at_risk + current_year.disconnected_estimate as at_risk_or_disconnected_estimate,

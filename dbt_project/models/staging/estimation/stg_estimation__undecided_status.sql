@@ -7,5 +7,6 @@ select
     replicate,
     p_disconnected,
     p_employed_unseen,
-    p_diploma
+    p_diploma,
+    p_severe
 from {{ source('estimation', 'undecided_status') }}
