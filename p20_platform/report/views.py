@@ -17,7 +17,8 @@ from p20_platform.disclosure.rates import _percent
 from p20_platform.report import crossover as xo
 from p20_platform.report import disconnected as dy
 from p20_platform.report.charts import bar_chart, line_chart
-from p20_platform.report.figures import PERCENT, STATISTIC, Figure, PublishedCells, Trace, statistic
+from p20_platform.disclosure.tables import SUPPRESSED_SYMBOL
+from p20_platform.report.figures import COUNT, PERCENT, STATISTIC, Figure, PublishedCells, Trace, statistic
 from p20_platform.report.grouping import MIN_GROUP_YOUTH
 from p20_platform.report.linkage import StrategyScores
 
@@ -61,11 +62,46 @@ def estimate_figures(tables: dy.AnnualReportTables, year: int, dimension: str, v
               mart_values: str | list[str] | None = None) -> dict[str, Figure]:
     """The published disconnected estimate of one row and the bounds of its 90% interval; a grouped
     row traces to the mart values it sums (`mart_values`), like its counts."""
-    cells = PublishedCells(tables.estimates[(year, dimension)])
     traced = value if mart_values is None else mart_values
+    return _interval_figures(PublishedCells(tables.estimates[(year, dimension)]), year, dimension, value, traced,
+                             dy.ESTIMATE_COLUMNS)
+
+
+def _interval_figures(cells: PublishedCells, year: int, dimension: str, value: str, traced: str | list[str],
+                      columns: dict[str, str]) -> dict[str, Figure]:
     return {bound: cells.count(_counts_trace(year, dimension, traced, column), dimension_value=value,
                                **{dy.INTERVAL: bound})
-            for bound, column in dy.ESTIMATE_COLUMNS.items()}
+            for bound, column in columns.items()}
+
+
+def _difference(trace: Trace, minuend: Figure, *subtrahends: Figure) -> Figure:
+    """A count worked out from published counts (e.g. the moderately disconnected estimate: the
+    estimate less its severe part): shown only where every count it derives from is shown."""
+    parts = (minuend, *subtrahends)
+    if any(p.suppressed for p in parts):
+        return Figure(text=SUPPRESSED_SYMBOL, kind=COUNT, value=None, trace=trace)
+    value = int(minuend.value - sum(p.value for p in subtrahends))
+    return Figure(text=f"{value:,}", kind=COUNT, value=float(value), trace=trace)
+
+
+def estimated_continuum(tables: dy.AnnualReportTables, year: int, all_label: str, counted: dict[str, Figure],
+                        observed: dict[str, Figure], estimate: dict[str, Figure]) -> dict[str, Figure]:
+    """The continuum on the estimate: at-risk statuses as `counted` (school records decide them), the
+    disconnected split by the severe part of the `estimate`, connected the rest of the youth
+    (`observed` totals)."""
+    severe = _interval_figures(PublishedCells(tables.severe_estimates[year]), year, "all", all_label, all_label,
+                               dy.SEVERE_ESTIMATE_COLUMNS)
+
+    def trace(column: str) -> Trace:
+        return _counts_trace(year, "all", all_label, column)
+
+    shown = {s: counted[s] for s in dy.STATUS_CATEGORY if dy.STATUS_CATEGORY[s] == "at_risk"}
+    shown["disconnected_moderate"] = _difference(trace("disconnected_estimate-disconnected_severe_estimate"),
+                                                 estimate["estimate"], severe["estimate"])
+    shown["disconnected_severe"] = severe["estimate"]
+    shown["connected"] = _difference(trace("youth-at_risk-disconnected_estimate"),
+                                     observed["youth"], observed["at_risk"], estimate["estimate"])
+    return {**shown, "severe_lower": severe["lower"], "severe_upper": severe["upper"]}
 
 
 def estimate_percent(numerator: Figure, youth: Figure, extra: Figure | None = None) -> Figure:
@@ -107,7 +143,10 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
         figures["estimate"] = estimate_figures(tables, y, "all", all_label)
         figures["share_estimate"] = {bound: estimate_percent(figures["at_risk"], figures["youth"], estimate)
                                      for bound, estimate in figures["estimate"].items()}
-        figures["statuses"] = [(STATUS_LABELS[s], cells.count(trace(s), **{dy.STATUS: s})) for s in dy.STATUS_CATEGORY]
+        counted = {s: cells.count(trace(s), **{dy.STATUS: s}) for s in dy.STATUS_CATEGORY}
+        estimated = estimated_continuum(tables, y, all_label, counted, figures, figures["estimate"])
+        figures["statuses"] = [(STATUS_LABELS[s], counted[s], estimated[s]) for s in dy.STATUS_CATEGORY]
+        figures["severe_interval"] = (estimated["severe_lower"], estimated["severe_upper"])
         return figures
 
     trend_years = [y for y in sorted(tables.continuum) if y <= year]
@@ -160,7 +199,8 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
                              "Disconnected (estimate)": [f["estimate"]["estimate"] for _, f in trend],
                              "Disconnected, 90% interval: upper": [f["estimate"]["upper"] for _, f in trend],
                              "Disconnected, 90% interval: lower": [f["estimate"]["lower"] for _, f in trend]}),
-        "continuum": bar_chart(f"Youth aged 14-26 on the continuum, {year}", current["statuses"]),
+        "continuum": bar_chart(f"Youth aged 14-26 on the continuum, {year} (disconnected: estimate)",
+                               [(label, estimated) for label, _, estimated in current["statuses"]]),
         "race": bar_chart(f"Percent disconnected (estimate) by race and ethnicity, {year}",
                           [(label, row["estimate_percent"]) for label, row in race["rows"]]),
         "factors": bar_chart("Percent later disconnected, youth with each prior factor",
@@ -168,7 +208,7 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
     }
     return {"year": year, "current": current, "trend": trend, "breakdowns": breakdowns, "subgroups": subgroups,
             "wage_range": wage_range, "factors": factors, "charts": charts, "linkage": linkage,
-            "estimate_tested": dy.ESTIMATE_TESTED, **_methods(tables.published)}
+            "estimate_tested": dy.ESTIMATE_TESTED, "severe_tested": dy.SEVERE_TESTED, **_methods(tables.published)}
 
 
 def _unlinkable_wage_range(cells: PublishedCells, trace) -> dict[str, Figure]:

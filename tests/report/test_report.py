@@ -23,8 +23,8 @@ from p20_platform.report import crossover as xo
 from p20_platform.report import (LinkageNotRecorded, protect_annual_report, protect_crossover_brief,
                                  publish_annual_reports, read_build_info, read_linkage_quality, read_mart)
 from p20_platform.report.linkage import SCORES
-from p20_platform.report.disconnected import (ESTIMATE_TESTED, INTERVAL, RESTS_ON_UNLINKABLE_WAGES, WAGE_EVIDENCE,
-                                              breakdown_table)
+from p20_platform.report.disconnected import (ESTIMATE_TESTED, INTERVAL, RESTS_ON_UNLINKABLE_WAGES, SEVERE_TESTED,
+                                              STATUS_CATEGORY, WAGE_EVIDENCE, breakdown_table)
 from p20_platform.resources import DataHome
 from p20_platform.settings import Paths, paths
 from p20_platform.transform import PUBLISHED_DATABASE
@@ -308,6 +308,41 @@ def test_the_headline_gives_the_disconnected_estimate_with_its_interval(run):
     assert overall["disconnected_unlinkable_wages"] > 0  # the small population has youth with no SSN anywhere
 
 
+def test_the_continuum_is_on_the_estimate_and_adds_up_to_the_youth(run):
+    """The continuum table shows the estimate (at risk as counted, the disconnected estimate split
+    into its severe part and the rest, connected the others) beside the count from the records
+    alone: its estimate column adds up to every youth and its disconnected rows to the headline's
+    estimate, so a reader never meets two disconnected totals without their names."""
+    home, _ = run
+    counts = read_mart(home, "disconnected_youth_counts")
+    year = int(counts["report_year"].max())
+    html = (home.reports / "annual" / f"disconnected_youth_{year}.html").read_text()
+    table = RoleCollector("continuum")
+    table.feed(html)
+    estimated, counted = table.figures[0::2], table.figures[1::2]
+    assert [column for column, _ in counted] == list(STATUS_CATEGORY)
+    assert [column for column, _ in estimated] == [
+        "at_risk_off_track", "at_risk_other", "at_risk_severe", "disconnected_estimate-disconnected_severe_estimate",
+        "disconnected_severe_estimate", "youth-at_risk-disconnected_estimate"]
+    overall = counts[(counts["report_year"] == year) & (counts["dimension"] == "all")].iloc[0]
+    moderate = overall["disconnected_estimate"] - overall["disconnected_severe_estimate"]
+    expected = [overall["at_risk_off_track"], overall["at_risk_other"], overall["at_risk_severe"], moderate,
+                overall["disconnected_severe_estimate"],
+                overall["youth"] - overall["at_risk"] - overall["disconnected_estimate"]]
+    assert sum(expected) == overall["youth"]
+    for (column, text), value in zip(estimated, expected):
+        assert text == "*" or int(text.replace(",", "")) == value, column  # small at-risk cells may be hidden
+    assert "*" not in (estimated[3][1], estimated[4][1])  # the disconnected parts are large enough to show
+    assert 0 < overall["disconnected_severe_lower"] <= overall["disconnected_severe_estimate"] <= overall["disconnected_severe_upper"]
+    # the estimate moves youth out of the moderate status (jobs the records cannot see), not into it
+    assert moderate < overall["disconnected_moderate"]
+    tested = RoleCollector("severe-tested")
+    tested.feed(html)
+    text = " ".join("".join(tested.text).split())
+    assert f"{SEVERE_TESTED.error_range} the true number" in text
+    assert f" {SEVERE_TESTED.covered} of {SEVERE_TESTED.cells} tests" in text
+
+
 def test_the_headline_says_loudly_how_far_off_the_estimate_was_in_tests(run):
     """Next to the estimate, not in Methods: in tests against known truth the estimate missed the
     true count by more than its interval allows, with the measured range from bench/results."""
@@ -323,13 +358,14 @@ def test_the_headline_says_loudly_how_far_off_the_estimate_was_in_tests(run):
     assert ("too narrow" in text) == tested.too_narrow and f" {tested.covered} of {tested.cells} tests" in text
 
 
-def test_the_stated_test_results_are_the_benchmarks():
-    """The figures the headline states are the ones bench/results holds (yearly cells 2016-2025 of the
-    seed sweep and of the demo population), so a new benchmark run cannot leave the warning stale."""
+@pytest.mark.parametrize(("dimension", "tested"), [("all", ESTIMATE_TESTED), ("severe", SEVERE_TESTED)])
+def test_the_stated_test_results_are_the_benchmarks(dimension, tested):
+    """The figures the headline (and the continuum, for the severe part) states are the ones
+    bench/results holds (yearly cells 2016-2025 of the seed sweep and of the demo population), so a
+    new benchmark run cannot leave the warning stale."""
     cells = [cell for name in ("estimate.json", "estimate_demo.json")
              for cell in json.loads((REPO / "bench" / "results" / name).read_text())["cells"]
-             if cell["dimension"] == "all" and 2016 <= cell["report_year"] <= 2025]
+             if cell["dimension"] == dimension and 2016 <= cell["report_year"] <= 2025]
     errors = [cell["relative_difference"] for cell in cells]
-    assert (round(100 * min(errors)), round(100 * max(errors))) == (ESTIMATE_TESTED.lowest_percent,
-                                                                   ESTIMATE_TESTED.highest_percent)
-    assert (sum(cell["covered"] for cell in cells), len(cells)) == (ESTIMATE_TESTED.covered, ESTIMATE_TESTED.cells)
+    assert (round(100 * min(errors)), round(100 * max(errors))) == (tested.lowest_percent, tested.highest_percent)
+    assert (sum(cell["covered"] for cell in cells), len(cells)) == (tested.covered, tested.cells)
