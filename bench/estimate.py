@@ -3,7 +3,7 @@
 Each run: a synthetic population, every feed loaded, the probabilistic index, the dbt marts up to
 the person-year mart, the hub's estimate, the counts mart; then each year's and each sex, race/
 ethnicity and age-band cell's estimate and 90% interval beside the true count (cells whose true
-count holds at least 50 youth). Targets (issue 10): every yearly estimate 2016-2025 within 5% of
+count holds at least 50 youth), and each year's severe part of the estimate beside the true severe count. Targets (issue 10): every yearly estimate 2016-2025 within 5% of
 truth, the at-risk-or-disconnected share within 1 point, the interval covering truth in at least
 90% of cells with a half-width of at most 15% of the estimate.
 
@@ -25,7 +25,7 @@ import pandas as pd
 
 from bench import write_result
 from p20_platform.estimation.publish import publish_undecided_status
-from p20_platform.evaluation.marts import BREAKDOWN_MINIMUM, compare_marts_with_truth
+from p20_platform.evaluation.marts import BREAKDOWN_MINIMUM, compare_marts_with_truth, estimates_vs_truth
 from p20_platform.feeds import FEEDS, load_feed
 from p20_platform.linkage.hub import rebuild_index
 from p20_platform.settings import Paths, paths
@@ -55,6 +55,16 @@ def build_through_counts(home: Paths) -> None:
     _dbt(home, "build", "--select", "source:estimation+")
 
 
+def true_severe(home: Paths) -> pd.DataFrame:
+    """True severely disconnected youth per report year, among people some agency recorded (as
+    `compare_marts_with_truth` restricts truth)."""
+    recorded = pd.read_parquet(home.truth / "records.parquet", columns=["person_id"])["person_id"].unique()
+    status = pd.read_parquet(home.truth / "status.parquet", columns=["person_id", "report_year", "status"])
+    severe = status[(status["status"] == "disconnected_severe") & status["person_id"].isin(recorded)]
+    return (severe.groupby("report_year").size().rename("truth").reset_index()
+            .assign(dimension="severe", dimension_value="All youth aged 14-26"))
+
+
 def run_one(persons: int, seed: int, bridge_rate: float | None) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         home = paths(scratch)
@@ -67,11 +77,17 @@ def run_one(persons: int, seed: int, bridge_rate: float | None) -> dict:
             shares = warehouse.execute(
                 "SELECT report_year, youth, at_risk, disconnected_estimate, at_risk_or_disconnected_share_estimate "
                 "FROM marts.disconnected_youth_counts WHERE dimension = 'all' ORDER BY report_year").df()
+            severe = warehouse.execute(
+                "SELECT report_year, 'severe' AS dimension, 'All youth aged 14-26' AS dimension_value, "
+                "disconnected_severe AS observed, disconnected_severe_estimate AS estimate, "
+                "disconnected_severe_lower AS lower, disconnected_severe_upper AS upper "
+                "FROM marts.disconnected_youth_counts WHERE dimension = 'all' ORDER BY report_year").df()
+        severe = estimates_vs_truth(severe, true_severe(home))
         seconds = time.perf_counter() - started
     truth_status = comparison.status_counts.pivot(index="report_year", columns="status_group", values="truth")
     shares["true_share"] = (truth_status["at_risk"] + truth_status["disconnected"]).reindex(
         shares["report_year"]).to_numpy() / shares["youth"]
-    cells = comparison.estimates.assign(seed=seed, bridge_rate=bridge_rate)
+    cells = pd.concat([comparison.estimates, severe], ignore_index=True).assign(seed=seed, bridge_rate=bridge_rate)
     return {"cells": cells, "shares": shares.assign(seed=seed, bridge_rate=bridge_rate), "seconds": seconds}
 
 
@@ -79,7 +95,8 @@ def summarise(cells: pd.DataFrame, shares: pd.DataFrame) -> dict:
     cells = cells.assign(half_width_share=(cells["upper"] - cells["lower"]) / 2 / cells["estimate"].where(
         cells["estimate"] > 0))
     yearly = cells[(cells["dimension"] == "all") & cells["report_year"].isin(TARGET_YEARS)]
-    breakdown = cells[(cells["dimension"] != "all") & (cells["truth"] >= BREAKDOWN_MINIMUM)]
+    severe = cells[(cells["dimension"] == "severe") & cells["report_year"].isin(TARGET_YEARS)]
+    breakdown = cells[~cells["dimension"].isin(["all", "severe"]) & (cells["truth"] >= BREAKDOWN_MINIMUM)]
     share_error = (shares["at_risk_or_disconnected_share_estimate"] - shares["true_share"]).abs()
 
     def stats(frame: pd.DataFrame) -> dict:
@@ -93,6 +110,7 @@ def summarise(cells: pd.DataFrame, shares: pd.DataFrame) -> dict:
     level = yearly["bridge_rate"].fillna("synth default").astype(str)
     per_level = {name: stats(yearly[level == name]) for name in level.unique()}
     return {"yearly_2016_2025": stats(yearly), "yearly_by_bridge_rate": per_level,
+            "severe_yearly_2016_2025": stats(severe),
             f"breakdowns_truth_at_least_{BREAKDOWN_MINIMUM}": stats(breakdown),
             "breakdowns_by_dimension": {d: stats(breakdown[breakdown["dimension"] == d])
                                         for d in sorted(breakdown["dimension"].unique())},
