@@ -216,7 +216,7 @@ def unlinkable_wages_table(rows: pd.DataFrame, year: int) -> CountTable:
 def estimate_table(rows: pd.DataFrame, year: int, dimension: str) -> CountTable:
     """One year's disconnected estimate and 90% interval bounds per published row of `dimension`.
 
-    A breakdown's rows are the ones its count table publishes (small towns by county, small race
+    A breakdown's rows are the ones its count table publishes (small towns by planning region, small race
     categories folded; see `grouping`). A grouped row's estimate is the sum of its members' (a sum
     of probabilities, exact); its bounds are the sums of theirs, which is conservative: the 90%
     interval of a sum is never wider than the sum of the members' intervals.
