@@ -175,7 +175,8 @@ SYNTH_RECORD = "synth_record.json"
 
 
 def _sha256(file: Path) -> str:
-    return hashlib.sha256(file.read_bytes()).hexdigest()
+    with file.open("rb") as handle:  # in chunks: a statewide wage file is gigabytes
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def _synth_files(home: Paths) -> list[Path]:
