@@ -19,7 +19,15 @@ from p20_platform.settings import Paths, paths
 
 def _synth(args: argparse.Namespace) -> int:
     from p20_platform.synth import generate
+    from p20_platform.unchanged import record_synth, synth_unchanged
 
+    home = paths(args.out)
+    arguments = {"persons": args.persons, "seed": args.seed, "bridge_rate": args.bridge_rate,
+                 "demo_faults": args.demo_faults}
+    if synth_unchanged(home, arguments):  # same seed, same bytes: rewriting them would only take time
+        print(f"synthetic population: {args.persons:,} persons (seed {args.seed}) already in {home.home} "
+              f"with the same code and unchanged files: not regenerated")
+        return 0
     result = generate(persons=args.persons, seed=args.seed, out=Path(args.out), progress=not args.quiet,
                       bridge_rate=args.bridge_rate)
     print(result.describe())
@@ -28,6 +36,7 @@ def _synth(args: argparse.Namespace) -> int:
 
         print("row-level faults planted for the demo (they will be quarantined):",
               *add_demo_faults(Path(args.out), args.seed), sep="\n  ")
+    record_synth(home, arguments)
     return 0
 
 

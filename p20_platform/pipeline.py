@@ -83,23 +83,24 @@ def materialize_all(paths: Paths, *, with_evaluation: bool = False) -> bool:
     require_private_stores(paths)
     from dagster import DagsterInstance
 
-    from p20_platform.definitions import defs
-    from p20_platform.progress import PROGRESS_CONSOLE, StepProgress, dbt_summary
-    from p20_platform.run_control import EXIT_STOPPED, clear_leftovers, execute_stoppable
+    from p20_platform.unchanged import BuildInputs, describe_skip, record_build, why_rebuild
 
-    job = defs.resolve_implicit_global_asset_job_def() if with_evaluation else defs.resolve_job_def(MAIN_JOB)
     with DagsterInstance.get() as instance:
-        note = clear_leftovers(instance, paths).describe()
-        if note:
-            print(note, flush=True)
-        with dbt_summary():
-            result, stopped_by = execute_stoppable(job, instance, listener=StepProgress(len(job.graph.node_dict)),
-                                                   run_config=PROGRESS_CONSOLE)
+        inputs = BuildInputs.now(paths, with_evaluation)
+        reason = why_rebuild(instance, paths, inputs)
+        if reason is None:
+            print(describe_skip(instance, paths), flush=True)
+            return True
+        print(f"building: {reason}", flush=True)
+        result, stopped_by = _build(instance, paths, with_evaluation)
+        record_build(instance, result, inputs)
         print(summarise_run(result, paths))
         if stopped_by is not None:
             print(f"p20: stopped by {stopped_by}: run marked failed and its pool slot freed", flush=True)
             # Exit now: the interpreter's teardown took seconds on a loaded machine and froze the guard's
             # watcher thread, whose hard exit then came too late (a stop took 10.2 s).
+            from p20_platform.run_control import EXIT_STOPPED
+
             os._exit(EXIT_STOPPED)
     prune_dbt_targets()
     return result.success and stopped_by is None
@@ -122,6 +123,22 @@ def prune_dbt_targets(keep: int = KEEP_DBT_TARGETS) -> list[Path]:
     for folder in folders[keep:]:
         shutil.rmtree(folder, ignore_errors=True)
     return folders[keep:]
+
+
+def _build(instance, paths: Paths, with_evaluation: bool):
+    """Run the main job (with the evaluation: every asset) in process, with progress lines; returns the result
+    and the signal that stopped it, if any."""
+    from p20_platform.definitions import defs
+    from p20_platform.progress import PROGRESS_CONSOLE, StepProgress, dbt_summary
+    from p20_platform.run_control import clear_leftovers, execute_stoppable
+
+    job = defs.resolve_implicit_global_asset_job_def() if with_evaluation else defs.resolve_job_def(MAIN_JOB)
+    note = clear_leftovers(instance, paths).describe()
+    if note:
+        print(note, flush=True)
+    with dbt_summary():
+        return execute_stoppable(job, instance, listener=StepProgress(len(job.graph.node_dict)),
+                                 run_config=PROGRESS_CONSOLE)
 
 
 def summarise_run(result, paths: Paths) -> str:

@@ -7,9 +7,10 @@
    max_small_count (otherwise the total minus the shown cells gives them away, or shows them
    to be small); in a line whose total is suppressed, at least two members are suppressed.
    The complements that satisfy every line at once are found by integer programming (HiGHS
-   through scipy's `milp`): the fewest featured cells (those a table marks as the ones its
-   readers compare, `CountTable.featured`; of those, the largest), then the fewest cells, then
-   the smallest counts.
+   through scipy's `milp`): the fewest cells of the highest priority (a table ranks the cells its
+   readers compare, `CountTable.featured`: 2 for the comparisons a document is about, 1 for the
+   others it shows; of those, the largest), then the fewest of the next priority, ..., then the
+   fewest cells, then the smallest counts.
    Should the solver not finish in time, cells are added one at a time, each the cheapest
    that does the job (`_suppression_order`), to a fixed point.
 3. Audit by linear programming (see `intervals`): a cell still pinned to one value or shown
@@ -18,8 +19,8 @@
    nothing, so this ends; the result passes `audit` by construction.
 4. Least information lost: steps 2-3 choose one complement at a time, so some complements
    end up protecting nothing that others do not already protect. Each complementary cell
-   (featured cells first, the smallest of them first; then the others, the largest first: the
-   most information a reader gets back) is shown again if every line through it still keeps
+   (the highest priority first, the smallest of them first; then the unranked ones, the largest
+   first: the most information a reader gets back) is shown again if every line through it still keeps
    the line rule and the linear-programming audit of its linked group (one measure) still
    finds nothing; otherwise it stays suppressed. Every release is checked, so the result
    still passes `audit`.
@@ -68,10 +69,10 @@ def protect(tables: Sequence[CountTable], policy: DisclosurePolicy | None = None
     frames = [t.with_margins() for t in tables]
     ids = [space.add_table(t.name, t.measure, t.dimensions, f) for t, f in zip(tables, frames)]
     values = _values(space, frames, ids, tables)
-    featured = np.zeros(len(values), dtype=bool)
+    featured = np.zeros(len(values), dtype=np.int64)  # each cell's priority (0: not featured)
     for table, frame, variable_ids in zip(tables, frames, ids):
         if table.featured is not None:
-            featured[variable_ids[table.featured(frame).to_numpy(dtype=bool)]] = True
+            np.maximum.at(featured, variable_ids, table.featured(frame).to_numpy(dtype=np.int64))
     order = _suppression_order(values, featured)
 
     primary = np.array([policy.is_sensitive(int(v)) for v in values], dtype=bool)
@@ -121,10 +122,10 @@ def _values(space: CellSpace, frames: list[pd.DataFrame], ids: list[np.ndarray],
 
 
 def _suppression_order(values: np.ndarray, featured: np.ndarray) -> np.ndarray:
-    """Each cell's rank as a complement, cheapest first: not featured before featured, then a
-    positive count before a zero (a zero hides nothing), then the smallest count (of featured
-    cells the largest, see `_fewest_by_lines`), then the id."""
-    ranked = np.lexsort((np.arange(len(values)), np.where(featured, -values, values), values == 0, featured))
+    """Each cell's rank as a complement, cheapest first: the lowest priority first (not featured
+    before featured), then a positive count before a zero (a zero hides nothing), then the smallest
+    count (of featured cells the largest, see `_fewest_by_lines`), then the id."""
+    ranked = np.lexsort((np.arange(len(values)), np.where(featured > 0, -values, values), values == 0, featured))
     order = np.empty(len(values), dtype=np.int64)
     order[ranked] = np.arange(len(values))
     return order
@@ -132,8 +133,8 @@ def _suppression_order(values: np.ndarray, featured: np.ndarray) -> np.ndarray:
 
 def _fewest_by_lines(lines: list[Line], values: np.ndarray, featured: np.ndarray, primary: np.ndarray,
                      max_small: int) -> np.ndarray:
-    """The fewest suppressed featured cells, then the fewest cells, then the smallest counts, that
-    contain `primary` and keep the line rule.
+    """The fewest suppressed cells of the highest priority in `featured`, then of the next, ..., then
+    the fewest cells, then the smallest counts, that contain `primary` and keep the line rule.
 
     Binary s_i per cell. For each line and each member i: the other members' s sum to at least
     s_i (no member hidden alone). For each child i of a line with total t:
@@ -162,14 +163,20 @@ def _fewest_by_lines(lines: list[Line], values: np.ndarray, featured: np.ndarray
             row += 1
     matrix = coo_array((coefficients, (rows, columns)), shape=(row, len(values))).tocsr()
     # A cell costs 1 plus less than 1/n by its count (fewest cells, then smallest: the least of the
-    # table's total hidden). A featured cell costs more than all the others together (2n + 2), so no
-    # number of them outweighs one, and among featured cells the largest count is the cheapest: a
-    # hidden count stays bounded by its lines to a few units, which tells the least about a large
-    # count (for a rate, about a large group) and the most about a small one.
-    plain = 1.0 + values / (len(values) * (float(values.max()) + 1.0))
-    weights = np.where(featured, 2.0 * len(values) + 2.0 + 1.0 / (values + 1.0), plain)
+    # table's total hidden). A featured cell costs more than all cells of lower priority together
+    # (n times the dearest of them, plus 2), so no number of them outweighs one, and among cells of
+    # one priority the largest count is the cheapest: a hidden count stays bounded by its lines to a
+    # few units, which tells the least about a large count (for a rate, about a large group) and the
+    # most about a small one. The gap is 0: the default relative gap (1e-4) would stop at a solution
+    # that hides a dearer cell than needed once the weights span several priorities.
+    weights = 1.0 + values / (len(values) * (float(values.max()) + 1.0))
+    step = 0.0
+    for priority in range(1, int(featured.max(initial=0)) + 1):
+        step = len(values) * (step + 2.0) + 2.0
+        weights = np.where(featured == priority, step + 1.0 / (values + 1.0), weights)
     result = milp(weights, integrality=np.ones(len(values)), bounds=Bounds(primary.astype(float), 1.0),
-                  constraints=LinearConstraint(matrix, lb=0.0), options={"time_limit": _SOLVER_SECONDS})
+                  constraints=LinearConstraint(matrix, lb=0.0),
+                  options={"time_limit": _SOLVER_SECONDS, "mip_rel_gap": 0.0})
     if result.x is None:
         _suppress_by_lines(lines, values, _suppression_order(values, featured), suppressed, max_small)
         return suppressed
@@ -212,13 +219,13 @@ def _cheapest(cells: list[int], order: np.ndarray) -> int:
 
 def _release_redundant(space: CellSpace, values: np.ndarray, featured: np.ndarray, order: np.ndarray,
                        primary: np.ndarray, suppressed: np.ndarray, policy: DisclosurePolicy) -> None:
-    """Show again every complementary cell that protection does not need (step 4): featured cells
-    first, the smallest of them first, then the other cells, the largest first (the reverse of the
-    order in which they are cheapest to hide)."""
+    """Show again every complementary cell that protection does not need (step 4): the highest
+    priority first, the smallest of them first, then the unranked cells, the largest first (the
+    reverse of the order in which they are cheapest to hide)."""
     lines_of = space.lines_of_each_cell()
     groups = _measure_groups(space)
     complementary = [int(c) for c in np.flatnonzero(suppressed & ~primary)]
-    for cell in sorted(complementary, key=lambda c: (not featured[c], values[c] if featured[c] else -values[c], c)):
+    for cell in sorted(complementary, key=lambda c: (-featured[c], values[c] if featured[c] else -values[c], c)):
         suppressed[cell] = False
         members, lines = groups[space.keys[cell][0]]
         keeps_line_rule = all(_complement_needed(total, children, values, order, suppressed, policy.max_small_count)

@@ -38,8 +38,9 @@ class CountTable:
 
     `measure` names what is counted (default: the count column); `sources` are the agency
     codes whose data the counts use, which decide the suppression policy. `featured`, given the
-    cells with their margins (`with_margins()`), marks the ones readers are shown and compare:
-    complements avoid them wherever the disclosure rules leave a choice.
+    cells with their margins (`with_margins()`), ranks the ones readers are shown and compare
+    (True or 1; 2 for the comparisons the document is about; 0 or False for the rest):
+    complements avoid them wherever the disclosure rules leave a choice, the higher ranks first.
     """
 
     name: str

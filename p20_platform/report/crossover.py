@@ -66,11 +66,22 @@ def grouping_table(summary: pd.DataFrame, grouping: str) -> CountTable:
                       measure=MEASURE, sources=SOURCES, featured=lambda table: featured_cells(table, grouping))
 
 
+# The groups whose crossover rate the brief exists to compare with all youth's: the 1996 birth-cohort
+# study found crossover more often among boys, Black and Hispanic youth and youth placed out of home
+# (OPM briefing; /work/shared/domain.md, "Analysis 2").
+KEY_GROUPS = {"sex": ("M",), "race_ethnicity": ("Black or African American", "Hispanic or Latino"),
+              "placed_out_of_home": ("Placed out of home",)}
+
+
 def featured_cells(table: pd.DataFrame, grouping: str) -> pd.Series:
-    """The cells the brief shows and readers compare: each group's (and all youth's) child-welfare
-    youth and crossover youth, whose ratio is the group's crossover rate, and all crossover youth
-    by pathway. Youth who did not cross over, the pathways within a group and the unlisted groups
-    are never shown on their own, so suppression spends its complements there first."""
+    """The cells the brief shows and readers compare, ranked (see `CountTable.featured`).
+
+    2: all youth's and each key group's (`KEY_GROUPS`) child-welfare youth and crossover youth, whose
+    ratio is the group's crossover rate. 1: the other groups' same two counts, and all crossover
+    youth by pathway. 0: youth who did not cross over, the pathways within a group and the unlisted
+    groups, never shown on their own, so suppression spends its complements there first, then on
+    the other groups, and on a key comparison only where the rules leave no other choice."""
     group_totals = (table[PATHWAY] == TOTAL) & (table[CROSSOVER] != DID_NOT_CROSS) & (table[grouping] != UNLISTED)
     pathways = (table[grouping] == TOTAL) & (table[CROSSOVER] == CROSSED_OVER)
-    return group_totals | pathways
+    key = group_totals & table[grouping].isin((TOTAL, *KEY_GROUPS[grouping]))
+    return (group_totals | pathways).astype("int64") + key.astype("int64")

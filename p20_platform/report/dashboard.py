@@ -2,7 +2,7 @@
 
 Built only from the annual report's protected tables (after the same audit as the report), so
 it shows exactly the cells the report may show: youth, at risk and disconnected, with their
-percentages, per report year, overall and by town or county group, race/ethnicity, sex and age
+percentages, per report year, overall and by town or planning-region group, race/ethnicity, sex and age
 band. Filters (year, breakdown, measure) and charts run in the page's own script: no server,
 no external file, so it can be opened from disk or put on any web server as it is.
 """

@@ -226,7 +226,7 @@ def estimate_table(rows: pd.DataFrame, year: int, dimension: str,
     """One year's disconnected estimate (or its severe part: `columns`) and 90% interval bounds per
     published row of `dimension`.
 
-    A breakdown's rows are the ones its count table publishes (small towns by county, small race
+    A breakdown's rows are the ones its count table publishes (small towns by planning region, small race
     categories folded; see `grouping`). A grouped row's estimate is the sum of its members' (a sum
     of probabilities, exact); its bounds are the sums of theirs, which is conservative: the 90%
     interval of a sum is never wider than the sum of the members' intervals.

@@ -1,12 +1,16 @@
-"""Which rows a breakdown publishes: small towns grouped by county, small groups and unknowns folded.
+"""Which rows a breakdown publishes: small towns grouped by planning region, small groups and unknowns folded.
 
 A row of a breakdown (a town, a race/ethnicity) is published on its own when it holds at least
 `MIN_GROUP_YOUTH` youth in the report year: at the usual at-risk and disconnected shares (10%
 and more) such a row has counts above the suppression range, so it is shown instead of starred.
 Smaller rows are published grouped, as state reports do:
 
-- towns by county ("Other towns in Fairfield County", from `p20_platform/data/ct_towns.csv`,
-  the same table as the dbt seed `ct_towns`); a town no record names is "Town not recorded";
+- towns by planning region ("Other towns in the Capitol Planning Region"): Connecticut's nine
+  planning regions (its councils of governments), which replaced the eight counties as the
+  state's county-equivalents in 2022 and are the regions its state reports use. The mapping is
+  the `planning_region` column of `p20_platform/data/ct_towns.csv`, the same table as the dbt
+  seed `ct_towns` (its source is in `p20_platform/data/README.md`); a town no record names is
+  "Town not recorded";
 - race/ethnicity categories, and the agencies' "Unknown", into "Another group or not recorded",
   so a handful of unknowns never forces the whole table dark;
 - for the other breakdowns, "Unknown" is labelled "Not recorded".
@@ -33,14 +37,14 @@ TOWNS_CSV = Path(__file__).resolve().parent.parent / "data" / "ct_towns.csv"
 
 
 @cache
-def town_counties() -> Mapping[str, str]:
-    """Town -> county for the 169 Connecticut towns."""
+def town_regions() -> Mapping[str, str]:
+    """Town -> planning region for the 169 Connecticut towns."""
     towns = pd.read_csv(TOWNS_CSV, dtype=str)
-    return dict(zip(towns["town"], towns["county"]))
+    return dict(zip(towns["town"], towns["planning_region"]))
 
 
-def other_towns(county: str) -> str:
-    return f"Other towns in {county} County"
+def other_towns(region: str) -> str:
+    return f"Other towns in the {region}"
 
 
 def published_groups(dimension: str, youth: Mapping[str, int], minimum: int = MIN_GROUP_YOUTH) -> dict[str, str]:
@@ -50,11 +54,11 @@ def published_groups(dimension: str, youth: Mapping[str, int], minimum: int = MI
         return int(youth[value]) < minimum
 
     if dimension == "town":
-        counties = town_counties()
-        unknown = sorted(set(youth) - set(counties) - {UNKNOWN})
+        regions = town_regions()
+        unknown = sorted(set(youth) - set(regions) - {UNKNOWN})
         if unknown:
             raise ValueError(f"towns not in {TOWNS_CSV.name}: {unknown}")
-        return {v: TOWN_NOT_RECORDED if v == UNKNOWN else other_towns(counties[v]) if small(v) else v for v in youth}
+        return {v: TOWN_NOT_RECORDED if v == UNKNOWN else other_towns(regions[v]) if small(v) else v for v in youth}
     if dimension == "race_ethnicity":
         return {v: OTHER_RACE if v == UNKNOWN or small(v) else v for v in youth}
     return {v: NOT_RECORDED if v == UNKNOWN else v for v in youth}

@@ -22,6 +22,7 @@ from p20_platform.disclosure import (
     suppression_footnote,
     to_crosstab,
 )
+from p20_platform.disclosure.tables import COMPLEMENTARY
 
 # Counts of disconnected youth by town x race: one small cell per row in the first two rows.
 WIDE = pd.DataFrame({"Black": [4, 30, 0], "Hispanic": [25, 3, 40], "White": [60, 55, 70]},
@@ -218,3 +219,31 @@ def test_every_complement_left_is_needed():
             released.loc[index, "count"] = value
             released.loc[index, "status"] = "shown"
             assert not audit([dataclasses.replace(published, cells=released)]).empty
+
+
+def test_the_key_comparisons_are_the_last_featured_cells_hidden():
+    """Youth by group and crossed over or not, as in the crossover brief: Asian youth's crossover count
+    is small, so one more crossover count in that row must be hidden. Every group's counts are shown
+    to readers (priority 1); the Black and Hispanic ones are the comparison the document is about
+    (priority 2), so the complement is White's count, though Black's is the largest (the cheapest of
+    equal priority) and is the one hidden when all four groups rank alike."""
+    by_group = pd.DataFrame({"crossed over": [4, 60, 44, 51], "did not cross over": [24, 102, 184, 492]},
+                            index=pd.Index(["Asian", "Black", "Hispanic", "White"]))
+    table = from_crosstab(by_group, name="by_race", rows="race", columns="crossover", measure="youth")
+
+    def ranked(key: tuple[str, ...]):
+        def featured(cells: pd.DataFrame) -> pd.Series:
+            shown = cells["crossover"] != "did not cross over"
+            return shown.astype("int64") + (shown & cells["race"].isin(key)).astype("int64")
+        return featured
+
+    def hidden_crossovers(published) -> list[str]:
+        cells = published.cells
+        return cells.loc[(cells["crossover"] == "crossed over") & (cells["status"] == COMPLEMENTARY), "race"].tolist()
+
+    (alike,) = protect([dataclasses.replace(table, featured=ranked(()))])
+    (keyed,) = protect([dataclasses.replace(table, featured=ranked(("Black", "Hispanic", TOTAL)))])
+    assert hidden_crossovers(alike) == ["Black"]
+    assert hidden_crossovers(keyed) == ["White"]
+    for published in (alike, keyed):
+        assert audit([published]).empty and recover([published]) == {}

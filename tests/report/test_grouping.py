@@ -9,17 +9,39 @@ from p20_platform.report.grouping import (MIN_GROUP_YOUTH, NOT_RECORDED, OTHER_R
                                           members, published_groups)
 
 
-def test_small_towns_are_published_with_their_county_and_large_towns_alone():
-    youth = {"Hartford": 400, "Andover": 3, "Bolton": 12, "Stamford": MIN_GROUP_YOUTH, "Unknown": 5}
+def test_small_towns_are_published_with_their_planning_region_and_large_towns_alone():
+    youth = {"Hartford": 400, "Andover": 3, "Bolton": 12, "Windham": 20, "Stamford": MIN_GROUP_YOUTH, "Unknown": 5}
     groups = published_groups("town", youth)
-    assert groups == {"Hartford": "Hartford", "Stamford": "Stamford", "Andover": "Other towns in Tolland County",
-                      "Bolton": "Other towns in Tolland County", "Unknown": TOWN_NOT_RECORDED}
-    assert members(groups)["Other towns in Tolland County"] == ("Andover", "Bolton")
+    capitol, southeastern = "Other towns in the Capitol Planning Region", "Other towns in the Southeastern Connecticut Planning Region"
+    assert groups == {"Hartford": "Hartford", "Stamford": "Stamford", "Andover": capitol, "Bolton": capitol,
+                      "Windham": southeastern, "Unknown": TOWN_NOT_RECORDED}
+    assert members(groups)[capitol] == ("Andover", "Bolton")
 
 
-def test_the_town_table_is_the_seed_every_town_has_a_county():
+# The nine planning regions' sizes in towns (Census Bureau county-equivalents since 2022).
+REGION_SIZES = {"Capitol Planning Region": 38, "Greater Bridgeport Planning Region": 6,
+                "Lower Connecticut River Valley Planning Region": 17, "Naugatuck Valley Planning Region": 19,
+                "Northeastern Connecticut Planning Region": 16, "Northwest Hills Planning Region": 21,
+                "South Central Connecticut Planning Region": 15, "Southeastern Connecticut Planning Region": 19,
+                "Western Connecticut Planning Region": 18}
+
+
+def test_every_town_is_in_exactly_one_of_the_nine_planning_regions():
     towns = pd.read_csv(TOWNS_CSV)
-    assert len(towns) == 169 and towns["county"].notna().all() and towns["county"].nunique() == 8
+    assert len(towns) == 169 and towns["town"].is_unique and towns["planning_region"].notna().all()
+    assert towns["planning_region"].value_counts().to_dict() == REGION_SIZES
+    assert towns["county"].nunique() == 8  # the historical counties stay beside the regions
+
+
+def test_the_seed_is_the_same_table_as_the_report_reads():
+    seed = TOWNS_CSV.parents[2] / "dbt_project" / "seeds" / "ct_towns.csv"
+    assert seed.read_bytes() == TOWNS_CSV.read_bytes()
+
+
+def test_every_town_the_synthetic_population_uses_has_a_region():
+    from p20_platform.synth.reference import towns
+
+    assert set(towns()["town"]) <= set(pd.read_csv(TOWNS_CSV)["town"])
 
 
 def test_unknown_and_small_race_groups_fold_together_and_other_unknowns_are_labelled():

@@ -175,7 +175,7 @@ def test_the_brief_hides_fewer_of_the_counts_readers_compare_and_passes_the_audi
 
     def hidden_shown_counts(tables: list[PublishedTable]) -> set[tuple]:
         return {(t.name, *cell) for t in tables
-                for cell in t.cells.loc[xo.featured_cells(t.cells, t.dimensions[0]) & t.cells["count"].isna()
+                for cell in t.cells.loc[(xo.featured_cells(t.cells, t.dimensions[0]) > 0) & t.cells["count"].isna()
                                         & (t.cells["status"] == COMPLEMENTARY), list(t.dimensions)].itertuples(index=False)}
 
     brief = protect_crossover_brief(summary).published
@@ -184,6 +184,24 @@ def test_the_brief_hides_fewer_of_the_counts_readers_compare_and_passes_the_audi
     assert len(hidden_shown_counts(brief)) < len(hidden_shown_counts(fewest_cells)), hidden_shown_counts(brief)
     every_count = pd.concat([t.cells for t in brief])["count"].dropna()
     assert not every_count.between(1, 10).any()
+
+
+def test_the_brief_hides_its_key_comparisons_last(run):
+    """All youth's, boys', Black and Hispanic youth's and placed youth's crossover counts rank above the
+    other groups' (`KEY_GROUPS`): with the ranks the brief hides no more of them than when every shown
+    count ranks alike, and it still passes the audit."""
+    home, _ = run
+    summary = read_mart(home, "crossover_youth_summary")
+
+    def hidden_key_counts(tables: list[PublishedTable]) -> int:
+        return sum(int(((xo.featured_cells(t.cells, t.dimensions[0]) == 2) & (t.cells["status"] == COMPLEMENTARY)).sum())
+                   for t in tables)
+
+    ranked = protect_crossover_brief(summary).published
+    alike = protect([dataclasses.replace(xo.grouping_table(summary, g), featured=lambda t, g=g: xo.featured_cells(t, g) > 0)
+                     for g in xo.GROUPINGS])
+    assert audit(ranked).empty
+    assert hidden_key_counts(ranked) <= hidden_key_counts(alike)
 
 
 def test_the_report_refuses_to_publish_an_under_suppressed_table(run, tmp_path: Path):
