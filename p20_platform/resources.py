@@ -9,7 +9,7 @@ from __future__ import annotations
 from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field
 
-from p20_platform.run_control import PID_TAG, run_tags
+from p20_platform.run_control import PID_TAG, clear_leftovers, run_tags
 from p20_platform.settings import Paths, paths
 
 
@@ -25,10 +25,18 @@ class DataHome(ConfigurableResource):
     def setup_for_execution(self, context: InitResourceContext) -> None:
         """Tag the run with the process executing it, however it was started (`dagster dev`'s run worker,
         `dagster job execute`, a test), as `p20 materialize` tags its own: `run_control.clear_leftovers`
-        can then tell a dead run from a live one by its process instead of waiting out a time limit."""
+        can then tell a dead run from a live one by its process instead of waiting out a time limit.
+
+        Then clear what dead runs left (`clear_leftovers`) before any step waits for the writers' pool: a run
+        started from the UI or by a sensor clears a dead run as `p20 materialize` does, and says so."""
         run = context.dagster_run
-        if context.instance is not None and run is not None and PID_TAG not in run.tags:
+        if context.instance is None or run is None:
+            return
+        if PID_TAG not in run.tags:
             context.instance.add_run_tags(run.run_id, run_tags())
+        note = clear_leftovers(context.instance, self.paths).describe()
+        if note:
+            context.log.info(note)
 
 
 RESOURCES = {"data_home": DataHome()}

@@ -5,8 +5,14 @@ tell a live writer from a dead one without guessing from the clock:
 
 - `clear_leftovers` (before a run) marks failed every run of this host whose process is gone, frees
   the `duckdb_writer` pool slots that dead or finished runs still claim (Dagster's own
-  `free_concurrency_slots_for_run`), and ends a `dbt build` for this data home whose parent died
-  (it would hold the warehouse lock for good). It returns one line saying what it cleared.
+  `free_concurrency_slots_for_run`), ends a `dbt build` for this data home whose parent died
+  (it would hold the warehouse lock for good) and, when no live run is writing, removes the scratch
+  files (`*.next`) a killed writer left beside the documents and copies under `reports/` and
+  `published/`. It returns one line saying what it cleared. Every run calls it when it starts, however
+  it was started (`p20 materialize` before its run; the `data_home` resource for runs of `dagster dev`),
+  so a dead run of either kind is cleared by the next run of either kind.
+- `die_with_parent` (for child processes such as headless Chromium): the kernel kills the child when the
+  run's process dies, even by SIGKILL, so no child outlives a killed run.
 - `StopGuard` (around a run) turns SIGTERM and Ctrl-C into a clean stop. Dagster captures both
   signals during execution and only acts on them inside a step; while a step waits for a pool
   slot it would ignore them. A signal wake-up descriptor lets a watcher thread see every signal at
@@ -19,6 +25,7 @@ Linux only (it reads /proc), like the platform's deployments.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -45,6 +52,8 @@ IN_PROGRESS = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterR
 STOP_GRACE_SECONDS = 5.0
 STOP_EXIT_SECONDS = 8.0  # a stopped process exits by then, whatever it still has to do
 EXIT_STOPPED = 143
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+SCRATCH = "*.next"  # what every writer of reports/ and published/ writes before renaming it into place
 
 
 def _process_start(pid: int) -> str | None:
@@ -84,6 +93,11 @@ def _run_process_alive(tags: dict[str, str]) -> bool | None:
     if PID_TAG not in tags or tags.get(HOST_TAG) != socket.gethostname():
         return None
     return _process_start(int(tags[PID_TAG])) == tags.get(PID_START_TAG)
+
+
+def die_with_parent() -> None:
+    """`preexec_fn` for a child process: the kernel sends it SIGKILL when its parent dies (PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _end(pids: list[int], wait_seconds: float) -> list[int]:
@@ -135,6 +149,7 @@ class Leftovers:
     dead_runs: list[str] = field(default_factory=list)
     freed_slots: list[str] = field(default_factory=list)
     ended_dbt: list[int] = field(default_factory=list)
+    scratch: list[str] = field(default_factory=list)
     busy_with: list[str] = field(default_factory=list)
 
     def describe(self) -> str | None:
@@ -146,6 +161,8 @@ class Leftovers:
         if self.ended_dbt:
             parts.append(f"ended {len(self.ended_dbt)} orphaned dbt build(s) holding the warehouse "
                          f"(pid {', '.join(map(str, self.ended_dbt))})")
+        if self.scratch:
+            parts.append(f"removed {len(self.scratch)} partly written file(s) ({', '.join(self.scratch)})")
         lines = [f"p20: cleared what an earlier run left: {'; '.join(parts)}."] if parts else []
         if self.busy_with:
             lines.append(f"p20: waiting for the {POOL} pool: held by live run(s) {', '.join(self.busy_with)}; "
@@ -154,13 +171,18 @@ class Leftovers:
 
 
 def clear_leftovers(instance: DagsterInstance, paths: Paths) -> Leftovers:
-    """Fail dead runs of this host, free pool slots no live run holds, end orphaned dbt builds."""
+    """Fail dead runs of this host, free pool slots no live run holds, end orphaned dbt builds, and remove
+    dead writers' scratch files when no other run is in progress."""
     found = Leftovers()
+    others_live = False
     for record in instance.get_run_records(RunsFilter(statuses=IN_PROGRESS)):
         run = record.dagster_run
-        if _run_process_alive(run.tags) is False:
+        alive = _run_process_alive(run.tags)
+        if alive is False:
             instance.report_run_failed(run, f"Marked failed by p20: its process (pid {run.tags[PID_TAG]}) is gone.")
             found.dead_runs.append(run.run_id[:8])
+        elif run.tags.get(PID_TAG) != str(os.getpid()):  # not the run this process is starting
+            others_live = True
     storage = instance.event_log_storage
     if storage.supports_global_concurrency_limits:
         info = storage.get_concurrency_info(POOL)
@@ -173,7 +195,23 @@ def clear_leftovers(instance: DagsterInstance, paths: Paths) -> Leftovers:
             elif run_id in {slot.run_id for slot in info.claimed_slots}:
                 found.busy_with.append(f"{run_id[:8]} (pid {run.tags.get(PID_TAG, 'unknown')})")
     found.ended_dbt = _end(orphaned_dbt(paths.home), STOP_GRACE_SECONDS / 2)
+    if not others_live:
+        found.scratch = _remove_scratch(paths)
     return found
+
+
+def _remove_scratch(paths: Paths) -> list[str]:
+    """Remove the `*.next` files and links a killed writer left under reports/ and published/ (each writer
+    writes one beside its target and renames it over the target; a leftover is never a reader's file)."""
+    removed = []
+    for folder in (paths.reports, paths.published):
+        if not folder.is_dir():
+            continue
+        for leftover in sorted(folder.rglob(SCRATCH)):
+            if leftover.is_symlink() or leftover.is_file():
+                leftover.unlink()
+                removed.append(str(leftover.relative_to(paths.home)))
+    return removed
 
 
 # Children that are not the run's work: Python's multiprocessing helper and Dagster's compute-log forwarders

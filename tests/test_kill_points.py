@@ -6,9 +6,12 @@ throughout (the feed-load and dbt kills are tests/feeds/test_kill_during_load.py
 One small home, one chain: each kill's successor is itself killed further on, so every run after a kill
 must first get past what its predecessor left (slot, run, child processes) and reach its own kill point;
 only the last run is let finish. Six full recoveries would take six full builds (about 4 min each here).
-The kill moment is chosen from the run's own output: the step's STEP_START in its event log (linkage,
-report) or the new copy's folder appearing under `published/.marts/` (the publish step takes 0.3 s). The
-process is frozen (SIGSTOP) the moment it is seen, checked to be still inside the step, then signalled.
+The kill moment is chosen from the run's own output: the step's STEP_START in its event log (linkage),
+the new copy's folder appearing under `published/.marts/` (the publish step takes 0.3 s), or headless
+Chromium printing one of the home's documents to PDF (report: the run's child process). The process is
+frozen (SIGSTOP) the moment it is seen, checked to be still inside the step, then signalled. No run may
+leave a Chromium or dbt process alive, nor a partly written file (`*.next`) that the next run does not
+remove before it writes.
 
 Slow (about 20 min on the shared 2-core machine): `make test-slow` runs it, `make test` does not.
 """
@@ -82,7 +85,12 @@ def _writing_copy(home: Paths, instance: dg.DagsterInstance, run_id: str, copies
     return any(folder.resolve() != current for folder in _copies(home) - copies)
 
 
-POINTS = {"linkage": _in_step("mpi__crosswalk"), "publish": _writing_copy, "report": _in_step("report__annual_report")}
+def _printing_pdf(home: Paths, instance: dg.DagsterInstance, run_id: str, copies: set[Path]) -> bool:
+    """Headless Chromium is printing one of the home's documents (the report step's child process)."""
+    return any("--print-to-pdf=" in command for command in _processes_naming(home))
+
+
+POINTS = {"linkage": _in_step("mpi__crosswalk"), "publish": _writing_copy, "report": _printing_pdf}
 
 
 def _kill_at(home: Paths, point: str, signum: int) -> str:
@@ -135,6 +143,8 @@ def test_runs_killed_at_linkage_publish_and_report_leave_nothing_the_next_run_do
     for point, signum in chain:
         output = _kill_at(home, point, signum)
         assert published_tables(home) == reference, f"published/ changed by the run killed at {point}"
+        if point == "linkage":  # this run began by removing what its predecessor left half written
+            assert not _scratch(home), output[:2000]
         if previous == signal.SIGKILL:  # the run that just died had first cleared its killed predecessor
             assert CLEARED in output and "marked failed 1 run(s)" in output, output[:2000]
         previous = signum
@@ -146,6 +156,12 @@ def test_runs_killed_at_linkage_publish_and_report_leave_nothing_the_next_run_do
     assert published_tables(home) == reference
     assert len(_copies(home)) == 2  # the current copy and the one it replaced; the killed runs' folders are gone
     assert not _processes_naming(home)  # no child of a killed run (dbt, Chromium) outlives the chain
+    assert not _scratch(home)
+
+
+def _scratch(home: Paths) -> list[Path]:
+    """Partly written files (each writer's `*.next` before its rename) under reports/ and published/."""
+    return [*home.reports.rglob("*.next"), *(home.home / "published").rglob("*.next")]
 
 
 def _processes_naming(home: Paths) -> list[str]:

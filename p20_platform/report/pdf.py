@@ -12,6 +12,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from p20_platform.run_control import die_with_parent
+
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
@@ -21,9 +23,11 @@ def browser() -> str | None:
 
 
 def headless(executable: str, *arguments: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run the browser headless on this machine's terms (no sandbox as root, no GPU, no first-run UI)."""
+    """Run the browser headless on this machine's terms (no sandbox as root, no GPU, no first-run UI); it dies
+    with this process, so a killed run leaves no browser behind."""
     return subprocess.run([executable, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                           "--disable-dev-shm-usage", *arguments], capture_output=True, text=True, timeout=timeout)
+                           "--disable-dev-shm-usage", *arguments], capture_output=True, text=True, timeout=timeout,
+                          preexec_fn=die_with_parent)
 
 
 def print_pdf(html: Path, executable: str) -> Path:
