@@ -1,4 +1,5 @@
-"""The landing sensor: a run for exactly the feeds whose new deliveries arrived.
+"""The landing sensor: a run for exactly the feeds whose new deliveries arrived (and, when the other feed of
+the agency holds a delivery waiting for its partner, that feed too, so the pair loads together).
 
 Run keys are file + sha256, so a delivery is never run twice and a re-delivery with other bytes
 is. The cursor is one readable line, landing/'s fingerprint ("31 landing files, fingerprint
@@ -14,6 +15,7 @@ from dagster import AssetKey, DefaultSensorStatus, RunRequest, SensorEvaluationC
 
 from assets.automation import FEED_SELECTION, LANDING_SENSOR, RUN_MAX_RUNTIME_TAGS
 from p20_platform.feeds import feed_key_path, scan_landing
+from p20_platform.feeds.status import held_feeds
 from p20_platform.feeds.archive import archive_path
 from p20_platform.resources import DataHome
 
@@ -23,7 +25,18 @@ from p20_platform.resources import DataHome
         description="Watches landing/ and loads each new or changed delivery through its feed asset.")
 def landing_sensor(context: SensorEvaluationContext, data_home: DataHome) -> SensorResult:
     arrivals, fingerprint = scan_landing(data_home.paths, context.cursor)
-    requests = [RunRequest(run_key=arrival.run_key, asset_selection=[AssetKey(feed_key_path(arrival.feed))],
+    held = held_feeds(data_home.paths) if arrivals else set()
+    requests = [RunRequest(run_key=arrival.run_key, asset_selection=_selection(arrival.feed, held),
                            tags={"p20/landing_file": arrival.relative_path, **RUN_MAX_RUNTIME_TAGS})
                 for arrival in arrivals if not archive_path(data_home.paths.archive, arrival.sha256).exists()]
     return SensorResult(run_requests=requests, cursor=fingerprint)
+
+
+def _selection(feed, held) -> list[AssetKey]:
+    """The arrival's feed, then the agency's other feed when it holds a delivery (one waiting for its partner)."""
+    keys = [AssetKey(feed_key_path(feed))]
+    if feed is not None:
+        other = (feed[0], "analytical" if feed[1] == "matching" else "matching")
+        if other in held:
+            keys.append(AssetKey(feed_key_path(other)))
+    return keys

@@ -14,6 +14,7 @@ row is kept, with its original values, in the same store as its file's other row
 from __future__ import annotations
 
 import re
+import stat
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -205,6 +206,12 @@ def _store_rows(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: 
     name, verdict = inspection.name, inspection.verdict
     current = manifest.current_delivery(warehouse, name.agency, name.content)
     becomes_current = current is None or name.delivery_date >= current.delivery_date
+    if becomes_current and not _partner_arrived(paths, warehouse, name):
+        partner, other = partner_name(name), "analytical" if name.content == "matching" else "matching"
+        in_use = f"the current {name.content} file {current.file_name} stays in use" if current else "nothing loads"
+        return "held", (f"its {other} partner {partner} (same request and date) has not arrived: held until it does, "
+                        f"{in_use}. Fix: send {partner} to landing/{name.agency}/ and both load together on the next "
+                        "run; or remove this file if it was sent by mistake")
     if becomes_current and current is not None and current.rows_read and not manifest.confirmed(warehouse, sha256):
         low, high = ROW_COUNT_CHANGE
         if not low * current.rows_read <= inspection.rows_read <= high * current.rows_read:
@@ -225,6 +232,24 @@ def _store_rows(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: 
     if becomes_current:
         return "loaded", quarantined
     return "superseded", f"{quarantined}; not current: {current.file_name} has a later delivery date"
+
+
+# A partner that arrived: its file is in the agency's landing folder, or it was recorded as one of the pair's files.
+_PARTNER_RECORDED = ("loaded", "superseded", "duplicate")
+
+
+def _partner_arrived(paths: Paths, warehouse: duckdb.DuckDBPyConnection, name: DeliveryName) -> bool:
+    """Whether the other file of this delivery's pair (same agency, request and date) has arrived.
+
+    A matching file without its analytical file, or the reverse, is held rather than made current: the
+    two files of one request are one delivery, and the agency's previous pair stays in use until both
+    are in. In landing, the partner must be a regular file (a link there is refused when read)."""
+    partner = partner_name(name)
+    other = (name.agency, "analytical" if name.content == "matching" else "matching")
+    if any(file.name == partner and stat.S_ISREG(file.lstat().st_mode) for file in files_of_feed(paths, other)):
+        return True
+    recorded = manifest.latest_by_file(warehouse, partner)
+    return recorded is not None and recorded.status in _PARTNER_RECORDED
 
 
 def _write_delivery(connection: duckdb.DuckDBPyConnection, quarantine_schema: str, quarantine_table: str,

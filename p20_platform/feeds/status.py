@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import duckdb
 import pandas as pd
 
 from p20_platform.feeds import manifest
@@ -35,6 +36,18 @@ class FeedStatus:
     # Rejected or held deliveries whose file is still in landing/ (the newest record of each path):
     # removing the file, or sending a good one under its name, clears them.
     open_problems: tuple[manifest.Delivery, ...] = ()
+
+
+def held_feeds(paths: Paths) -> set[Feed]:
+    """Feeds with a held delivery still in landing/, from the published manifest (never the warehouse, which a
+    run may be writing): the landing sensor loads a held file's feed again when its partner arrives."""
+    if not paths.published_manifest.exists():
+        return set()
+    with duckdb.connect() as reader:
+        rows = reader.execute("SELECT landing_path, agency, content FROM read_parquet(?) WHERE agency IS NOT NULL "
+                              "QUALIFY status = 'held' AND row_number() OVER (PARTITION BY landing_path "
+                              "ORDER BY load_seq DESC) = 1", [str(paths.published_manifest)]).fetchall()
+    return {(code, content) for path, code, content in rows if os.path.lexists(paths.landing / path)}
 
 
 def _feed_table(feed: Feed) -> str:

@@ -6,6 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from p20_platform.feeds import parse_delivery_name
+from p20_platform.feeds.validation import partner_name
 
 
 def landed(home: Path, agency_code: str, content: str) -> Path:
@@ -22,6 +23,14 @@ def redeliver(original: Path, data: bytes, days_later: int = 1) -> Path:
     path = original.with_name(f"{name.agency}.{name.request}.{day:%m_%d_%Y}.{name.content}")
     path.write_bytes(data)
     return path
+
+
+def redeliver_pair(original: Path, data: bytes, days_later: int = 1) -> Path:
+    """`redeliver`, with the other file of the pair sent too (its current bytes under the new date): a file
+    whose partner has not arrived is held, not loaded."""
+    partner = original.with_name(partner_name(parse_delivery_name(original.name)))
+    redeliver(partner, partner.read_bytes(), days_later)
+    return redeliver(original, data, days_later)
 
 
 def replace_field(data: bytes, line_number: int, column: str, value: str) -> bytes:

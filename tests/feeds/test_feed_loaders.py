@@ -6,7 +6,7 @@ import hashlib
 
 import duckdb
 import pytest
-from feed_files import landed, redeliver, replace_field
+from feed_files import landed, redeliver, redeliver_pair, replace_field
 
 from p20_platform.feeds import FEEDS, identifier_columns, load_feed, warehouse_identifier_columns
 from p20_platform.feeds.archive import archive_path
@@ -77,7 +77,7 @@ def test_bad_rows_are_quarantined_with_original_values_and_good_rows_load(home_p
     clean_rows = _query(home_paths.hub_db, "SELECT count(*) FROM matching.dol")[0][0]
     data = replace_field(path.read_bytes(), 2, "SSN", "12345678")
     data = replace_field(data, 4, "FakeID", data.decode().split("\n")[2].split("\t")[-1])  # line 4 repeats line 3
-    fixed = redeliver(path, data)
+    fixed = redeliver_pair(path, data)
 
     [delivery] = load_feed(home_paths, ("DOL", "matching"))
     assert delivery.file_name == fixed.name and delivery.status == "loaded"

@@ -15,7 +15,7 @@ import time
 
 import duckdb
 import pytest
-from feed_files import landed, redeliver, replace_field
+from feed_files import landed, redeliver, redeliver_pair, replace_field
 
 from p20_platform.feeds import FEEDS, feed_status, inspect_delivery, load_feed, validate_files
 from p20_platform.feeds.archive import archive_path
@@ -202,7 +202,7 @@ def test_a_file_still_being_written_is_left_for_the_next_run(home_paths, monkeyp
     original = landed(home_paths.home, "DSS", "analytical")
     data = original.read_bytes()
     data += _lines(data)[1] + b"\n"  # one more record than the current delivery
-    partial = redeliver(original, data[: len(data) // 3])
+    partial = redeliver_pair(original, data[: len(data) // 3])
 
     def finish_upload():
         time.sleep(0.5)
@@ -222,7 +222,7 @@ def test_a_sharp_drop_in_rows_is_held_until_confirmed(home_paths):
     _load_dss(home_paths)
     original = landed(home_paths.home, "DSS", "matching")
     lines = original.read_bytes().split(b"\n")
-    half = redeliver(original, b"\n".join(lines[: len(lines) // 2 - 1]) + b"\n")  # cut at a line boundary
+    half = redeliver_pair(original, b"\n".join(lines[: len(lines) // 2 - 1]) + b"\n")  # cut at a line boundary
     before = _rows(home_paths, "matching.dss", home_paths.hub_db)
 
     [held] = load_feed(home_paths, ("DSS", "matching"))
@@ -247,6 +247,52 @@ def test_an_analytical_file_of_other_people_is_held_and_the_previous_stays(home_
     assert held.status == "held" and "not in DSS's loaded matching file" in held.reason
     assert _rows(home_paths, "raw_dss.analytical") == before
     foreign.unlink()
+    assert not feed_status(home_paths, ("DSS", "analytical")).open_problems
+
+
+def _landing_sensor_selection(home_paths, arrival) -> list[str]:
+    """The feeds the landing sensor's run for `arrival` loads (a real sensor tick on an ephemeral instance)."""
+    import dagster as dg
+
+    from p20_platform.resources import DataHome
+    from schedules.sensors import landing_sensor
+
+    with dg.DagsterInstance.ephemeral() as instance:
+        context = dg.build_sensor_context(instance=instance, resources={"data_home": DataHome(home=str(home_paths.home))})
+        [request] = [r for r in landing_sensor(context).run_requests if r.run_key.startswith(f"DSS/{arrival.name}@")]
+    return [key.to_user_string() for key in request.asset_selection]
+
+
+def test_a_file_without_its_partner_is_held_until_the_partner_arrives(home_paths):
+    """Issue 13: a matching file with no analytical partner (or the reverse) is held, naming the partner and the
+    fix; the agency's previous pair stays current; the pair loads together once the partner arrives."""
+    _load_dss(home_paths)
+    matching, analytical = landed(home_paths.home, "DSS", "matching"), landed(home_paths.home, "DSS", "analytical")
+    before = _rows(home_paths, "matching.dss", home_paths.hub_db), _rows(home_paths, "raw_dss.analytical")
+    lonely = redeliver(matching, b"\n".join(_lines(matching.read_bytes())[:-2]) + b"\n")  # one person fewer
+
+    [held] = load_feed(home_paths, ("DSS", "matching"))
+    partner = lonely.name.replace(".matching", ".analytical")
+    assert held.file_name == lonely.name and held.status == "held"
+    assert f"analytical partner {partner}" in held.reason and f"Fix: send {partner} to landing/DSS/" in held.reason
+    assert f"{matching.name} stays in use" in held.reason
+    assert (_rows(home_paths, "matching.dss", home_paths.hub_db), _rows(home_paths, "raw_dss.analytical")) == before
+    assert [d.file_name for d in feed_status(home_paths, ("DSS", "matching")).open_problems] == [lonely.name]
+    assert load_feed(home_paths, ("DSS", "matching")) == []  # still held for the same reason: recorded once
+
+    arrived = redeliver(analytical, b"\n".join(_lines(analytical.read_bytes())[:-2]) + b"\n")
+    assert _landing_sensor_selection(home_paths, arrived) == ["DSS/DSS_analytical", "DSS/DSS_matching"]
+    assert [d.status for d in _load_dss(home_paths)] == ["loaded", "loaded"]
+    assert _rows(home_paths, "matching.dss", home_paths.hub_db)[1] == lonely.name
+    assert _rows(home_paths, "raw_dss.analytical")[1] == arrived.name
+    assert not feed_status(home_paths, ("DSS", "matching")).open_problems
+
+    alone = redeliver(analytical, b"\n".join(_lines(analytical.read_bytes())[:-3]) + b"\n", days_later=5)  # the reverse
+    [held] = load_feed(home_paths, ("DSS", "analytical"))
+    assert held.status == "held" and "matching partner" in held.reason and alone.name in str(
+        feed_status(home_paths, ("DSS", "analytical")).open_problems)
+    assert _rows(home_paths, "raw_dss.analytical")[1] == arrived.name
+    alone.unlink()  # removing it clears the state
     assert not feed_status(home_paths, ("DSS", "analytical")).open_problems
 
 
