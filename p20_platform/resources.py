@@ -29,7 +29,7 @@ class DataHome(ConfigurableResource):
 
         Then clear what dead runs left (`clear_leftovers`) before any step waits for the writers' pool: a run
         started from the UI or by a sensor clears a dead run as `p20 materialize` does, and says so."""
-        run = context.dagster_run
+        run = context.run
         if context.instance is None or run is None:
             return
         if PID_TAG not in run.tags:

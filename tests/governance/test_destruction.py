@@ -45,6 +45,14 @@ def variant(source: Path, target: Path, drop_line: int | None = None, bad_dob: b
     return target
 
 
+def with_partner(matching: Path, source: Path) -> Path:
+    """Send the matching file's analytical partner too (the synthetic DCF analytical file under the same request
+    and date): a matching file whose partner has not arrived is held, not loaded."""
+    analytical = next(source.parent.glob("*.analytical"))
+    matching.with_suffix(".analytical").write_bytes(analytical.read_bytes())
+    return matching
+
+
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -57,13 +65,13 @@ def test_files_never_matched_are_destroyed_on_their_deadline_and_the_current_del
     [source] = (synth_home / "landing" / "DCF").glob("*.matching")
     landing = home.agency_landing("DCF")
 
-    first = variant(source, landing / "DCF.014.01_31_2024.matching")
+    first = with_partner(variant(source, landing / "DCF.014.01_31_2024.matching"), source)
     assert [d.status for d in load_feed(home, FEED)] == ["loaded"]
     duplicate = variant(source, landing / "DCF.017.02_01_2024.matching")  # CCIC in its request: 24 hours
     rejected = variant(source, landing / "DCF.099.01_31_2024.matching", drop_line=2)  # no request 099
     older = variant(source, landing / "DCF.014.12_31_2023.matching", drop_line=3, bad_dob=True)
     assert sorted(d.status for d in load_feed(home, FEED)) == ["duplicate", "rejected", "superseded"]
-    current = variant(source, landing / "DCF.014.03_31_2024.matching", drop_line=4)
+    current = with_partner(variant(source, landing / "DCF.014.03_31_2024.matching", drop_line=4), source)
     assert [d.status for d in load_feed(home, FEED)] == ["loaded"]  # the first delivery is replaced before any match
     copy_of_current = variant(source, landing / "DCF.014.04_01_2024.matching", drop_line=4)
     assert [d.status for d in load_feed(home, FEED)] == ["duplicate"]
@@ -144,7 +152,7 @@ def test_a_held_delivery_is_kept_until_a_newer_delivery_overtakes_it(synth_home:
     home = paths(tmp_path / "home")
     [source] = (synth_home / "landing" / "DCF").glob("*.matching")
     landing = home.agency_landing("DCF")
-    variant(source, landing / "DCF.014.01_31_2024.matching")
+    with_partner(variant(source, landing / "DCF.014.01_31_2024.matching"), source)
     load_feed(home, FEED)
     lines = source.read_text(encoding="utf-8").split("\n")
     held = landing / "DCF.014.03_31_2024.matching"
@@ -152,7 +160,7 @@ def test_a_held_delivery_is_kept_until_a_newer_delivery_overtakes_it(synth_home:
     assert [d.status for d in load_feed(home, FEED)] == ["held"]
     assert not outstanding(home)  # it may still be confirmed and become current
 
-    newer = variant(source, landing / "DCF.014.06_30_2024.matching", drop_line=2)
+    newer = with_partner(variant(source, landing / "DCF.014.06_30_2024.matching", drop_line=2), source)
     assert [d.status for d in load_feed(home, FEED)] == ["loaded"]
     due = {item.file_name: item for item in outstanding(home)}
     assert due[held.name].reason == OVERTAKEN and newer.name not in due

@@ -33,7 +33,7 @@ from p20_platform.settings import paths
 def dcf_home(synth_home: Path, tmp_path: Path) -> Path:
     home = tmp_path / "home"
     (home / "landing" / "DCF").mkdir(parents=True)
-    for source in (synth_home / "landing" / "DCF").glob("*.matching"):
+    for source in (synth_home / "landing" / "DCF").iterdir():  # the pair: a matching file alone is held
         shutil.copy(source, home / "landing" / "DCF" / source.name)
     assert [d.status for d in load_feed(paths(home), ("DCF", "matching"))] == ["loaded"]
     return home

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -60,6 +61,7 @@ def test_incremental_delivery_matches_a_full_rebuild(indexed_copy):
     renamed = ["\t".join(["N" + v if i == fake else v for i, v in enumerate(r.split("\t"))]) for r in rows[1:]]
     new_file = home.landing / "DOC" / "DOC.000.02_15_2026.matching"
     new_file.write_text("\n".join([rows[0], *renamed]) + "\n", encoding="utf-8")
+    shutil.copy(old_file.with_suffix(".analytical"), new_file.with_suffix(".analytical"))  # its pair's other file
     load_feed(home, ("DOC", "matching"))
     before = _crosswalk(indexed_copy)
 

@@ -3,6 +3,7 @@ full on demand; the index checks pass on a sound index and fail on a planted bad
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -29,6 +30,7 @@ def _deliver_doc_again(home: Path) -> int:
     fake = rows[0].split("\t").index("FakeID")
     renamed = ["\t".join(["N" + v if i == fake else v for i, v in enumerate(r.split("\t"))]) for r in rows[1:]]
     (landing / "DOC.000.02_15_2026.matching").write_text("\n".join([rows[0], *renamed]) + "\n", encoding="utf-8")
+    shutil.copy(next(landing.glob("*.analytical")), landing / "DOC.000.02_15_2026.analytical")  # its pair's other file
     load_feed(paths(home), ("DOC", "matching"))
     return len(renamed)
 

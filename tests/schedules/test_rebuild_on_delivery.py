@@ -234,7 +234,10 @@ def test_a_run_that_cannot_still_be_alive_no_longer_blocks(tmp_path: Path, stuck
 
 
 def deliver_doc_analytical(home: Path, date: str, rows: list[str]) -> None:
-    """A newer DOC analytical delivery: the current file's header followed by `rows`."""
+    """A newer DOC analytical delivery: the current file's header followed by `rows`; with its matching partner
+    (the current matching file's bytes under the same date), or the analytical file would be held for it."""
     [current] = sorted((home / "landing" / "DOC").glob("*.analytical"))[:1]
     header = current.read_text().splitlines(keepends=True)[0]
     (home / "landing" / "DOC" / f"DOC.000.{date}.analytical").write_text(header + "".join(rows))
+    [matching] = sorted((home / "landing" / "DOC").glob("*.matching"))[:1]
+    (home / "landing" / "DOC" / f"DOC.000.{date}.matching").write_bytes(matching.read_bytes())
