@@ -5,11 +5,16 @@
 raises `DisclosureViolation` before a file is touched. Files are written beside the old one
 and renamed over it, so a reader never sees half a report.
 
-Releases: every document written is a numbered release in `reports/releases.json` (checksum,
-time, the release it revises). A later delivery that changes a published document makes a new
-release there, never a silent overwrite, and the superseded release is kept owner-only under
-`report_releases/` beside `reports/` for the audit (not published: two versions side by side are
-what differencing needs).
+Releases (issue 13, disclosure by differencing): the first document written for a period (a report
+year's annual report; the crossover brief) is its release 1, entered in `reports/releases.json`
+(checksum, time, the deliveries behind it). A later delivery never silently revises a release: a run
+whose rendering differs keeps the published document as it is and records the rendering as the
+document's pending revision (owner-only under `report_releases/` beside `reports/`, not published),
+with why (the deliveries added or replaced since the release) and what changed (how many shown numbers
+changed, how many of them by 1-10). `release_revision` publishes a pending revision as the next release,
+audited: with the reason and who released it in the ledger, and refused while any shown number would
+differ from the release it replaces by 1-10 (comparing the two versions would reveal a group that
+small). The release it replaces stays published, unchanged, under `reports/<folder>/releases/`.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -50,11 +55,12 @@ class Publication:
     cells_shown: int
     cells_suppressed: int
     policy_rules: tuple[str, ...]
+    revisions_pending: tuple[str, ...] = ()  # documents whose new rendering waits for `release_revision`
 
     def metadata(self) -> dict[str, Any]:
         return {"paths": [str(p) for p in self.paths], "cells_shown": self.cells_shown,
                 "cells_suppressed": self.cells_suppressed, "audit": "passed: no disclosure found",
-                "suppression_rules": list(self.policy_rules)}
+                "suppression_rules": list(self.policy_rules), "revisions_pending": list(self.revisions_pending)}
 
 
 def publish_annual_reports(tables: AnnualReportTables, reports_dir: Path, linkage: Sequence[StrategyScores],
@@ -66,7 +72,7 @@ def publish_annual_reports(tables: AnnualReportTables, reports_dir: Path, linkag
                  _render("annual_report.html.j2", annual_report_context(tables, year, linkage), build,
                          years=tables.report_years)
                  for year in tables.report_years}
-    return _write(reports_dir, documents, tables.published)
+    return _write(reports_dir, documents, tables.published, build)
 
 
 def publish_crossover_brief(tables: CrossoverTables, reports_dir: Path, linkage: Sequence[StrategyScores],
@@ -77,43 +83,142 @@ def publish_crossover_brief(tables: CrossoverTables, reports_dir: Path, linkage:
     context = crossover_brief_context(tables, linkage)
     context["missing_strategies"] = [STRATEGY_LABELS[s] for s in BRIEF_STRATEGIES if s not in evaluated]
     return _write(reports_dir, {reports_dir / CROSSOVER_DIR / "crossover_brief.html":
-                                _render("crossover_brief.html.j2", context, build)}, tables.published)
+                                _render("crossover_brief.html.j2", context, build)}, tables.published, build)
 
 
 def _render(template: str, context: dict[str, Any], build: BuildInfo, **extra: Any) -> str:
     return _templates.get_template(template).render(score_names=SCORES, build=build, **context, **extra)
 
 
-def _record_release(reports_dir: Path, path: Path, html: str) -> None:
-    """Enter a document's new content as its next release; keep the release it supersedes for the audit."""
-    ledger_path = reports_dir / RELEASES
-    ledger = json.loads(ledger_path.read_text()) if ledger_path.exists() else {}
-    key = str(path.relative_to(reports_dir))
-    releases = ledger.setdefault(key, [])
-    checksum = hashlib.sha256(html.encode("utf-8")).hexdigest()
-    if releases and releases[-1]["sha256"] == checksum:
-        return
-    if releases and path.exists():
-        kept = reports_dir.parent / SUPERSEDED_DIR / key / f"release_{releases[-1]['release']}.html"
-        kept.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        shutil.copyfile(path, kept)
-        kept.chmod(0o600)
-    releases.append({"release": len(releases) + 1, "sha256": checksum,
-                     "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                     "revises": releases[-1]["release"] if releases else None})
-    scratch = ledger_path.with_suffix(".json.next")
+class RevisionRefused(Exception):
+    """A pending revision may not be released (none pending, or it would disclose by differencing)."""
+
+
+def _ledger(reports_dir: Path) -> dict[str, Any]:
+    path = reports_dir / RELEASES
+    ledger = json.loads(path.read_text()) if path.exists() else {}
+    if "documents" not in ledger:  # none yet, or the earlier layout: one list of releases per document
+        ledger = {"documents": ledger, "pending": {}}
+    return ledger
+
+
+def _save_ledger(reports_dir: Path, ledger: dict[str, Any]) -> None:
+    path = reports_dir / RELEASES
+    scratch = path.with_suffix(".json.next")
     scratch.write_text(json.dumps(ledger, indent=2, sort_keys=True) + "\n")
-    os.replace(scratch, ledger_path)
+    os.replace(scratch, path)
 
 
-def _write(reports_dir: Path, documents: dict[Path, str], published: Sequence[PublishedTable]) -> Publication:
+def _sha256(html: str) -> str:
+    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+# The numbers a reader sees in a document's tables and text, in order (thousands separators removed).
+_NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?![\w.])|(?<![\w.,])\d+(?![\w,]|\.\d)")
+
+
+def _shown_numbers(html: str) -> list[int]:
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return [int(n.replace(",", "")) for n in _NUMBER.findall(re.sub(r"<[^>]+>", " ", text))]
+
+
+def _changes(released: str, revision: str) -> dict[str, int | None]:
+    """How many shown numbers changed, and how many by 1-10 (None when the layouts differ and cannot be paired)."""
+    old, new = _shown_numbers(released), _shown_numbers(revision)
+    if len(old) != len(new):
+        return {"numbers_changed": None, "changed_by_1_to_10": None}
+    differences = [abs(a - b) for a, b in zip(old, new) if a != b]
+    return {"numbers_changed": len(differences), "changed_by_1_to_10": sum(1 <= d <= 10 for d in differences)}
+
+
+def _record_release(reports_dir: Path, path: Path, html: str, build: BuildInfo) -> bool:
+    """Enter a document's rendering in the ledger; True when it is to be written (a first release, or the current
+    release unchanged), False when it is a revision of a release, kept pending instead of published."""
+    ledger = _ledger(reports_dir)
+    key = str(path.relative_to(reports_dir))
+    releases = ledger["documents"].setdefault(key, [])
+    checksum = _sha256(html)
+    if releases and releases[-1]["sha256"] == checksum:
+        if ledger["pending"].pop(key, None) is not None:  # the data went back to the release's: nothing pending
+            _save_ledger(reports_dir, ledger)
+        return True
+    if not releases:
+        releases.append({"release": 1, "sha256": checksum, "published_at": _now(), "revises": None,
+                         "deliveries": list(build.deliveries)})
+        _save_ledger(reports_dir, ledger)
+        return True
+    pending = reports_dir.parent / SUPERSEDED_DIR / key / "pending.html"
+    pending.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    pending.write_text(html, encoding="utf-8")
+    pending.chmod(0o600)
+    released = set(releases[-1].get("deliveries", []))
+    ledger["pending"][key] = {
+        "sha256": checksum, "found_at": _now(), "revises": releases[-1]["release"],
+        "why": {"deliveries_added": sorted(set(build.deliveries) - released),
+                "deliveries_replaced": sorted(released - set(build.deliveries))},
+        "what_changed": _changes(path.read_text(encoding="utf-8"), html) if path.exists() else None,
+        "deliveries": list(build.deliveries)}
+    _save_ledger(reports_dir, ledger)
+    return False
+
+
+def release_revision(reports_dir: Path, document: str, reason: str, released_by: str) -> dict[str, Any]:
+    """Publish `document`'s pending revision (path relative to `reports_dir`) as its next release, audited; the
+    release it replaces stays published under `<folder>/releases/`. Returns the new ledger entry."""
+    ledger = _ledger(reports_dir)
+    revision = ledger["pending"].get(document)
+    if revision is None:
+        raise RevisionRefused(f"{document}: no pending revision (the published release is current)")
+    if not reason.strip() or not released_by.strip():
+        raise RevisionRefused(f"{document}: a revision is released with a reason and the name of who released it")
+    changed = revision["what_changed"] or {"changed_by_1_to_10": None}
+    if changed["changed_by_1_to_10"] != 0:
+        how = ("its tables are laid out differently, so the numbers cannot be paired and checked"
+               if changed["changed_by_1_to_10"] is None else
+               f"{changed['changed_by_1_to_10']} shown number(s) differ from release {revision['revises']} by 1-10")
+        raise RevisionRefused(f"{document}: revision not released: {how}; comparing the two versions would reveal "
+                              "groups that small. Fix: keep the release as published and carry the corrected figures "
+                              "in the next period's release, or suppress the changed cells before revising")
+    path = reports_dir / document
+    pending = reports_dir.parent / SUPERSEDED_DIR / document / "pending.html"
+    html = pending.read_text(encoding="utf-8")
+    if _sha256(html) != revision["sha256"]:
+        raise RevisionRefused(f"{document}: the pending revision's file does not match the ledger; run again")
+    releases = ledger["documents"][document]
+    kept = path.parent / "releases" / f"{path.stem}.release_{releases[-1]['release']}{path.suffix}"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_bytes(path.read_bytes())
+    kept.chmod(0o444)
+    scratch = path.with_suffix(path.suffix + ".next")
+    scratch.write_text(html, encoding="utf-8")
+    os.replace(scratch, path)
+    pending.unlink()
+    entry = {"release": releases[-1]["release"] + 1, "sha256": revision["sha256"], "published_at": _now(),
+             "revises": revision["revises"], "reason": reason, "released_by": released_by,
+             "why": revision["why"], "what_changed": revision["what_changed"], "deliveries": revision["deliveries"],
+             "previous_release_kept_at": str(kept.relative_to(reports_dir))}
+    releases.append(entry)
+    del ledger["pending"][document]
+    _save_ledger(reports_dir, ledger)
+    return entry
+
+
+def _write(reports_dir: Path, documents: dict[Path, str], published: Sequence[PublishedTable],
+           build: BuildInfo) -> Publication:
+    pending = []
     for path, html in documents.items():
         path.parent.mkdir(parents=True, exist_ok=True)
-        _record_release(reports_dir, path, html)
+        if not _record_release(reports_dir, path, html, build):
+            pending.append(str(path.relative_to(reports_dir)))
+            continue
         scratch = path.with_suffix(".html.next")
         scratch.write_text(html, encoding="utf-8")
         os.replace(scratch, path)
     shown = sum(int(t.cells["count"].notna().sum()) for t in published)
     suppressed = sum(int(t.cells["count"].isna().sum()) for t in published)
     return Publication(paths=tuple(documents), cells_shown=shown, cells_suppressed=suppressed,
-                       policy_rules=published[0].policy.rules)
+                       policy_rules=published[0].policy.rules, revisions_pending=tuple(pending))

@@ -1,24 +1,83 @@
-"""Release bookkeeping: a changed document is a new, recorded release; the superseded one is kept unpublished."""
+"""Release bookkeeping (issue 13, disclosure by differencing): a later delivery never silently revises a released
+document; a revision waits, recorded with why and what changed, and is published only as a new, audited release
+that differencing cannot exploit; the release it replaces stays published, unchanged."""
 
 from __future__ import annotations
 
 import json
 import stat
+from datetime import UTC, date, datetime
 
-from p20_platform.report.publish import RELEASES, SUPERSEDED_DIR, _record_release
+import pytest
+
+from p20_platform.build_info import BuildInfo
+from p20_platform.report.publish import (RELEASES, SUPERSEDED_DIR, RevisionRefused, _record_release,
+                                         release_revision)
+
+DOCUMENT = "annual/disconnected_youth_2025.html"
 
 
-def test_a_revision_is_a_new_release_and_the_old_one_leaves_reports(tmp_path):
-    reports = tmp_path / "reports"
-    document = reports / "annual" / "disconnected_youth_2025.html"
-    document.parent.mkdir(parents=True)
-    for html in ("<p>12</p>", "<p>12</p>", "<p>11</p>"):  # a later delivery changes one cell
-        _record_release(reports, document, html)
+def _build(*deliveries: str) -> BuildInfo:
+    return BuildInfo(built_at=datetime.now(UTC), code_version="test", data_vintage=date(2026, 1, 15),
+                     deliveries=deliveries, synthetic=True)
+
+
+def _publish(reports, html: str, build: BuildInfo) -> bool:
+    """What `_write` does with one rendering: written only when the ledger says so."""
+    document = reports / DOCUMENT
+    document.parent.mkdir(parents=True, exist_ok=True)
+    written = _record_release(reports, document, html, build)
+    if written:
         document.write_text(html)
+    return written
 
-    [first, second] = json.loads((reports / RELEASES).read_text())["annual/disconnected_youth_2025.html"]
-    assert (first["release"], first["revises"]) == (1, None)
-    assert (second["release"], second["revises"]) == (2, 1) and second["sha256"] != first["sha256"]
-    kept = tmp_path / SUPERSEDED_DIR / "annual" / "disconnected_youth_2025.html" / "release_1.html"
-    assert kept.read_text() == "<p>12</p>" and stat.S_IMODE(kept.stat().st_mode) == 0o600
-    assert sorted(p.name for p in reports.rglob("*") if p.is_file()) == sorted([RELEASES, document.name])
+
+def _ledger(reports) -> dict:
+    return json.loads((reports / RELEASES).read_text())
+
+
+def test_a_later_delivery_does_not_revise_a_release_and_a_small_revision_is_refused(tmp_path):
+    reports = tmp_path / "reports"
+    first = _build("DSS.000.01_15_2026.matching", "DSS.000.01_15_2026.analytical")
+    assert _publish(reports, "<td>East Hartford</td><td>12</td><td>1,200</td>", first)
+    assert _publish(reports, "<td>East Hartford</td><td>12</td><td>1,200</td>", first)  # unchanged: nothing new
+
+    later = _build("DSS.000.02_15_2026.matching", "DSS.000.02_15_2026.analytical")
+    assert not _publish(reports, "<td>East Hartford</td><td>11</td><td>1,200</td>", later)
+    assert (reports / DOCUMENT).read_text() == "<td>East Hartford</td><td>12</td><td>1,200</td>"  # not revised
+    ledger = _ledger(reports)
+    [release] = ledger["documents"][DOCUMENT]
+    assert release["release"] == 1 and release["deliveries"] == list(first.deliveries)
+    pending = ledger["pending"][DOCUMENT]
+    assert pending["revises"] == 1 and pending["what_changed"] == {"numbers_changed": 1, "changed_by_1_to_10": 1}
+    assert pending["why"] == {"deliveries_added": sorted(later.deliveries), "deliveries_replaced": sorted(first.deliveries)}
+    kept = tmp_path / SUPERSEDED_DIR / DOCUMENT / "pending.html"  # outside reports/, owner-only
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o600
+    assert sorted(p.name for p in reports.rglob("*") if p.is_file()) == sorted([RELEASES, "disconnected_youth_2025.html"])
+
+    with pytest.raises(RevisionRefused, match=r"1 shown number\(s\) differ from release 1 by 1-10.*Fix:"):
+        release_revision(reports, DOCUMENT, reason="DSS corrected its January file", released_by="operator")
+    assert (reports / DOCUMENT).read_text().endswith("<td>12</td><td>1,200</td>")
+
+
+def test_a_revision_released_is_a_new_audited_release_and_the_old_one_stays_published(tmp_path):
+    reports = tmp_path / "reports"
+    first = _build("DOC.000.01_15_2026.matching")
+    assert _publish(reports, "<td>Hartford</td><td>1,200</td><td>840</td>", first)
+    revised = "<td>Hartford</td><td>1,250</td><td>840</td>"  # a correction of 50: nothing small to difference
+    assert not _publish(reports, revised, _build("DOC.000.02_15_2026.matching"))
+    with pytest.raises(RevisionRefused, match="reason"):
+        release_revision(reports, DOCUMENT, reason=" ", released_by="operator")
+
+    entry = release_revision(reports, DOCUMENT, reason="DOC resent admissions missing in January", released_by="ops")
+    assert (entry["release"], entry["revises"], entry["released_by"]) == (2, 1, "ops")
+    assert entry["what_changed"] == {"numbers_changed": 1, "changed_by_1_to_10": 0}
+    assert entry["why"]["deliveries_added"] == ["DOC.000.02_15_2026.matching"]
+    assert (reports / DOCUMENT).read_text() == revised
+    old = reports / entry["previous_release_kept_at"]
+    assert old == reports / "annual" / "releases" / "disconnected_youth_2025.release_1.html"
+    assert old.read_text() == "<td>Hartford</td><td>1,200</td><td>840</td>" and not old.stat().st_mode & 0o222
+    ledger = _ledger(reports)
+    assert [r["release"] for r in ledger["documents"][DOCUMENT]] == [1, 2] and ledger["pending"] == {}
+    with pytest.raises(RevisionRefused, match="no pending revision"):
+        release_revision(reports, DOCUMENT, reason="again", released_by="ops")

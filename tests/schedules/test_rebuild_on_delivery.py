@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from assets.automation import RUN_MAX_RUNTIME_TAGS, RUN_MAX_SECONDS
 from p20_platform.definitions import defs
 from p20_platform.quality.catalog import SUITES_BY_MART
 from p20_platform.registry import agency
+from p20_platform.report.publish import RELEASES
 from p20_platform.resources import RESOURCES
 from p20_platform.transform import PUBLISHED_DATABASE
 from schedules.automation import REBUILD_TAG, rebuild_on_delivery
@@ -160,8 +162,10 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report_once(fresh_h
 
     assert hub_records(fresh_home, "CSSD") == cssd_people < cssd_before
     assert crossover_youth(fresh_home) < crossover_before
-    # The brief was written again from the new marts (it carries no timestamp, so only new data changes it).
-    assert brief.read_text(encoding="utf-8") != brief_before
+    # The brief rendered from the new marts differs (it carries no timestamp, so only new data changes it), but a
+    # released document is not revised silently: the rendering waits as its pending revision (issue 13).
+    assert brief.read_text(encoding="utf-8") == brief_before
+    assert "crossover/crossover_brief.html" in json.loads((fresh_home / "reports" / RELEASES).read_text())["pending"]
     assert rebuilds.tick() == []
 
     # A rejected delivery: the feed materializes (recording the rejection) but holds the same delivery.
