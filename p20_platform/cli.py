@@ -69,6 +69,19 @@ def _materialize(args: argparse.Namespace) -> int:
         return 2
 
 
+def _release_revision(args: argparse.Namespace) -> int:
+    from p20_platform.report.publish import RevisionRefused, release_revision
+
+    try:
+        entry = release_revision(paths(args.home).reports, args.document, args.reason, args.by)
+    except RevisionRefused as refused:
+        print(f"p20 release-revision: {refused}", file=sys.stderr)
+        return 1
+    print(f"released {args.document} as release {entry['release']}; release {entry['revises']} stays published at "
+          f"reports/{entry['previous_release_kept_at']}")
+    return 0
+
+
 def _confirm(args: argparse.Namespace) -> int:
     from p20_platform.feeds.confirm import ConfirmError, confirm_delivery
 
@@ -275,6 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
     confirm.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who confirms (recorded)")
     confirm.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
     confirm.set_defaults(run=_confirm)
+
+    release = commands.add_parser("release-revision", help="publish a document's pending revision as its next "
+                                                           "release (audited; refused if differencing would disclose)")
+    release.add_argument("document", help="the document under reports/, e.g. annual/disconnected_youth_2025.html")
+    release.add_argument("--reason", required=True, help="why the release is revised (recorded in the ledger)")
+    release.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who releases it (recorded)")
+    release.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
+    release.set_defaults(run=_release_revision)
 
     backup = commands.add_parser("backup", help="snapshot both stores, the archive and the PET key consistently")
     backup.add_argument("out", help="a new folder to write the backup into")

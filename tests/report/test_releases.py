@@ -5,8 +5,12 @@ that differencing cannot exploit; the release it replaces stays published, uncha
 from __future__ import annotations
 
 import json
+import re
 import stat
+import subprocess
+import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +19,7 @@ from p20_platform.report.publish import (RELEASES, SUPERSEDED_DIR, RevisionRefus
                                          release_revision)
 
 DOCUMENT = "annual/disconnected_youth_2025.html"
+P20 = str(Path(sys.executable).with_name("p20"))
 
 
 def _build(*deliveries: str) -> BuildInfo:
@@ -55,8 +60,10 @@ def test_a_later_delivery_does_not_revise_a_release_and_a_small_revision_is_refu
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     assert sorted(p.name for p in reports.rglob("*") if p.is_file()) == sorted([RELEASES, "disconnected_youth_2025.html"])
 
-    with pytest.raises(RevisionRefused, match=r"1 shown number\(s\) differ from release 1 by 1-10.*Fix:"):
-        release_revision(reports, DOCUMENT, reason="DSS corrected its January file", released_by="operator")
+    refused = subprocess.run([P20, "release-revision", DOCUMENT, "--reason", "DSS corrected its January file",
+                              "--home", str(tmp_path)], capture_output=True, text=True)
+    assert refused.returncode == 1
+    assert re.search(r"1 shown number\(s\) differ from release 1 by 1-10.*Fix:", refused.stderr), refused.stderr
     assert (reports / DOCUMENT).read_text().endswith("<td>12</td><td>1,200</td>")
 
 
