@@ -17,6 +17,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from p20_platform.disclosure.policy import PLATFORM_BASELINE, DisclosurePolicy
 from p20_platform.linkage.clusters import connected_components
 from p20_platform.settings import paths
 
@@ -211,13 +212,46 @@ def render_markdown(evaluations: list[Evaluation]) -> str:
         if e.agency_pairs.empty:
             continue
         parts += ["", f"## {e.strategy}", "", "### By agency pair", "",
-                  e.agency_pairs.to_markdown(index=False, floatfmt=".4f"), "",
+                  suppress_small_counts(e.agency_pairs).to_markdown(index=False, floatfmt=".4f"), "",
                   "### By subgroup (is matching biased?)", "",
-                  e.subgroups.to_markdown(index=False, floatfmt=".4f")]
+                  suppress_small_counts(e.subgroups, within="dimension").to_markdown(index=False, floatfmt=".4f")]
         if e.weights is not None:
+            bins = e.weights.assign(match_weight_from=e.weights["match_weight_from"].map("{:.1f}".format))
             parts += ["", "### Match weight distribution of scored pairs", "",
-                      e.weights.to_markdown(index=False, floatfmt=".1f")]
+                      suppress_small_counts(bins).to_markdown(index=False)]
+    if any(not e.agency_pairs.empty for e in evaluations):
+        parts += ["", f"Counts of {EVALUATION_POLICY.sensitive_range} (and one more cell where a total would give "
+                  "them away, and the rates of their rows) are shown as `suppressed`: this page sits under reports/."]
     return "\n".join(parts) + "\n"
+
+
+EVALUATION_POLICY = DisclosurePolicy.strictest([PLATFORM_BASELINE])
+SUPPRESSED = "suppressed"
+
+
+def suppress_small_counts(table: pd.DataFrame, within: str | None = None,
+                          policy: DisclosurePolicy = EVALUATION_POLICY) -> pd.DataFrame:
+    """`table` for a page under reports/: each count the policy may not show, and the rates of its row (a rate
+    over a small count gives the count away), read `suppressed`. Where a column's counts add up to a total shown
+    elsewhere (per `within` group, or the whole column), a lone suppressed count is joined by the next smallest,
+    so it cannot be recovered by subtraction."""
+    counts = [c for c in table.columns if pd.api.types.is_integer_dtype(table[c])]
+    rates = [c for c in table.columns if pd.api.types.is_float_dtype(table[c])]
+    hidden = pd.DataFrame({c: table[c].map(policy.is_sensitive) for c in counts}, index=table.index)
+    groups = table.groupby(within, sort=False).groups.values() if within else [table.index]
+    for column in counts:
+        for rows in groups:
+            if hidden.loc[rows, column].sum() == 1:
+                shown = table.loc[rows, column][~hidden.loc[rows, column] & (table.loc[rows, column] > 0)]
+                if not shown.empty:
+                    hidden.loc[shown.idxmin(), column] = True
+    out = table.astype({c: "object" for c in counts})
+    for column in rates:  # as `to_markdown(floatfmt=".4f")` writes them, now that some are text
+        out[column] = table[column].map(lambda value: "nan" if pd.isna(value) else f"{value:.4f}")
+    for column in counts:
+        out.loc[hidden[column], column] = SUPPRESSED
+    out.loc[hidden.any(axis=1), rates] = SUPPRESSED
+    return out
 
 
 def clerical_review(pairs: pd.DataFrame, threshold_probability: float, *, width: float = 4.0,

@@ -14,21 +14,34 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from p20_platform.disclosure.policy import PLATFORM_BASELINE, DisclosurePolicy
+
 INDEX = "index.html"
 _STYLE = ("<style>body{font-family:sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse}"
           "td,th{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}td.n{text-align:right}"
           ".bad{color:#a40000;font-weight:bold}</style>")
 
 
+# The page sits under reports/: a count of 1-10 reads as the range, as in every published table (issue 13).
+SMALL_COUNTS = DisclosurePolicy.strictest([PLATFORM_BASELINE])
+
+
 def _count(value: object) -> str:
-    return "not read" if value is None or pd.isna(value) else f"{int(value):,}"
+    if value is None or pd.isna(value):
+        return "not read"
+    return SMALL_COUNTS.sensitive_range if SMALL_COUNTS.is_sensitive(int(value)) else f"{int(value):,}"
 
 
 def _rules(failures: object) -> str:
-    """'rule: 3 rows (lines 4, 9, 12)' for each failing rule."""
+    """'rule: 1,234 rows (e.g. lines 4, 9, 12)' for each failing rule; a small count ('1-10 rows') with its first
+    line only, since the number of example lines would tell the count."""
     parsed = json.loads(failures) if isinstance(failures, str) else (failures or {})
-    return "; ".join(f"{rule}: {failure['rows']:,} rows (e.g. lines {', '.join(map(str, failure['example_lines']))})"
-                     for rule, failure in parsed.items())
+    parts = []
+    for rule, failure in parsed.items():
+        lines = failure["example_lines"][:1] if SMALL_COUNTS.is_sensitive(failure["rows"]) else failure["example_lines"]
+        parts.append(f"{rule}: {_count(failure['rows'])} rows (e.g. line{'s' if len(lines) > 1 else ''} "
+                     f"{', '.join(map(str, lines))})")
+    return "; ".join(parts)
 
 
 def deliveries(warehouse: Path) -> pd.DataFrame:
