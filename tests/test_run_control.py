@@ -205,15 +205,32 @@ OUTSIDE_JOB = textwrap.dedent("""
     @dg.job(resource_defs={"data_home": DataHome()}, executor_def=dg.in_process_executor)  # as the platform's
     def outside():
         hold_the_pool()
+
+    @dg.op(pool="duckdb_writer")
+    def write_quickly(data_home: DataHome):
+        (data_home.paths.home / "written").write_text("yes")
+
+    @dg.job(resource_defs={"data_home": DataHome()}, executor_def=dg.in_process_executor)
+    def next_run():
+        write_quickly()
+
+    defs = dg.Definitions(jobs=[outside, next_run])
 """)
 
 
-def test_a_run_started_outside_p20_is_tagged_with_its_process_and_cleared_once_it_is_dead(dagster_home, tmp_path):
+def test_a_run_started_outside_p20_is_tagged_with_its_process_and_cleared_by_the_next_run_once_dead(
+        dagster_home, tmp_path):
+    """As `dagster dev`'s run worker executes a UI-started run (the `data_home` resource tags it); the next run,
+    started the same way, clears the dead one before it waits for the pool (limit 1): without that it would wait
+    for good."""
     script = tmp_path / "outside.py"
     script.write_text(OUTSIDE_JOB)
-    child = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "job", "execute", "-f", str(script),
-                              "-j", "outside"], env={**os.environ, "P20_HOME": str(tmp_path)},
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def execute(job: str, **kwargs) -> subprocess.Popen:
+        return subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "job", "execute", "-f", str(script),
+                                 "-j", job], env={**os.environ, "P20_HOME": str(tmp_path)}, **kwargs)
+
+    child = execute("outside", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_for(tmp_path / "started")
     finally:
@@ -225,7 +242,10 @@ def test_a_run_started_outside_p20_is_tagged_with_its_process_and_cleared_once_i
         assert record.dagster_run.status == dg.DagsterRunStatus.STARTED  # what the kill left
         assert instance.event_log_storage.get_concurrency_info(POOL).active_run_ids == {record.dagster_run.run_id}
 
-        leftovers = clear_leftovers(instance, paths(tmp_path))
-        assert leftovers.dead_runs == [record.dagster_run.run_id[:8]]
+    following = execute("next_run", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = following.communicate(timeout=180)[0]
+    assert following.returncode == 0 and (tmp_path / "written").exists(), output[-3000:]
+    assert f"marked failed 1 run(s) whose process is gone ({record.dagster_run.run_id[:8]})" in output
+    with dg.DagsterInstance.get() as instance:
         assert instance.get_run_by_id(record.dagster_run.run_id).status == dg.DagsterRunStatus.FAILURE
         assert instance.event_log_storage.get_concurrency_info(POOL).active_slot_count == 0

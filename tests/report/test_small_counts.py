@@ -6,6 +6,9 @@ from __future__ import annotations
 import html
 import re
 
+from p20_platform.quality.catalog import SUITES_BY_MART
+from p20_platform.quality.validation import validate_mart
+
 
 SMALL = "(?:[1-9]|10)"  # PLATFORM_BASELINE: counts 1-10 are suppressed, zero is shown
 COUNTED = r"(?:records?|rows?|people|persons|youth|pairs|cases|individuals|students|matches|deliveries)"
@@ -47,6 +50,8 @@ def _small_cells_in_html(page: str) -> list[str]:
 def test_no_small_count_is_shown_anywhere_under_reports(run):
     home, result = run
     assert result.success
+    for mart in SUITES_BY_MART:  # the quality pages, as the marts' checks write them in a full run
+        validate_mart(home, mart)
     pages = [p for p in sorted(home.reports.rglob("*")) if p.suffix in (".html", ".md")]
     names = {str(p.relative_to(home.reports)) for p in pages}
     assert {"linkage_evaluation.md", "quality/index.html"} <= names and any(n.startswith("annual/") for n in names)
