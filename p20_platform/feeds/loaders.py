@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from p20_platform.feeds import manifest
 from p20_platform.feeds.archive import archive_bytes, require_private_stores
@@ -269,7 +270,8 @@ def _write_delivery(connection: duckdb.DuckDBPyConnection, quarantine_schema: st
     connection.execute(f"DELETE FROM {quarantine} WHERE delivery_sha256 = ?", [sha256])
     connection.execute(f"INSERT INTO {quarantine} {select_quarantine}", [sha256, name.file_name])
     if becomes_current:
-        connection.register("incoming", inspection.verdict.accepted)
+        # As Arrow: DuckDB scans it in parallel (a pandas frame of a 32M-row wage file took 2-3x longer)
+        connection.register("incoming", pa.Table.from_pandas(inspection.verdict.accepted, preserve_index=False))
         typed = text if name.content == "matching" else _typed_columns(name.agency)
         connection.execute(f"CREATE SCHEMA IF NOT EXISTS {feed_table.split('.')[0]}")
         connection.execute(f"CREATE OR REPLACE TABLE {feed_table} AS SELECT {typed}, CAST(? AS VARCHAR) AS source_file, "
