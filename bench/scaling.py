@@ -23,7 +23,7 @@ def load_runs(results: Path = RESULTS) -> list[dict]:
     runs = []
     for path in sorted(results.glob("statewide_*.json")):
         run = json.loads(path.read_text(encoding="utf-8"))
-        if run.get("main_job", {}).get("succeeded"):
+        if run.get("main_job", {}).get("succeeded") and "rebuild_after_delivery" not in run:
             runs.append(run)
     return sorted(runs, key=lambda run: (run["engine"], run["persons"]))
 

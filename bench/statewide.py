@@ -7,6 +7,9 @@ stage comes from the run's step events; peak memory per stage from sampling the 
 of this process and its children (dbt runs in a subprocess) while the step ran. `--evaluate`
 then also runs the on-demand linkage evaluation job, measured as its own stage.
 `--engine spark` runs linkage on Spark in local mode (`P20_ENGINE`, see p20_platform/settings.py).
+`--redeliver AGENCY` on a home the main job has built measures the rebuild after one agency's new
+delivery instead: a later delivery of two thirds of that agency's people lands, and the main job
+runs again (only that feed loads; the index links it incrementally; dbt and the reports rebuild).
 
     .venv/bin/python -m bench.statewide --persons 1200000
 """
@@ -25,8 +28,10 @@ import time
 from pathlib import Path
 
 from bench import command_line, engine_result_name
+from p20_platform.synth.delivery import redeliver_two_thirds
 
 SAMPLE_SECONDS = 0.25
+REDELIVERY_DATE = "02_15_2026"  # a month after the synthetic deliveries' 01_15_2026
 
 
 def _tree_rss_mb(pid: int) -> float:
@@ -148,6 +153,10 @@ def run(args: argparse.Namespace) -> dict:
         result: dict = {"persons": args.persons, "seed": args.seed, "engine": args.engine,
                         "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg(),
                         "generate_landing_files": generate}
+        if args.redeliver:
+            people = redeliver_two_thirds(home, args.redeliver, REDELIVERY_DATE)
+            result["rebuild_after_delivery"] = {"agency": args.redeliver, "people_delivered": people,
+                                                "delivery_date": REDELIVERY_DATE}
         with MemorySampler() as sampler:
             result["main_job"] = _run_job("platform", sampler)
             if args.evaluate:
@@ -165,11 +174,19 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
     parser.add_argument("--evaluate", action="store_true", help="also run the on-demand linkage evaluation job")
     parser.add_argument("--keep", action="store_true", help="keep the scratch data home")
+    parser.add_argument("--redeliver", metavar="AGENCY",
+                        help="on a built --home: land a later delivery of this agency and time the rebuild")
+
+
+def _result_name(args: argparse.Namespace) -> str:
+    if args.redeliver:
+        return f"statewide_rebuild_{args.redeliver}_{args.persons}.json"
+    return engine_result_name("statewide")(args)
 
 
 def main(argv: list[str] | None = None) -> int:
     return command_line(argv, __doc__.splitlines()[0], run, default_persons=1_200_000,
-                        result_name=engine_result_name("statewide"), add_arguments=_arguments)
+                        result_name=_result_name, add_arguments=_arguments)
 
 
 if __name__ == "__main__":

@@ -187,3 +187,22 @@ def write_table(tables: pa.Table | pd.DataFrame | Iterable[pa.Table], agency: Ag
             pacsv.write_csv(text, sink, pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none"))
             rows += text.num_rows
     return rows
+
+
+def redeliver_two_thirds(home: Path, agency_code: str, date: str) -> int:
+    """A newer delivery of one agency (`date` as MM_DD_YYYY): the first two thirds of its people,
+    matching and analytical alike, beside its current files in landing/; returns the people sent.
+
+    Two thirds, not half: a drop to half or less is held for confirmation as a sharp change."""
+    folder = home / "landing" / agency_code
+    [matching] = folder.glob("*.matching")
+    [analytical] = folder.glob("*.analytical")
+    lines = matching.read_text().splitlines(keepends=True)
+    kept = lines[:1 + (len(lines) - 1) * 2 // 3]
+    fake_id = lines[0].rstrip("\n").split("\t").index("FakeID")
+    kept_ids = {line.rstrip("\n").split("\t")[fake_id] for line in kept[1:]}
+    (folder / f"{agency_code}.000.{date}.matching").write_text("".join(kept))
+    with analytical.open() as rows, (folder / f"{agency_code}.000.{date}.analytical").open("w") as out:
+        out.write(next(rows))
+        out.writelines(row for row in rows if row.split("\t", 1)[0] in kept_ids)
+    return len(kept) - 1

@@ -6,8 +6,6 @@ test ticks it the way the daemon does and executes the run it requests.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 import time
@@ -24,6 +22,7 @@ from p20_platform.quality.catalog import SUITES_BY_MART
 from p20_platform.registry import agency
 from p20_platform.report.publish import RELEASES
 from p20_platform.resources import RESOURCES
+from p20_platform.synth.delivery import redeliver_two_thirds
 from p20_platform.transform import PUBLISHED_DATABASE
 from schedules.automation import REBUILD_TAG, rebuild_on_delivery
 from schedules.sensors import landing_sensor
@@ -66,21 +65,6 @@ def crossover_youth(home: Path) -> int:
 def hub_records(home: Path, agency: str) -> int:
     with duckdb.connect(str(home / "hub.duckdb"), read_only=True) as hub:
         return hub.execute("SELECT count(*) FROM mpi.records WHERE agency = ?", [agency]).fetchall()[0][0]
-
-
-def redeliver_two_thirds(home: Path, agency: str, date: str) -> int:
-    """A newer delivery of one agency: the first two thirds of its people, matching and analytical alike."""
-    folder = home / "landing" / agency
-    [matching] = folder.glob("*.matching")
-    [analytical] = folder.glob("*.analytical")
-    lines = matching.read_text().splitlines(keepends=True)
-    kept = lines[:1 + (len(lines) - 1) * 2 // 3]  # half or less is held for confirmation as a sharp drop
-    kept_ids = {row["FakeID"] for row in csv.DictReader(io.StringIO("".join(kept)), delimiter="\t")}
-    rows = analytical.read_text().splitlines(keepends=True)
-    (folder / f"{agency}.000.{date}.matching").write_text("".join(kept))
-    (folder / f"{agency}.000.{date}.analytical").write_text(
-        "".join(rows[:1] + [row for row in rows[1:] if row.split("\t", 1)[0] in kept_ids]))
-    return len(kept) - 1
 
 
 @pytest.fixture
