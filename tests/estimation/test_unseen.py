@@ -71,3 +71,23 @@ def test_wages_left_apart_are_those_under_the_youths_ssn_or_a_keystroke_from_it(
     found = wages_left_apart(parts, wage_years).sort_values("year").reset_index(drop=True)
     assert found.to_dict("records") == [{"p20_id": "Pyouth", "year": 2019}, {"p20_id": "Pyouth", "year": 2020},
                                         {"p20_id": "Pyouth", "year": 2022}]
+
+
+def test_every_ssn_one_keystroke_away_is_found_and_two_are_not():
+    """Each digit changed and each pair of neighbours swapped (across the 3-digit groups' boundaries
+    too) is one keystroke from the youth's SSN; two changed digits are not."""
+    ssn = "123456789"
+    near = {ssn[:i] + d + ssn[i + 1:] for i in range(9) for d in "0123456789"}
+    near |= {ssn[:i] + ssn[i + 1] + ssn[i] + ssn[i + 2:] for i in range(8)}
+    far = {"923456780", "213546789"}  # two digits changed; two swaps
+    apart = sorted(near | far)
+    parts = pd.DataFrame(
+        [("Pyouth", "r0", "DSS", "d0", ssn, False, False, True, False, "SMITH A")]
+        + [(f"P{i}", f"r{i + 1}", "DOL", f"w{i}", value, True, True, True, True, "SMITH A")
+           for i, value in enumerate(apart)],
+        columns=["p20_id", "record_id", "agency", "FakeID", "ssn", "wage_part", "dol_record", "bridge", "dol_only",
+                 "name_key"])
+    wage_years = pd.DataFrame({"FakeID": [f"w{i}" for i in range(len(apart))], "year": range(2000, 2000 + len(apart))})
+    found = wages_left_apart(parts, wage_years)
+    assert set(found["p20_id"]) == {"Pyouth"}
+    assert {apart[year - 2000] for year in found["year"]} == near
