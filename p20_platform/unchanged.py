@@ -28,16 +28,16 @@ What Dagster provides, and why the rest is written here:
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
-
 from p20_platform.feeds.archive import archive_path
 from p20_platform.feeds.landing import scan_landing
+from p20_platform.feeds.stores import connect, table_exists
 from p20_platform.settings import Paths
 
 _REPOSITORY = Path(__file__).resolve().parent.parent
@@ -86,10 +86,10 @@ def _confirmations(home: Paths) -> int:
     """How many held deliveries have been confirmed so far (0 before the first load)."""
     if not home.warehouse_db.exists():
         return 0
-    with duckdb.connect(str(home.warehouse_db), read_only=True) as warehouse:
-        found = warehouse.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'ops' "
-                                  "AND table_name = 'confirmations'").fetchone()[0]
-        return warehouse.execute("SELECT count(*) FROM ops.confirmations").fetchone()[0] if found else 0
+    with connect(home.warehouse_db, read_only=True) as warehouse:
+        if not table_exists(warehouse, "ops", "confirmations"):
+            return 0
+        return warehouse.execute("SELECT count(*) FROM ops.confirmations").fetchall()[0][0]
 
 
 @dataclass(frozen=True)
@@ -187,8 +187,6 @@ def _synth_files(home: Paths) -> list[Path]:
 def synth_unchanged(home: Paths, arguments: dict) -> bool:
     """True when `home` holds exactly what `p20 synth` with these arguments and this code wrote there
     before: same arguments, same code fingerprint, every file it wrote present with the same bytes."""
-    import json
-
     record_file = home.truth / SYNTH_RECORD
     if not record_file.is_file():
         return False
@@ -201,8 +199,6 @@ def synth_unchanged(home: Paths, arguments: dict) -> bool:
 
 def record_synth(home: Paths, arguments: dict) -> None:
     """Record the arguments, code fingerprint and every landing and truth file `p20 synth` just wrote."""
-    import json
-
     files = {str(f.relative_to(home.home)): _sha256(f) for f in _synth_files(home)}
     (home.truth / SYNTH_RECORD).write_text(json.dumps({"arguments": arguments, "code": code_fingerprint(),
                                                        "files": files}, indent=1) + "\n")
