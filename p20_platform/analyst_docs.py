@@ -13,12 +13,12 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
 from p20_platform.build_info import TABLE as BUILD_INFO
+from p20_platform.run_control import replace_text
 from p20_platform.settings import Paths
 from p20_platform.transform import MART_TABLES, PUBLISHED_DATABASE, dbt_cli_resource, dbt_project, published_dir
 
@@ -74,17 +74,10 @@ def dictionary_page(manifest: dict) -> str:
             "</tbody></table>\n</body></html>\n")
 
 
-def _replace(path: Path, text: str) -> Path:
-    scratch = path.with_suffix(path.suffix + ".next")
-    scratch.write_text(text, encoding="utf-8")
-    os.replace(scratch, path)
-    return path
-
-
 def write_data_dictionary(home: Paths, manifest_path: Path = dbt_project.manifest_path) -> Path:
     """`published/data_dictionary.html` from the dbt manifest."""
     manifest = json.loads(manifest_path.read_text())
-    return _replace(published_dir(home) / DICTIONARY, dictionary_page(manifest))
+    return replace_text(published_dir(home) / DICTIONARY, dictionary_page(manifest))
 
 
 def write_dbt_docs(home: Paths, manifest_path: Path = dbt_project.manifest_path) -> tuple[Path, bool]:
@@ -105,6 +98,6 @@ def write_dbt_docs(home: Paths, manifest_path: Path = dbt_project.manifest_path)
         site = (Path(scratch) / "target" / "static_index.html").read_text(encoding="utf-8")
         for broken, fixed in _DBT_DOCS_FIXES.items():
             site = site.replace(broken, fixed)
-        _replace(target, site)
+        replace_text(target, site)
     stamp.write_text(checksum)
     return target, True

@@ -56,6 +56,15 @@ PR_SET_PDEATHSIG = 1  # linux/prctl.h
 SCRATCH = "*.next"  # what every writer of reports/ and published/ writes before renaming it into place
 
 
+def replace_text(path: Path, text: str) -> Path:
+    """Write `path` whole or not at all: into its `.next` scratch file, then renamed over it (a reader never
+    sees half a file; a killed writer leaves only the scratch file, which `clear_leftovers` removes)."""
+    scratch = path.with_suffix(path.suffix + ".next")
+    scratch.write_text(text, encoding="utf-8")
+    os.replace(scratch, path)
+    return path
+
+
 def _process_start(pid: int) -> str | None:
     """The kernel's start time of a process (clock ticks since boot), or None when it is gone."""
     try:

@@ -10,7 +10,6 @@ no external file, so it can be opened from disk or put on any web server as it i
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from p20_platform.disclosure import require_publishable
 from p20_platform.report import disconnected as dy
 from p20_platform.report.figures import Figure, PublishedCells, Trace
 from p20_platform.report.grouping import MIN_GROUP_YOUTH
+from p20_platform.run_control import replace_text
 from p20_platform.report.views import BREAKDOWN_TITLES, estimate_figures, estimate_percent
 
 DASHBOARD = "dashboard.html"
@@ -83,8 +83,4 @@ def publish_dashboard(tables: dy.AnnualReportTables, directory: Path, build: Bui
         data=json.dumps(dashboard_data(tables), separators=(",", ":")).replace("</", "<\\/"), build=build,
         max_small_count=policy.max_small_count, min_group_youth=MIN_GROUP_YOUTH)
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / DASHBOARD
-    scratch = path.with_suffix(".html.next")
-    scratch.write_text(html, encoding="utf-8")
-    os.replace(scratch, path)
-    return path
+    return replace_text(directory / DASHBOARD, html)

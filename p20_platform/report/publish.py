@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from p20_platform.run_control import replace_text
 from p20_platform.build_info import BuildInfo
 from p20_platform.disclosure import PublishedTable, require_publishable
 from p20_platform.report.crossover import CrossoverTables
@@ -103,10 +103,7 @@ def _ledger(reports_dir: Path) -> dict[str, Any]:
 
 
 def _save_ledger(reports_dir: Path, ledger: dict[str, Any]) -> None:
-    path = reports_dir / RELEASES
-    scratch = path.with_suffix(".json.next")
-    scratch.write_text(json.dumps(ledger, indent=2, sort_keys=True) + "\n")
-    os.replace(scratch, path)
+    replace_text(reports_dir / RELEASES, json.dumps(ledger, indent=2, sort_keys=True) + "\n")
 
 
 def _sha256(html: str) -> str:
@@ -193,9 +190,7 @@ def release_revision(reports_dir: Path, document: str, reason: str, released_by:
     kept.parent.mkdir(parents=True, exist_ok=True)
     kept.write_bytes(path.read_bytes())
     kept.chmod(0o444)
-    scratch = path.with_suffix(path.suffix + ".next")
-    scratch.write_text(html, encoding="utf-8")
-    os.replace(scratch, path)
+    replace_text(path, html)
     pending.unlink()
     entry = {"release": releases[-1]["release"] + 1, "sha256": revision["sha256"], "published_at": _now(),
              "revises": revision["revises"], "reason": reason, "released_by": released_by,
@@ -215,9 +210,7 @@ def _write(reports_dir: Path, documents: dict[Path, str], published: Sequence[Pu
         if not _record_release(reports_dir, path, html, build):
             pending.append(str(path.relative_to(reports_dir)))
             continue
-        scratch = path.with_suffix(".html.next")
-        scratch.write_text(html, encoding="utf-8")
-        os.replace(scratch, path)
+        replace_text(path, html)
     shown = sum(int(t.cells["count"].notna().sum()) for t in published)
     suppressed = sum(int(t.cells["count"].isna().sum()) for t in published)
     return Publication(paths=tuple(documents), cells_shown=shown, cells_suppressed=suppressed,
