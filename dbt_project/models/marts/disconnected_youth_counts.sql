@@ -154,17 +154,9 @@ with_estimates as (
         cast(round(disconnected_point) as bigint) as disconnected_estimate,
         cast(greatest(0, floor(disconnected_point - 1.645 * disconnected_standard_error)) as bigint) as disconnected_lower,
         cast(ceil(disconnected_point + 1.645 * disconnected_standard_error) as bigint) as disconnected_upper,
-        -- capped at the disconnected figures: the link corrections are not split by severity
-        least(cast(round(severe_point) as bigint), cast(round(disconnected_point) as bigint))
-            as disconnected_severe_estimate,
-        least(
-            cast(greatest(0, floor(severe_point - 1.645 * severe_standard_error)) as bigint),
-            cast(greatest(0, floor(disconnected_point - 1.645 * disconnected_standard_error)) as bigint)
-        ) as disconnected_severe_lower,
-        least(
-            cast(ceil(severe_point + 1.645 * severe_standard_error) as bigint),
-            cast(ceil(disconnected_point + 1.645 * disconnected_standard_error) as bigint)
-        ) as disconnected_severe_upper
+        cast(round(severe_point) as bigint) as disconnected_severe_estimate,
+        cast(greatest(0, floor(severe_point - 1.645 * severe_standard_error)) as bigint) as disconnected_severe_lower,
+        cast(ceil(severe_point + 1.645 * severe_standard_error) as bigint) as disconnected_severe_upper
     from with_totals
 ),
 
@@ -207,9 +199,11 @@ select
     current_year.disconnected_estimate,
     current_year.disconnected_lower,
     current_year.disconnected_upper,
-    current_year.disconnected_severe_estimate,
-    current_year.disconnected_severe_lower,
-    current_year.disconnected_severe_upper,
+    -- capped at the disconnected figures: the link corrections are not split by severity
+    least(current_year.disconnected_severe_estimate, current_year.disconnected_estimate)
+        as disconnected_severe_estimate,
+    least(current_year.disconnected_severe_lower, current_year.disconnected_lower) as disconnected_severe_lower,
+    least(current_year.disconnected_severe_upper, current_year.disconnected_upper) as disconnected_severe_upper,
     current_year.connected,
     round((current_year.at_risk + current_year.disconnected) / current_year.youth, 4) as at_risk_or_disconnected_share,
     current_year.at_risk + current_year.disconnected_estimate as at_risk_or_disconnected_estimate,
