@@ -65,8 +65,19 @@ class Publication:
     corrections: pd.DataFrame | None
 
 
-def publish_undecided_status(paths: Paths) -> Publication:
-    """Estimate in the hub; publish probabilities, fitted shares and the link corrections to the warehouse."""
+@dataclass(frozen=True)
+class EstimationInputs:
+    """What the estimate reads: the hub's records, crosswalk and scored pairs (None when the index keeps
+    none), the DOL wage years by FakeID and the person-year mart."""
+
+    records: pd.DataFrame
+    crosswalk: pd.DataFrame
+    pairs: pd.DataFrame | None
+    wage_years: pd.DataFrame
+    person_years: pd.DataFrame
+
+
+def read_inputs(paths: Paths) -> EstimationInputs:
     with connect(paths.hub_db, read_only=True) as hub:
         records = hub.execute("SELECT record_id, agency, FakeID, last_name, first_name, dob, ssn FROM mpi.records").df()
         crosswalk = hub.execute("SELECT record_id, p20_id FROM mpi.crosswalk").df()
@@ -77,9 +88,15 @@ def publish_undecided_status(paths: Paths) -> Publication:
             f"SELECT DISTINCT FakeID::VARCHAR AS FakeID, \"Year\"::INTEGER AS year "
             f"FROM {analytical_schema(WAGE_AGENCY)}.analytical WHERE RecordType = 'UI_WAGE' AND Wage > 0").df()
         person_years = warehouse.execute("SELECT * FROM marts.disconnected_youth_person_year").df()
-    estimate = estimate_unseen(records, crosswalk, wage_years, person_years)
-    corrections = None if pairs is None else split_corrections(
-        pairs, crosswalk, disconnected_probabilities(person_years, estimate.probabilities),
-        paid_entries(records, crosswalk, wage_years))
+    return EstimationInputs(records, crosswalk, pairs, wage_years, person_years)
+
+
+def publish_undecided_status(paths: Paths) -> Publication:
+    """Estimate in the hub; publish probabilities, fitted shares and the link corrections to the warehouse."""
+    inputs = read_inputs(paths)
+    estimate = estimate_unseen(inputs.records, inputs.crosswalk, inputs.wage_years, inputs.person_years)
+    corrections = None if inputs.pairs is None else split_corrections(
+        inputs.pairs, inputs.crosswalk, disconnected_probabilities(inputs.person_years, estimate.probabilities),
+        paid_entries(inputs.records, inputs.crosswalk, inputs.wage_years))
     write_tables(paths, estimate.probabilities, estimate.parameters, corrections)
     return Publication(estimate, corrections)

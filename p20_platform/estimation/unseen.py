@@ -228,6 +228,13 @@ def wages_left_apart(parts: pd.DataFrame, wage_years: pd.DataFrame) -> pd.DataFr
     """).df()
 
 
+def draw_keys(parts: pd.DataFrame) -> pd.Series:
+    """Per p20_id, the smallest of its record ids: which bootstrap draws a person gets. Record ids
+    (agency file and FakeID) stay the same when the same deliveries are linked again; p20_ids of a
+    new index do not."""
+    return parts.groupby("p20_id")["record_id"].min().rename("draw_key")
+
+
 def stranger_namesakes(parts: pd.DataFrame, wage_years: pd.DataFrame, bridged: pd.DataFrame) -> pd.DataFrame:
     """`wage_evidence` for bridged youth-years with their own wage records (`own_wage_records`) out of
     the pool: how many strangers share a youth's name key and were paid, as an SSN-less youth would
@@ -263,7 +270,7 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
 
     `strangers`: bridged youth-years with `namesakes`/`paid_namesakes` counted without their own
     wages (`stranger_namesakes`); `target`: undecided youth-years with `namesakes`, `paid_namesakes`,
-    `age_now`, `sex`, `age_band`, `report_year`.
+    `age_now`, `sex`, `age_band`, `report_year`; both with the person's `draw_key`.
 
     A youth's own wages, if they ever worked, sit with one wage-only worker whose name key is either
     theirs (then that worker is one of their namesakes) or not (a misspelt or married surname:
@@ -275,19 +282,21 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     found by expectation-maximisation, each youth-year weighing whether one of its paid or unpaid
     namesakes is the youth's own worker; a youth whose worker cannot be found (key changed)
     counts at `p`, which assumes that a changed surname says nothing about working.
-    Replicates are Poisson bootstraps over bridged and target persons.
+    Replicates are Poisson bootstraps over bridged and target persons, each person's draws taken in
+    the order of their `draw_key` (`draw_keys`: stable across builds of the same data, unlike p20_ids,
+    which a new index salts afresh), so the same data give the same interval.
     """
     rng = np.random.default_rng(seed)
     strata = (len(AGE_NOW_BANDS) + 1) * len(SEXES)
 
-    def person_weights(p20_ids: pd.Series) -> np.ndarray:
-        persons, row = np.unique(p20_ids.to_numpy(), return_inverse=True)
+    def person_weights(keys: pd.Series) -> np.ndarray:
+        persons, row = np.unique(keys.to_numpy(), return_inverse=True)
         draws = rng.poisson(1.0, (len(persons), replicates))
         return np.concatenate([np.ones((len(row), 1)), draws[row]], axis=1)
 
     columns = replicates + 1
     # strangers: h(j | stratum), smoothed towards the pooled distribution, and r
-    known = person_weights(strangers["p20_id"])
+    known = person_weights(strangers["draw_key"])
     others = strangers["namesakes"].clip(upper=NAMESAKE_CAP).to_numpy()
     counts = np.zeros((strata, NAMESAKE_CAP + 1, columns))
     np.add.at(counts, (_stratum(strangers), others), known)
@@ -302,7 +311,7 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     r_by_year = (paid_strangers + STRANGER_PRIOR_WEIGHT * overall) / (all_strangers + STRANGER_PRIOR_WEIGHT)
 
     # q per stratum: maximum likelihood over a grid, from the target's namesake counts
-    weights = person_weights(target["p20_id"])
+    weights = person_weights(target["draw_key"])
     stratum = _stratum(target)
     namesakes = target["namesakes"].to_numpy()
     n = np.minimum(namesakes, NAMESAKE_CAP)  # the class; the binomials below use the full count
@@ -419,7 +428,8 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
                                        - person_years["report_year"])
     out_of_school = person_years[~person_years["enrolled_k12"]]
     bridged = out_of_school[out_of_school["wage_linkable"]][["p20_id", "report_year", "age", "age_now", "sex"]]
-    strangers = stranger_namesakes(parts, wage_years, bridged)
+    keys = draw_keys(parts)
+    strangers = stranger_namesakes(parts, wage_years, bridged).join(keys, on="p20_id")
 
     undecided = person_years[undecided_rows(person_years)]
     # Youth-years with an SSN whose status rests on a job the index did not find, paid on a wage
@@ -430,7 +440,7 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     target = pd.concat([
         wage_evidence(parts, wage_years, undecided[["p20_id", "report_year", "age"]]).merge(
             undecided.drop(columns=["age"]), on=["p20_id", "report_year"], validate="1:1"),
-        hidden_job.assign(namesakes=0, paid_namesakes=0, employed=True)], ignore_index=True)
+        hidden_job.assign(namesakes=0, paid_namesakes=0, employed=True)], ignore_index=True).join(keys, on="p20_id")
     # Only youth-years resting on unlinkable wages need employment; the rest were seen active
     # (employed, in college or training) or paid on a wage record left apart, and need only the diploma.
     employed = np.ones((len(target), replicates + 1))
@@ -446,7 +456,7 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     dropouts = person_years[severity_rests_on_unlinkable_wages(person_years)]
     if len(dropouts):
         dropouts = wage_evidence(parts, wage_years, dropouts[["p20_id", "report_year", "age"]]).merge(
-            dropouts.drop(columns=["age"]), on=["p20_id", "report_year"], validate="1:1")
+            dropouts.drop(columns=["age"]), on=["p20_id", "report_year"], validate="1:1").join(keys, on="p20_id")
         dropout_employed, dropout_parameters = employment_probabilities(strangers, dropouts, replicates, SEED + 1)
         target = pd.concat([target, dropouts], ignore_index=True)
         employed = np.concatenate([employed, dropout_employed])

@@ -7,7 +7,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from p20_platform.estimation.publish import PARAMETERS, PROBABILITIES, SCHEMA, CORRECTIONS, publish_undecided_status
+from p20_platform.estimation.publish import (CORRECTIONS, PARAMETERS, PROBABILITIES, SCHEMA, publish_undecided_status,
+                                            read_inputs)
+from p20_platform.estimation.unseen import estimate_unseen
 from p20_platform.evaluation.marts import compare_marts_with_truth
 from p20_platform.feeds import FEEDS, load_feed
 from p20_platform.linkage.hub import rebuild_index
@@ -98,6 +100,24 @@ def test_estimating_changes_no_link_and_no_surname_initial_pair_reaches_the_cros
         linked_wages = hub.execute("SELECT count(*) FROM mpi.records WHERE agency = 'DOL'").fetchone()[0]
     assert linked_wages > 0
     assert unsupported.empty, unsupported.head()
+
+
+def test_the_same_data_give_the_same_interval_whatever_ids_the_index_issued(estimated_home: Paths):
+    """A new index salts its p20_ids afresh; the bootstrap draws follow each person's records instead,
+    so the probabilities of every replicate, and so the interval, stay the same for the same data."""
+    inputs = read_inputs(estimated_home)
+    ids = inputs.crosswalk["p20_id"].drop_duplicates()
+    renamed = dict(zip(ids, "Q" + pd.Series(range(len(ids))).sample(frac=1, random_state=5).astype(str).to_numpy()))
+    first = estimate_unseen(inputs.records, inputs.crosswalk, inputs.wage_years, inputs.person_years).probabilities
+    again = estimate_unseen(inputs.records, inputs.crosswalk.assign(p20_id=inputs.crosswalk["p20_id"].map(renamed)),
+                            inputs.wage_years, inputs.person_years.assign(
+                                p20_id=inputs.person_years["p20_id"].map(renamed))).probabilities
+    back = {new: old for old, new in renamed.items()}
+    key = ["p20_id", "report_year", "replicate"]
+    again = again.assign(p20_id=again["p20_id"].map(back)).sort_values(key, ignore_index=True)
+    first = first.sort_values(key, ignore_index=True)
+    assert first["replicate"].max() > 0 and first["p_disconnected"].between(0.01, 0.99).any()
+    pd.testing.assert_frame_equal(first, again)
 
 
 @pytest.mark.parametrize("home", ["estimated_home", "estimated_home_more_bridges"])

@@ -20,6 +20,7 @@ def _draw(rng: np.random.Generator, rows: int, employment: float, name_changed: 
     own = ~bridged & (rng.random(rows) >= name_changed)
     frame = pd.DataFrame({
         "p20_id": [f"P{i // 3:05d}" for i in range(rows)],  # three years per youth
+        "draw_key": [f"SDE|{i // 3:05d}" for i in range(rows)],
         "report_year": 2020 + np.arange(rows) % 3,
         "age_now": 25, "sex": rng.choice(["F", "M"], rows), "age_band": "22-26",
         "namesakes": other + own, "paid_namesakes": paid_other + (own & employed)})
