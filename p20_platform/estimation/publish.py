@@ -75,6 +75,7 @@ class EstimationInputs:
     pairs: pd.DataFrame | None
     wage_years: pd.DataFrame
     person_years: pd.DataFrame
+    first_school_year: int | None  # the earliest fall in the SDE file
 
 
 def read_inputs(paths: Paths) -> EstimationInputs:
@@ -88,13 +89,16 @@ def read_inputs(paths: Paths) -> EstimationInputs:
             f"SELECT DISTINCT FakeID::VARCHAR AS FakeID, \"Year\"::INTEGER AS year "
             f"FROM {analytical_schema(WAGE_AGENCY)}.analytical WHERE RecordType = 'UI_WAGE' AND Wage > 0").df()
         person_years = warehouse.execute("SELECT * FROM marts.disconnected_youth_person_year").df()
-    return EstimationInputs(records, crosswalk, pairs, wage_years, person_years)
+        first_school_year = warehouse.execute(
+            f"SELECT min(FallOfYear)::INTEGER FROM {analytical_schema('SDE')}.analytical").fetchone()[0]
+    return EstimationInputs(records, crosswalk, pairs, wage_years, person_years, first_school_year)
 
 
 def publish_undecided_status(paths: Paths) -> Publication:
     """Estimate in the hub; publish probabilities, fitted shares and the link corrections to the warehouse."""
     inputs = read_inputs(paths)
-    estimate = estimate_unseen(inputs.records, inputs.crosswalk, inputs.wage_years, inputs.person_years)
+    estimate = estimate_unseen(inputs.records, inputs.crosswalk, inputs.wage_years, inputs.person_years,
+                               first_school_year=inputs.first_school_year)
     corrections = None if inputs.pairs is None else split_corrections(
         inputs.pairs, inputs.crosswalk, disconnected_probabilities(inputs.person_years, estimate.probabilities),
         paid_entries(inputs.records, inputs.crosswalk, inputs.wage_years))

@@ -29,11 +29,14 @@ no pair found by surname and initial, or by a near SSN, enters the crosswalk).
 3. Jobs left apart. A youth with an SSN whose status rests on a job not found, and a pool worker
    paid that year under their SSN or one a keystroke from it (the index keeps such wage records
    apart when the names disagree: a married surname, a typo), counts as employed.
+   The rest of them may have worked under an SSN not their own (a relative's, or one the hub rejects)
+   with their own name: `lost_job_probabilities`.
 4. Unknown diplomas (youth never in a CT public school). Past the on-time graduation year, the
    probability of holding a diploma is the share with one among out-of-school youth of the same
    age and report year seen in CT public schools; before it (presumed in school elsewhere), the
    probability of being a dropout is the share of such youth out of school without a diploma;
-   each with its binomial uncertainty, never zero or one.
+   each with its binomial uncertainty, never zero or one. Cohorts older than the school records
+   hold students who left before them among the unknowns (`_before_school_records`).
 
 `p_disconnected` = 1 - P(diploma) x P(employed, postsecondary or training); `p_severe`, its severe part,
 = P(no diploma) x P(no job) (the continuum's severe status: no diploma and no job).
@@ -68,7 +71,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
-from scipy.stats import binom
+from scipy.stats import binom, poisson
 
 WAGE_AGENCY = "DOL"
 FIRST_WORK_AGE = 15  # a wage-only person first paid younger than this relative to a youth is not them
@@ -228,6 +231,21 @@ def wages_left_apart(parts: pd.DataFrame, wage_years: pd.DataFrame) -> pd.DataFr
     """).df()
 
 
+def foreign_ssn_namesakes(parts: pd.DataFrame, wage_years: pd.DataFrame, youth_years: pd.DataFrame) -> pd.DataFrame:
+    """`wage_evidence` for youth with an SSN, the pool narrowed to wage records whose SSN cannot be their
+    worker's own: none the hub accepts (missing, malformed, a known dummy), or one that another agency's
+    record carries (a parent's or sibling's SSN under the worker's own name; the index keeps such a
+    record apart from the SSN's holder because the names disagree). A youth's job found nowhere near
+    their SSN may sit on one of these under their name. Records under the youth's own SSN are not
+    counted: `wages_left_apart` finds those."""
+    pool = parts[parts["dol_only"]]
+    held = parts.loc[~parts["dol_record"], "ssn"].dropna()
+    own = own_wage_records(parts)
+    excluded = pd.concat([pool.loc[pool["ssn"].notna() & ~pool["ssn"].isin(held), ["record_id"]],
+                          own.loc[own["p20_id"].isin(youth_years["p20_id"]), ["record_id"]]], ignore_index=True)
+    return wage_evidence(parts, wage_years, youth_years, excluded)
+
+
 def draw_keys(parts: pd.DataFrame) -> pd.Series:
     """Per p20_id, the smallest of its record ids: which bootstrap draws a person gets. Record ids
     (agency file and FakeID) stay the same when the same deliveries are linked again; p20_ids of a
@@ -251,6 +269,14 @@ def _stratum(frame: pd.DataFrame) -> np.ndarray:
     records) x sex."""
     band = np.searchsorted(np.asarray(AGE_NOW_BANDS), frame["age_now"].to_numpy(), side="left")
     return band * len(SEXES) + frame["sex"].map({"F": 0, "M": 1}).fillna(2).to_numpy(int)
+
+
+def _person_weights(keys: pd.Series, replicates: int, rng: np.random.Generator) -> np.ndarray:
+    """Poisson bootstrap weights per row (column 0: the point estimate, weight 1), one draw per person
+    shared by their rows, persons taken in the order of their draw keys."""
+    persons, row = np.unique(keys.to_numpy(), return_inverse=True)
+    draws = rng.poisson(1.0, (len(persons), replicates))
+    return np.concatenate([np.ones((len(row), 1)), draws[row]], axis=1)
 
 
 def _weighted_counts(index: np.ndarray, size: int, weights: np.ndarray) -> np.ndarray:
@@ -288,15 +314,9 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     """
     rng = np.random.default_rng(seed)
     strata = (len(AGE_NOW_BANDS) + 1) * len(SEXES)
-
-    def person_weights(keys: pd.Series) -> np.ndarray:
-        persons, row = np.unique(keys.to_numpy(), return_inverse=True)
-        draws = rng.poisson(1.0, (len(persons), replicates))
-        return np.concatenate([np.ones((len(row), 1)), draws[row]], axis=1)
-
     columns = replicates + 1
     # strangers: h(j | stratum), smoothed towards the pooled distribution, and r
-    known = person_weights(strangers["draw_key"])
+    known = _person_weights(strangers["draw_key"], replicates, rng)
     others = strangers["namesakes"].clip(upper=NAMESAKE_CAP).to_numpy()
     counts = np.zeros((strata, NAMESAKE_CAP + 1, columns))
     np.add.at(counts, (_stratum(strangers), others), known)
@@ -311,7 +331,7 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     r_by_year = (paid_strangers + STRANGER_PRIOR_WEIGHT * overall) / (all_strangers + STRANGER_PRIOR_WEIGHT)
 
     # q per stratum: maximum likelihood over a grid, from the target's namesake counts
-    weights = person_weights(target["draw_key"])
+    weights = _person_weights(target["draw_key"], replicates, rng)
     stratum = _stratum(target)
     namesakes = target["namesakes"].to_numpy()
     n = np.minimum(namesakes, NAMESAKE_CAP)  # the class; the binomials below use the full count
@@ -355,6 +375,39 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     return probability, parameters
 
 
+def lost_job_probabilities(reference: pd.DataFrame, candidates: pd.DataFrame, replicates: int = REPLICATES,
+                           seed: int = SEED + 2) -> np.ndarray:
+    """P(the youth worked that year, on a wage record under an SSN not their own), per candidate row
+    and replicate (column 0: point estimate).
+
+    `candidates`: youth-years with an SSN whose status rests on a job not found; `reference`: youth-years
+    with an SSN whose job was found; both with `paid_namesakes` from `foreign_ssn_namesakes` and their
+    `draw_key`. A reference youth's namesakes paid under foreign SSNs are strangers (their own job is
+    known), so they give the strangers' rate per report year (Poisson). A candidate's count is those
+    strangers plus, with a share fitted by expectation-maximisation on the candidates, their own
+    worker. Measured on the bench homes before this: about 6 such youth-years a year (2-4% of the
+    disconnected) counted disconnected while they worked, most of their jobs under a relative's SSN
+    or an invalid one, with the youth's own surname and first initial.
+    """
+    rng = np.random.default_rng(seed)
+    known = _person_weights(reference["draw_key"], replicates, rng)
+    weights = _person_weights(candidates["draw_key"], replicates, rng)
+    years = np.union1d(reference["report_year"].to_numpy(), candidates["report_year"].to_numpy())
+    year_of = np.searchsorted(years, reference["report_year"].to_numpy())
+    paid = _weighted_counts(year_of, len(years), known * reference["paid_namesakes"].to_numpy()[:, None])
+    seen = _weighted_counts(year_of, len(years), known)
+    overall = paid.sum(axis=0) / np.maximum(seen.sum(axis=0), 1.0)
+    rate = (paid + STRANGER_PRIOR_WEIGHT * overall) / (seen + STRANGER_PRIOR_WEIGHT)
+    rate = rate[np.searchsorted(years, candidates["report_year"].to_numpy())]
+    count = candidates["paid_namesakes"].to_numpy()[:, None]
+    share = np.full(replicates + 1, 0.05)
+    for _ in range(EM_ITERATIONS):
+        own = share * poisson.pmf(count - 1, rate)  # zero without a paid namesake
+        probability = own / np.maximum(own + (1 - share) * poisson.pmf(count, rate), 1e-300)
+        share = (weights * probability).sum(axis=0) / np.maximum(weights.sum(axis=0), 1e-12)
+    return probability
+
+
 def _share_draws(rows: pd.DataFrame, flag: pd.Series, target: pd.DataFrame, replicates: int,
                  rng: np.random.Generator) -> np.ndarray:
     """The share of `rows` with `flag` in the target row's report year and age: point estimate and
@@ -373,21 +426,71 @@ def _share_draws(rows: pd.DataFrame, flag: pd.Series, target: pd.DataFrame, repl
     return np.concatenate([point[cell_of_row][:, None], draws[cell_of_row]], axis=1)
 
 
+def _before_school_records(person_years: pd.DataFrame, target: pd.DataFrame, first_school_year: int | None,
+                           replicates: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Per target row: the share of the (report year, age) cell's unknown-diploma youth who are in fact
+    Connecticut public-school students who left before the school records begin (`before`), and the
+    share of those with a diploma (`diploma`, replicate draws), for cohorts older than the records.
+
+    A cohort that was 14 or older when the records begin (`first_school_year`, the earliest fall in
+    the SDE file) lost its students who left school before then to "never in a CT public school",
+    and those still in school then, the ones seen, are mostly graduates. Cohorts seen whole give the
+    share of unknown diplomas a cell should hold at each age and the share with a diploma among
+    public-school youth; a partly seen cohort's excess of unknowns is its unseen students, and their
+    diplomas are the cohort's expected ones less those seen (residual allocation). Measured on the
+    bench homes before this: the oldest cohorts' unknown diplomas were 50-87% diplomas against the
+    96-99% assumed, which made 2015-2016 estimates run up to 7% low."""
+    none = np.zeros(len(target)), np.zeros((len(target), replicates + 1))
+    if first_school_year is None:
+        return none
+    out = person_years[~person_years["enrolled_k12"] & ~person_years["presumed_in_school_elsewhere"]]
+    cells = out.assign(unknown=out["diploma_status"] == "unknown").groupby(["report_year", "age"]).agg(
+        youth=("unknown", "size"), unknown=("unknown", "sum"), diplomas=("has_diploma", "sum")).reset_index()
+    cells["seen"] = cells["youth"] - cells["unknown"]
+    seen_whole = cells["report_year"] - cells["age"] >= first_school_year - 13
+    by_age = cells[seen_whole].groupby("age")[["unknown", "youth", "diplomas", "seen"]].sum()
+    cells = cells.join(by_age, on="age", rsuffix="_whole")
+    expected_unknown = cells["youth"] * cells["unknown_whole"] / cells["youth_whole"]
+    unseen_students = np.where(seen_whole, 0.0, np.maximum(cells["unknown"] - expected_unknown, 0.0))
+    graduation = rng.beta(cells["diplomas_whole"].to_numpy()[:, None] + 0.5,
+                          (cells["seen_whole"] - cells["diplomas_whole"]).to_numpy()[:, None] + 0.5,
+                          (len(cells), replicates))
+    graduation = np.concatenate([(cells["diplomas_whole"] / cells["seen_whole"]).to_numpy()[:, None], graduation], axis=1)
+    # the cohort's own diplomas: its share drawn, then its count (binomial around the share)
+    students = np.round(cells["seen"].to_numpy() + unseen_students).astype(int)
+    graduates = np.concatenate([students[:, None] * graduation[:, :1],
+                                rng.binomial(students[:, None], graduation[:, 1:])], axis=1)
+    expected = graduates - cells["diplomas"].to_numpy()[:, None]
+    unseen_diploma = np.clip(expected, 0.0, unseen_students[:, None]) / np.maximum(unseen_students, 1e-12)[:, None]
+    unseen_diploma = np.nan_to_num(unseen_diploma)  # ages no whole cohort was seen at: no correction
+    before = np.nan_to_num(unseen_students / np.maximum(cells["unknown"].to_numpy(), 1))
+    row = pd.MultiIndex.from_frame(cells[["report_year", "age"]]).get_indexer(
+        pd.MultiIndex.from_frame(target[["report_year", "age"]]))
+    inside = (row >= 0) & ~target["presumed_in_school_elsewhere"].to_numpy(bool)
+    before_share, diploma = none
+    before_share[inside] = before[row[inside]]
+    diploma[inside] = unseen_diploma[row[inside]]
+    return before_share, diploma
+
+
 def diploma_probabilities(person_years: pd.DataFrame, target: pd.DataFrame, replicates: int = REPLICATES,
-                          seed: int = SEED) -> np.ndarray:
+                          seed: int = SEED, first_school_year: int | None = None) -> np.ndarray:
     """Per target row and replicate, the probability that the missing diploma does not make the
     youth disconnected: 1 for a CT diploma; for a youth never in CT public school past the on-time
     graduation year, the share with a diploma among youth of the same age and report year seen in
     CT public schools and out of them; for one presumed in school elsewhere, one minus the share of
     such youth out of school without a diploma (a dropout is disconnected). Beta draws carry the
     binomial uncertainty; that youth who moved in finish school as often as those who grew up here is
-    an assumption the data cannot check."""
+    an assumption the data cannot check. In cohorts older than the school records, part of the
+    unknown diplomas are students who left before the records begin (`_before_school_records`)."""
     rng = np.random.default_rng(seed + 1)
     seen = person_years[person_years["diploma_status"] != "unknown"]
     out_of_school = seen[~seen["enrolled_k12"]]
     diploma = _share_draws(out_of_school, out_of_school["has_diploma"], target, replicates, rng)
     dropout = _share_draws(seen, ~seen["enrolled_k12"] & ~seen["has_diploma"], target, replicates, rng)
     probability = np.where(target["presumed_in_school_elsewhere"].to_numpy()[:, None], 1.0 - dropout, diploma)
+    before, before_diploma = _before_school_records(person_years, target, first_school_year, replicates, rng)
+    probability = (1.0 - before[:, None]) * probability + before[:, None] * before_diploma
     probability[(target["diploma_status"] != "unknown").to_numpy()] = 1.0
     return probability
 
@@ -417,11 +520,13 @@ def undecided_rows(person_years: pd.DataFrame) -> pd.Series:
 
 
 def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: pd.DataFrame,
-                    person_years: pd.DataFrame, replicates: int = REPLICATES) -> UnseenEstimate:
+                    person_years: pd.DataFrame, replicates: int = REPLICATES,
+                    first_school_year: int | None = None) -> UnseenEstimate:
     """The probabilities the hub publishes (see the module docstring).
 
     `records`/`crosswalk`: the hub's mpi tables; `wage_years`: FakeID, year of every DOL UI wage
-    row with wages above zero; `person_years`: `marts.disconnected_youth_person_year`.
+    row with wages above zero; `person_years`: `marts.disconnected_youth_person_year`;
+    `first_school_year`: the earliest fall in the SDE file (None: no cohort is older than the records).
     """
     parts = _person_parts(records, crosswalk)
     person_years = person_years.assign(age_now=person_years["age"] + person_years["report_year"].max()
@@ -437,19 +542,34 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     left_apart = wages_left_apart(parts, wage_years).rename(columns={"year": "report_year"})
     hidden_job = person_years[status_rests_on_wages(person_years) & person_years["wage_linkable"]].merge(
         left_apart, on=["p20_id", "report_year"])
+    # The others of them may have worked under an SSN not their own (`lost_job_probabilities`).
+    job_not_found = person_years[status_rests_on_wages(person_years) & person_years["wage_linkable"]].merge(
+        hidden_job[["p20_id", "report_year"]], how="left", indicator=True).query("_merge == 'left_only'")
+    employed_bridged = out_of_school[out_of_school["wage_linkable"] & out_of_school["employed"]]
+    candidates = foreign_ssn_namesakes(parts, wage_years, job_not_found[["p20_id", "report_year", "age"]]).merge(
+        job_not_found.drop(columns=["age", "_merge"]), on=["p20_id", "report_year"], validate="1:1")
+    lost_job = lost_job_probabilities(
+        foreign_ssn_namesakes(parts, wage_years, employed_bridged[["p20_id", "report_year", "age"]]).join(
+            keys, on="p20_id"), candidates.join(keys, on="p20_id"), replicates)
+    possibly_lost = lost_job[:, 0] > 0
     target = pd.concat([
         wage_evidence(parts, wage_years, undecided[["p20_id", "report_year", "age"]]).merge(
             undecided.drop(columns=["age"]), on=["p20_id", "report_year"], validate="1:1"),
-        hidden_job.assign(namesakes=0, paid_namesakes=0, employed=True)], ignore_index=True).join(keys, on="p20_id")
-    # Only youth-years resting on unlinkable wages need employment; the rest were seen active
-    # (employed, in college or training) or paid on a wage record left apart, and need only the diploma.
+        hidden_job.assign(namesakes=0, paid_namesakes=0, employed=True),
+        candidates[possibly_lost]], ignore_index=True).join(keys, on="p20_id")
+    # Youth-years resting on unlinkable wages need employment fitted, those possibly paid under another
+    # SSN have it; the rest were seen active (employed, in college or training) or paid on a wage record
+    # left apart, and need only the diploma.
     employed = np.ones((len(target), replicates + 1))
     unseen = target["status_rests_on_unlinkable_wages"].to_numpy(bool)
     employed[unseen], parameters = employment_probabilities(strangers, target[unseen], replicates)
-    diploma = diploma_probabilities(person_years, target, replicates)
+    fitted = unseen.copy()
+    fitted[len(target) - possibly_lost.sum():] = True
+    employed[len(target) - possibly_lost.sum():] = lost_job[possibly_lost]
+    diploma = diploma_probabilities(person_years, target, replicates, first_school_year=first_school_year)
     # Severely disconnected: no diploma and no job. Seen active in college or training only (or
     # presumed in school elsewhere) is no job: such a youth without a diploma counts as severe.
-    jobless = np.where(unseen[:, None], 1.0 - employed, ~target["employed"].to_numpy(bool)[:, None])
+    jobless = np.where(fitted[:, None], 1.0 - employed, ~target["employed"].to_numpy(bool)[:, None])
 
     # Dropouts whose wages could not be linked: disconnected either way, severe unless they work.
     # Their employment rate is fitted on its own (dropouts work less often than graduates).
