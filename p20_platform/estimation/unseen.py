@@ -449,7 +449,7 @@ def _before_school_records(person_years: pd.DataFrame, target: pd.DataFrame, fir
     cells["seen"] = cells["youth"] - cells["unknown"]
     seen_whole = cells["report_year"] - cells["age"] >= first_school_year - 13
     by_age = cells[seen_whole].groupby("age")[["unknown", "youth", "diplomas", "seen"]].sum()
-    cells = cells.join(by_age, on="age", rsuffix="_whole")
+    cells = cells.join(by_age.add_suffix("_whole"), on="age")
     expected_unknown = cells["youth"] * cells["unknown_whole"] / cells["youth_whole"]
     unseen_students = np.where(seen_whole, 0.0, np.maximum(cells["unknown"] - expected_unknown, 0.0))
     graduation = rng.beta(cells["diplomas_whole"].to_numpy()[:, None] + 0.5,
