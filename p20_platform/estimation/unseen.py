@@ -551,14 +551,16 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     lost_job = lost_job_probabilities(
         foreign_ssn_namesakes(parts, wage_years, employed_bridged[["p20_id", "report_year", "age"]]).join(
             keys, on="p20_id"), candidates.join(keys, on="p20_id"), replicates)
-    possibly_lost = lost_job[:, 0] > 0
+    # Kept: those whose job may be under another SSN, and those whose diploma is unknown (disconnected
+    # either way; severe if they hold no diploma and did not work: the records alone call them moderate).
+    possibly_lost = (lost_job[:, 0] > 0) | (candidates["diploma_status"] == "unknown").to_numpy()
     target = pd.concat([
         wage_evidence(parts, wage_years, undecided[["p20_id", "report_year", "age"]]).merge(
             undecided.drop(columns=["age"]), on=["p20_id", "report_year"], validate="1:1"),
         hidden_job.assign(namesakes=0, paid_namesakes=0, employed=True),
         candidates[possibly_lost]], ignore_index=True).join(keys, on="p20_id")
-    # Youth-years resting on unlinkable wages need employment fitted, those possibly paid under another
-    # SSN have it; the rest were seen active (employed, in college or training) or paid on a wage record
+    # Youth-years resting on unlinkable wages need employment fitted, those with an SSN and no job found
+    # have it (`lost_job`); the rest were seen active (employed, in college or training) or paid on a wage record
     # left apart, and need only the diploma.
     employed = np.ones((len(target), replicates + 1))
     unseen = target["status_rests_on_unlinkable_wages"].to_numpy(bool)
