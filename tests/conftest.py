@@ -2,7 +2,9 @@
 
 Tiers: `synth_home` (deliveries and truth, generated once) is the base; `built_home` adds one real
 `dbt build` on it (the analytical feeds loaded, the oracle index from truth/), shared by every test
-that reads marts without needing Dagster; tests that check Dagster runs build their own.
+that reads marts without needing Dagster; tests that check Dagster runs build their own. The small
+population's Splink model is trained once for the shared homes (`indexed_home`); `linked_home` and the
+rebuild-on-delivery test score with it (`shared_homes.store_trained_model`).
 
 Session homes are built once per test run, not once per xdist worker (`shared_dir`): under
 `pytest -n 2` the first worker to need one builds it while holding a file lock, the other waits for it
@@ -19,7 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from shared_homes import shared_dir
+from shared_homes import shared_dir, store_trained_model
 
 from p20_platform.evaluation.marts import write_oracle_mpi
 from p20_platform.feeds import FEEDS, load_feed
@@ -170,20 +172,49 @@ def dbt_cli():
 
 
 @pytest.fixture(scope="session")
-def linked_home(built_home: Paths, tmp_path_factory: pytest.TempPathFactory) -> Paths:
-    """`built_home` (analytical feeds loaded) re-indexed by real Splink linkage (the model trained here and
-    stored in the hub) and rebuilt by `dbt build` (tests included: the singular test on unlinkable wages
-    then sees many such youth). Its estimation table is still the oracle's empty one: `estimated_home`
-    adds the hub's estimate."""
+def hub_home(synth_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The synthetic home with every agency's matching delivery loaded into hub.duckdb."""
+    def build(directory: Path) -> None:
+        home = directory / "home"
+        shutil.copytree(synth_home, home)
+        load_matching_feeds(paths(home))
+
+    return shared_dir(tmp_path_factory, "hub_home", build) / "home"
+
+
+@pytest.fixture(scope="session")
+def indexed_home(hub_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`hub_home` after one full probabilistic build of the master person index: the one Splink training of the
+    small population per test run, stored in its hub (read-only for tests; `store_trained_model` lends it)."""
+    from p20_platform.linkage.hub import rebuild_index
+
+    def build(directory: Path) -> None:
+        shutil.copytree(hub_home, directory / "home")
+        rebuild_index(directory / "home", "probabilistic")
+
+    return shared_dir(tmp_path_factory, "indexed_home", build) / "home"
+
+
+def load_matching_feeds(home: Paths) -> None:
+    for feed in FEEDS:
+        if feed[1] == "matching":
+            load_feed(home, feed)
+
+
+@pytest.fixture(scope="session")
+def linked_home(built_home: Paths, indexed_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Paths:
+    """`built_home` (analytical feeds loaded) re-indexed by real Splink linkage (the session's trained model,
+    `store_trained_model`, scored here) and rebuilt by `dbt build` (tests included: the singular test on
+    unlinkable wages then sees many such youth). Its estimation table is still the oracle's empty one:
+    `estimated_home` adds the hub's estimate."""
     from p20_platform.linkage.hub import rebuild_index
 
     def build(directory: Path) -> None:
         home = paths(directory / "home")
         shutil.copytree(built_home.home, home.home)
-        for feed in FEEDS:
-            if feed[1] == "matching":
-                load_feed(home, feed)
-        rebuild_index(home.home, "probabilistic")
+        load_matching_feeds(home)
+        store_trained_model(indexed_home, home.home)
+        assert not rebuild_index(home.home, "probabilistic").model_trained
         result = run_dbt(DBT_PROJECT_DIR, home.home, "build")
         assert result.returncode == 0, result.stdout[-4000:]
 

@@ -11,8 +11,11 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import pytest
 from filelock import FileLock
+
+from p20_platform.settings import paths
 
 
 def shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
@@ -33,3 +36,14 @@ def shared_dir(tmp_path_factory: pytest.TempPathFactory, name: str, build: Calla
             build(directory)
             built.touch()
     return directory
+
+
+def store_trained_model(indexed_home: Path, home: Path) -> None:
+    """Store `indexed_home`'s trained model in `home`'s hub, as a deployment's earlier training would have left
+    it, so the next index build scores with it instead of training again. Training is seeded and the records
+    are the same small population's, so it is the model a training here would give; training itself is tested
+    by `indexed_home` and tests/linkage/test_mpi_assets.py."""
+    with duckdb.connect(str(paths(home).hub_db)) as hub:
+        hub.execute(f"ATTACH '{paths(indexed_home).hub_db}' AS trained (READ_ONLY)")
+        hub.execute("CREATE SCHEMA IF NOT EXISTS mpi")
+        hub.execute("CREATE TABLE mpi.model AS FROM trained.mpi.model")

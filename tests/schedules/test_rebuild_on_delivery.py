@@ -26,6 +26,7 @@ from p20_platform.synth.delivery import redeliver_two_thirds
 from p20_platform.transform import PUBLISHED_DATABASE
 from schedules.automation import REBUILD_TAG, rebuild_on_delivery
 from schedules.sensors import landing_sensor
+from shared_homes import store_trained_model
 
 REPORT_KEYS = {dg.AssetKey(["report", "annual_report"]), dg.AssetKey(["report", "crossover_brief"])}
 GRAPH = defs.resolve_asset_graph()
@@ -90,7 +91,8 @@ def only_the_wait_held_back(instance, key: dg.AssetKey, cursor) -> bool:
     return all(part.true_subset.size for part in dagsters_own) and not wait.true_subset.size
 
 
-def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report_once(fresh_home: Path, instance):
+def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report_once(fresh_home: Path, indexed_home: Path,
+                                                                         instance):
     rebuilds = Rebuilds(instance)
     # Every delivery already in landing is loaded (the landing sensor's first tick, run as one batch).
     first = tick(landing_sensor, instance, None)
@@ -98,6 +100,7 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report_once(fresh_h
     loads = execute(instance, dg.RunRequest(
         asset_selection=sorted({key for r in first.run_requests for key in r.asset_selection})))
     assert loads.success
+    store_trained_model(indexed_home, fresh_home)  # the index scores with the session's one training
 
     # The loads trigger one rebuild of everything downstream of the feeds: index, marts, checks, report.
     [everything] = rebuilds.tick()
