@@ -157,25 +157,30 @@ def wage_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: p
         candidate_keys AS (
             SELECT DISTINCT p20_id, name_key FROM candidate_records
             QUALIFY school OR NOT bool_or(school) OVER (PARTITION BY p20_id)),
+        key_sets AS (
+            SELECT p20_id, list(name_key ORDER BY name_key) AS key_set FROM candidate_keys GROUP BY p20_id),
+        cells AS (
+            SELECT DISTINCT ks.key_set, py.report_year, py.age
+            FROM person_years AS py JOIN key_sets AS ks USING (p20_id)),
         plausible AS (
-            SELECT py.p20_id, py.report_year, wk.worker, wk.name_key
-            FROM person_years AS py
-            JOIN candidate_keys AS ck USING (p20_id)
-            JOIN workers AS wk ON wk.name_key = ck.name_key
-            WHERE wk.first_year - py.report_year + py.age >= $first_work_age),
+            SELECT c.key_set, c.report_year, c.age, wk.worker, wk.name_key
+            FROM (SELECT *, unnest(key_set) AS name_key FROM cells) AS c
+            JOIN workers AS wk USING (name_key)
+            WHERE wk.first_year - c.report_year + c.age >= $first_work_age),
         scored AS (
-            SELECT pl.p20_id, pl.report_year,
+            SELECT pl.key_set, pl.report_year, pl.age,
                    count(DISTINCT pl.worker) AS namesakes,
                    count(DISTINCT wy.worker) AS paid_namesakes
             FROM plausible AS pl
             LEFT JOIN worker_years AS wy
                 ON wy.worker = pl.worker AND wy.name_key = pl.name_key AND wy.year = pl.report_year
-            GROUP BY pl.p20_id, pl.report_year)
+            GROUP BY pl.key_set, pl.report_year, pl.age)
         SELECT py.p20_id, py.report_year,
                coalesce(s.namesakes, 0) AS namesakes,
                coalesce(s.paid_namesakes, 0) AS paid_namesakes
         FROM person_years AS py
-        LEFT JOIN scored AS s USING (p20_id, report_year)
+        LEFT JOIN key_sets AS ks USING (p20_id)
+        LEFT JOIN scored AS s ON s.key_set = ks.key_set AND s.report_year = py.report_year AND s.age = py.age
     """, params={"first_work_age": FIRST_WORK_AGE, "school_agencies": list(SCHOOL_AGENCIES)}).df().merge(
         person_years, on=["p20_id", "report_year"], validate="1:1")
 

@@ -9,7 +9,8 @@ import pytest
 
 from p20_platform.estimation.publish import (CORRECTIONS, PARAMETERS, PROBABILITIES, SCHEMA, publish_undecided_status,
                                             read_inputs)
-from p20_platform.estimation.unseen import estimate_unseen
+from p20_platform.estimation.unseen import (FIRST_WORK_AGE, SCHOOL_AGENCIES, _person_parts, estimate_unseen,
+                                            own_wage_records, wage_evidence)
 from p20_platform.evaluation.marts import compare_marts_with_truth
 from p20_platform.feeds import FEEDS, load_feed
 from p20_platform.linkage.hub import rebuild_index
@@ -161,3 +162,47 @@ def test_the_counts_mart_estimates_every_breakdown_consistently(estimated_home: 
         assert ((summed - overall["disconnected_estimate"]).abs() <= counts["dimension_value"].nunique()).all()
     assert (overall["disconnected_estimate"] < overall["disconnected"]).all()
     assert (overall["at_risk_or_disconnected_estimate"] == overall["at_risk"] + overall["disconnected_estimate"]).all()
+
+
+def _namesakes_by_definition(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: pd.DataFrame,
+                             excluded: pd.DataFrame) -> pd.DataFrame:
+    """`wage_evidence`'s counts straight from its definition, person-year by person-year (pandas)."""
+    pool = parts[parts["dol_only"] & ~parts["record_id"].isin(excluded["record_id"]) & parts["name_key"].notna()]
+    worker_years = (pool.rename(columns={"p20_id": "worker"}).merge(wage_years, on="FakeID")
+                    [["worker", "name_key", "year"]].drop_duplicates())
+    workers = worker_years.groupby(["worker", "name_key"], as_index=False)["year"].min()
+    candidates = parts[~parts["dol_record"] & ~parts["bridge"] & parts["name_key"].notna()].assign(
+        school=lambda frame: frame["agency"].isin(SCHOOL_AGENCIES))
+    candidates = candidates[candidates["school"] | ~candidates.groupby("p20_id")["school"].transform("any")]
+    plausible = (person_years.merge(candidates[["p20_id", "name_key"]].drop_duplicates(), on="p20_id")
+                 .merge(workers.rename(columns={"year": "first_year"}), on="name_key"))
+    plausible = plausible[plausible["first_year"] - plausible["report_year"] + plausible["age"] >= FIRST_WORK_AGE]
+    paid = plausible.merge(worker_years, left_on=["worker", "name_key", "report_year"],
+                           right_on=["worker", "name_key", "year"])
+    counts = pd.concat([plausible.groupby(["p20_id", "report_year"])["worker"].nunique().rename("namesakes"),
+                        paid.groupby(["p20_id", "report_year"])["worker"].nunique().rename("paid_namesakes")], axis=1)
+    return person_years.merge(counts.reset_index(), on=["p20_id", "report_year"], how="left").fillna(
+        {"namesakes": 0, "paid_namesakes": 0})
+
+
+def test_namesake_counts_are_those_of_their_definition_for_every_youth_year(linked_home: Paths):
+    """`wage_evidence` counts once per cell of youth with the same name keys, report year and age (the
+    counts depend on nothing else); every youth-year's counts are those of the definition applied to it
+    alone, with and without a bridged youth's own wage records taken out of the pool."""
+    with duckdb.connect(str(linked_home.hub_db), read_only=True) as hub:
+        records = hub.sql("FROM mpi.records").df()
+        crosswalk = hub.sql("FROM mpi.crosswalk").df()
+    with duckdb.connect(str(linked_home.warehouse_db), read_only=True) as warehouse:
+        wage_years = warehouse.sql("SELECT DISTINCT FakeID::VARCHAR AS FakeID, Year::INT AS year FROM raw_dol.analytical "
+                                   "WHERE RecordType = 'UI_WAGE' AND Wage > 0").df()
+        person_years = warehouse.sql("SELECT p20_id, report_year, age FROM marts.disconnected_youth_person_year").df()
+    parts = _person_parts(records, crosswalk)
+    own = own_wage_records(parts)[["record_id"]]
+    for excluded in (own.iloc[:0], own):
+        counted = wage_evidence(parts, wage_years, person_years, None if excluded.empty else excluded)
+        expected = _namesakes_by_definition(parts, wage_years, person_years, excluded)
+        many, paid = (counted["namesakes"] > 1).sum(), (counted["paid_namesakes"] > 0).sum()
+        assert many > 20 and paid > 100, (many, paid)  # cells shared by youth with several namesakes
+        key = ["p20_id", "report_year"]
+        pd.testing.assert_frame_equal(counted.sort_values(key).reset_index(drop=True)[expected.columns],
+                                      expected.sort_values(key).reset_index(drop=True), check_dtype=False)
