@@ -358,11 +358,14 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     cell = target.groupby(["age_band", "report_year"]).ngroup().to_numpy()
     cells = cell.max() + 1 if len(cell) else 0
     p = np.full((cells, columns), 0.9)
+    # the strangers' part of each case does not depend on p: computed once, not in every iteration
+    own_paid_strangers = own * _binomial(paid - 1, strangers_if_own, r)  # own is 0 without namesakes
+    own_unpaid_strangers = own * _binomial(paid, strangers_if_own, r)
+    absent = (1 - own) * _binomial(paid, namesakes[:, None], r)
     for _ in range(EM_ITERATIONS):
         prior = p[cell]
-        own_paid = own * prior * _binomial(paid - 1, strangers_if_own, r)  # own is 0 without namesakes
-        own_unpaid = own * (1 - prior) * _binomial(paid, strangers_if_own, r)
-        absent = (1 - own) * _binomial(paid, namesakes[:, None], r)
+        own_paid = prior * own_paid_strangers
+        own_unpaid = (1 - prior) * own_unpaid_strangers
         probability = (own_paid + absent * prior) / np.maximum(own_paid + own_unpaid + absent, 1e-300)
         p = _weighted_counts(cell, cells, weights * probability) / np.maximum(_weighted_counts(cell, cells, weights), 1e-12)
 
