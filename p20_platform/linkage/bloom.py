@@ -7,7 +7,9 @@ q-gram under the shared secret, so without the key nobody can rebuild a filter f
 guessed name. Filters of similar names share most bits, and the Dice coefficient of the
 bit sets measures that similarity without revealing the names. SSN, SASID, gender, the
 first initial, the DOB (and its day/month swap) and two phonetic blocking keys travel as
-keyed digests (exact agreement only). Filters are 256 bits with k = 8 per field rather than
+keyed digests (exact agreement only), with lists of keyed digests of the first name's aliases
+(nicknames) and their initials and of the SSN's keystroke variants, and a digest of first name
+and DOB for women of marriage age (a changed surname). Filters are 256 bits with k = 8 per field rather than
 one 1024-bit record filter: field filters give the model per-field evidence, and DuckDB's
 bit operations cost grows with length (u-training took 4x longer at 1024 bits, with no
 measured gain in accuracy).
@@ -17,7 +19,9 @@ The hub works on the encoded table alone and never needs the key:
    of last name + birth month/day).
 2. Comparison levels are Dice bands of the name and DOB filters (in DuckDB SQL on BIT
    strings), names swapped, and digest agreement; exact agreement of a name filter is
-   term-frequency adjusted (equal filters mean equal names). A bare first initial (a filter
+   term-frequency adjusted (equal filters mean equal names). As in the plaintext model, an
+   agreeing SSN counts only where the first names do not clearly disagree, a nickname meets its
+   formal name, and a woman's changed surname weighs nothing. A bare first initial (a filter
    of at most 2k bits) counts as missing in the first-name comparison and is weighed by its
    own first-initial digest comparison.
 3. The model is trained without labels as the plaintext model is (u by random sampling,
@@ -45,8 +49,9 @@ from splink import DuckDBAPI, SettingsCreator, block_on
 from splink.internals.splink_dataframe import SplinkDataFrame
 
 from p20_platform.linkage.clusters import clusters_from_pairs
-from p20_platform.linkage.pet import key_components, keyed_digest, require_standard_columns
+from p20_platform.linkage.pet import FIELD_SEPARATOR, key_components, keyed_digest, require_standard_columns
 from p20_platform.linkage.backend import splink_db_api
+from p20_platform.linkage.probabilistic import MARRIAGE_AGE, SSN_M, with_name_aliases
 from p20_platform.linkage.splink_model import SplinkStrategy, train_model
 
 BLOOM_BITS = 256  # per field filter; a power of two so 16-bit HMAC chunks map uniformly
@@ -106,6 +111,19 @@ def _digests(values: pd.Series, domain: str, key: bytes) -> list[str | None]:
     return [None if pd.isna(v) or v == "" else keyed_digest(key, domain, v) for v in values]
 
 
+def _digest_lists(values: pd.Series, domain: str, key: bytes) -> list[list[str] | None]:
+    """Keyed digests of each value of a list column (a name's aliases); None where there is no list."""
+    return [[keyed_digest(key, domain, v) for v in values_] if isinstance(values_, list) else None
+            for values_ in values]
+
+
+def _ssn_keystroke_variants(ssn: pd.Series) -> pd.Series:
+    """The SSN with each pair of neighbouring digits masked (eight variants): two SSNs a keystroke apart
+    (a digit replaced or two neighbours swapped) share the variant masking where they differ."""
+    return ssn.map(lambda value: [value[:i] + "**" + value[i + 2:] for i in range(len(value) - 1)],
+                   na_action="ignore")
+
+
 def encode_bloom(records: pd.DataFrame, key: bytes) -> pd.DataFrame:
     """What an agency sends for pet-bloom: record id, agency, filters and keyed digests; no plaintext."""
     require_standard_columns(records)
@@ -118,6 +136,19 @@ def encode_bloom(records: pd.DataFrame, key: bytes) -> pd.DataFrame:
     encoded = {"record_id": records["record_id"], "agency": records["agency"]}
     encoded |= {f"{field}_bloom": bloom_filters(parts[field], field, key) for field in FILTER_FIELDS}
     encoded |= {f"{column}_hash": _digests(parts[column], f"bloom:{domain}", key) for column, domain in DIGESTS.items()}
+    # a first name's aliases (the formal names a nickname stands for, from the curated nicknames table) and
+    # their initials, and the SSN's keystroke variants: what the plaintext model compares, as keyed digests
+    aliases = with_name_aliases(records[["first_name"]])
+    encoded |= {"first_name_aliases_hash": _digest_lists(aliases["first_name_aliases"], "bloom:first_name_alias", key),
+                "first_name_alias_initials_hash": _digest_lists(aliases["first_name_alias_initials"],
+                                                                "bloom:first_initial", key),
+                "ssn_keystroke_hash": _digest_lists(_ssn_keystroke_variants(parts["ssn"]), "bloom:ssn_keystroke", key)}
+    # full first name and DOB of a woman (or a record without sex) of marriage age: two records sharing it
+    # whose surnames differ are the plaintext model's changed surname (probabilistic.SURNAME_CHANGED)
+    may_marry = ((parts["first_name"].str.len() > 1) & (parts["gender"].fillna("F") == "F")
+                 & (pd.Timestamp.today().year - pd.to_numeric(parts["dob"].str[:4]) >= MARRIAGE_AGE)).fillna(False)
+    encoded["surname_changeable_hash"] = _digests(
+        (parts["first_name"] + FIELD_SEPARATOR + parts["dob"]).where(may_marry), "bloom:surname_changeable", key)
     return pd.DataFrame(encoded)
 
 
@@ -157,8 +188,12 @@ def _initial_only(field: str) -> str:
     return f"({field}_ones_l <= {2 * HASHES_PER_QGRAM} OR {field}_ones_r <= {2 * HASHES_PER_QGRAM})"
 
 
-def _name_comparison(field: str, other: str, bands: tuple[float, ...]) -> cl.CustomComparison:
-    """Identical filter (term-frequency adjusted), swapped with the other name, Dice bands.
+def _name_comparison(field: str, other: str, bands: tuple[float, ...], *, nickname: bool = False,
+                     surname: bool = False) -> cl.CustomComparison:
+    """Identical filter (term-frequency adjusted), swapped with the other name, Dice bands (with
+    `nickname`, a shared alias digest after the first band: BOB and ROBERT share few bigrams; with
+    `surname`, a changed surname weighs nothing where the surname-changeable digests agree, as in the
+    plaintext model).
 
     A bare initial counts as missing (`_first_initial_comparison` weighs it), as in the plaintext
     model: initials would otherwise make up most true matches and leave a full name worth little.
@@ -169,9 +204,13 @@ def _name_comparison(field: str, other: str, bands: tuple[float, ...]) -> cl.Cus
                   is_null_level=True, label_for_charts=f"{field} missing or only an initial"),
               cll.ExactMatchLevel(column, term_frequency_adjustments=True),
               cll.CustomLevel(crossed, label_for_charts=f"{field} agrees with the other record's {other}")]
-    levels += [cll.CustomLevel(f"{_dice_sql(field, 'l', field, 'r')} >= {band}",
-                               label_for_charts=f"{field} Dice >= {band}") for band in bands]
-    levels.append(cll.ElseLevel())
+    dice = [cll.CustomLevel(f"{_dice_sql(field, 'l', field, 'r')} >= {band}",
+                            label_for_charts=f"{field} Dice >= {band}") for band in bands]
+    aliases = [cll.CustomLevel(f"list_has_any({field}_aliases_hash_l, {field}_aliases_hash_r)",
+                               label_for_charts="nickname of the same name")] if nickname else []
+    changed = [cll.CustomLevel("surname_changeable_hash_l = surname_changeable_hash_r").configure(
+        is_null_level=True, label_for_charts="surname changed: same full first name and DOB, women")] if surname else []
+    levels += [*dice[:1], *aliases, *dice[1:], *changed, cll.ElseLevel()]
     return cl.CustomComparison(output_column_name=field, comparison_levels=levels)
 
 
@@ -184,6 +223,43 @@ def _first_initial_comparison() -> cl.CustomComparison:
         cll.CustomLevel("first_initial_hash_l = first_initial_hash_r",
                         label_for_charts="first initial agrees, one side only an initial"),
         cll.ElseLevel(),
+    ])
+
+
+# The plaintext model's guard against borrowed SSNs (probabilistic.FIRST_NAMES_DISAGREE), on encodings: first
+# names both present, not swapped with the surname, and with an initial on either side no alias initial in
+# common; with full names on both, no alias in common and Dice below 0.5 (a typo keeps most bigrams: one
+# replaced letter in MCFARLAND leaves Dice near 0.8; two household members' names share a bigram or two).
+FIRST_NAMES_DISAGREE = (
+    "(first_name_bloom_l IS NOT NULL AND first_name_bloom_r IS NOT NULL"
+    f" AND coalesce({_dice_sql('first_name', 'l', 'last_name', 'r')} < 0.9"
+    f" AND {_dice_sql('first_name', 'r', 'last_name', 'l')} < 0.9, true)"
+    f" AND CASE WHEN {_initial_only('first_name')}"
+    " THEN NOT list_has_any(first_name_alias_initials_hash_l, first_name_alias_initials_hash_r)"
+    " ELSE NOT list_has_any(first_name_aliases_hash_l, first_name_aliases_hash_r)"
+    f" AND {_dice_sql('first_name', 'l', 'first_name', 'r')} < 0.5 END)")
+PERSONS_DISAGREE = f"({FIRST_NAMES_DISAGREE} AND coalesce(dob_hash_l <> dob_hash_r, true))"
+
+
+def _ssn_comparison() -> cl.CustomComparison:
+    """SSN digests agreeing, or a keystroke apart, count only where the first names do not clearly disagree
+    (or the DOB digests confirm the pair), as in the plaintext model: a wage record under a relative's
+    SSN is the worker's. The comparison reads names and DOB, so EM cannot estimate its m (Splink switches
+    it off in sessions blocked on them): the plaintext model's fallback m (SSN_M) is fixed instead.
+    On the held-out SSA/W-2 files 398 of pet-bloom's 426 false pairs shared an SSN under clearly
+    different first names."""
+    consistent = f"NOT {PERSONS_DISAGREE}"
+    keystroke = "list_has_any(ssn_keystroke_hash_l, ssn_keystroke_hash_r)"
+    return cl.CustomComparison(output_column_name="ssn_hash", comparison_levels=[
+        cll.NullLevel("ssn_hash"),
+        cll.CustomLevel(f"ssn_hash_l = ssn_hash_r AND {consistent}").configure(
+            m_probability=SSN_M["exact"], fix_m_probability=True, label_for_charts="SSN digest agrees, names consistent"),
+        cll.CustomLevel(f"{keystroke} AND {consistent}").configure(
+            m_probability=SSN_M["one_edit"], fix_m_probability=True,
+            label_for_charts="SSN a keystroke apart, names consistent"),
+        cll.CustomLevel(f"ssn_hash_l = ssn_hash_r OR {keystroke}").configure(
+            is_null_level=True, label_for_charts="SSN (nearly) agrees but names or DOB clearly disagree"),
+        cll.ElseLevel().configure(m_probability=SSN_M["else"], fix_m_probability=True),
     ])
 
 
@@ -205,16 +281,16 @@ def settings() -> SettingsCreator:
         link_type="dedupe_only",
         unique_id_column_name="record_id",
         comparisons=[
-            _name_comparison("first_name", "last_name", (0.85, 0.7)),
+            _name_comparison("first_name", "last_name", (0.85, 0.7), nickname=True),
             _first_initial_comparison(),
             cl.CustomComparison(output_column_name="middle_name", comparison_levels=[
                 cll.NullLevel("middle_name_bloom"), cll.ExactMatchLevel("middle_name_bloom"),
                 cll.CustomLevel(f"{_dice_sql('middle_name', 'l', 'middle_name', 'r')} >= 0.7",
                                 label_for_charts="middle_name Dice >= 0.7"),
                 cll.ElseLevel()]),
-            _name_comparison("last_name", "first_name", (0.85, 0.7, 0.5)),
+            _name_comparison("last_name", "first_name", (0.85, 0.7, 0.5), surname=True),
             _dob_comparison(),
-            cl.ExactMatch("ssn_hash"),
+            _ssn_comparison(),
             cl.ExactMatch("sasid_hash"),
             cl.ExactMatch("gender_hash"),
         ],
@@ -280,8 +356,7 @@ def identifier_collision_u(encoded: pd.DataFrame, column: str) -> float | None:
     return (collisions + 1) / pairs_apart
 
 
-def score_bloom_pairs(encoded: pd.DataFrame, *, seed: int = 2026, u_max_pairs: float = 1e6,
-                      threads: int | None = None) -> pd.DataFrame:
+def score_bloom_pairs(encoded: pd.DataFrame, *, seed: int = 2026, threads: int | None = None) -> pd.DataFrame:
     """Train the model on the encodings (unsupervised) and score every blocked pair.
 
     The same encodings give the same model and scores bit for bit: training runs on one DuckDB
@@ -298,7 +373,7 @@ def score_bloom_pairs(encoded: pd.DataFrame, *, seed: int = 2026, u_max_pairs: f
         table = _register_bit_table(db_api, encoded)
         model = train_model(PET_BLOOM, table, len(encoded), settings(),
                             lambda column: identifier_collision_u(encoded, column.removesuffix("_hash")),
-                            seed=seed, u_max_pairs=u_max_pairs)
+                            seed=seed)
         connection.execute(f"SET threads = {threads}" if threads else "RESET threads").fetchall()
         pairs = PET_BLOOM.linker(table, model).inference.predict(warning_mode="never")
         pairs = pairs.as_pyarrow_table().to_pandas()  # Arrow: far faster than DuckDB's pandas conversion
