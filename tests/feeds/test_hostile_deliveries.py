@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 import time
 
 import duckdb
@@ -20,6 +19,7 @@ from feed_files import landed, redeliver, redeliver_pair, replace_field
 from p20_platform.feeds import FEEDS, feed_status, inspect_delivery, load_feed, validate_files
 from p20_platform.feeds.archive import archive_path
 from p20_platform.feeds.confirm import confirm_delivery
+from p20_platform.feeds import landing
 from p20_platform.feeds.landing import SETTLE_SECONDS_VARIABLE
 
 REJECTED, LOADED = "rejected", "loaded"
@@ -196,25 +196,46 @@ def test_links_and_special_files_are_refused_unread_and_recorded(home_paths, tmp
     assert feed is None or feed_status(home_paths, feed).open_problems
 
 
+class _UploadClock:
+    """The landing module's clock, under the test's control: a settle wait passes at once (no real time, so no
+    assumption about how busy the machine is), and `during_wait` runs while it passes."""
+
+    def __init__(self, during_wait) -> None:
+        self.offset, self.waits, self.during_wait = 0.0, 0, during_wait
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        self.offset += seconds
+        self.waits += 1
+        self.during_wait()
+
+
 def test_a_file_still_being_written_is_left_for_the_next_run(home_paths, monkeypatch):
-    monkeypatch.setenv(SETTLE_SECONDS_VARIABLE, "1.5")
     _load_dss(home_paths)
     original = landed(home_paths.home, "DSS", "analytical")
     data = original.read_bytes()
     data += _lines(data)[1] + b"\n"  # one more record than the current delivery
     partial = redeliver_pair(original, data[: len(data) // 3])
+    settled = time.time() - 7200
+    for file in home_paths.landing.rglob("*"):  # every other file has long been unchanged
+        if file.is_file() and file != partial:
+            os.utime(file, (settled, settled))
+    uploads = [data[len(data) // 3:]]
 
-    def finish_upload():
-        time.sleep(0.5)
-        with partial.open("ab") as handle:
-            handle.write(data[len(data) // 3:])
+    def upload_goes_on():  # the rest of the file arrives during the first settle wait
+        if uploads:
+            with partial.open("ab") as handle:
+                handle.write(uploads.pop())
 
-    writer = threading.Thread(target=finish_upload)
-    writer.start()
+    clock = _UploadClock(upload_goes_on)
+    monkeypatch.setattr(landing, "time", clock)
+    monkeypatch.setenv(SETTLE_SECONDS_VARIABLE, "3600")  # a stability window no real delay comes near
     recorded = load_feed(home_paths, ("DSS", "analytical"))  # the file changes while settling: not read
-    writer.join()
+    assert clock.waits == 1 and not uploads  # it waited (on the test's clock) and the upload went on meanwhile
     assert recorded == [] and _deliveries(home_paths, partial.name) == []
-    [delivery] = load_feed(home_paths, ("DSS", "analytical"))  # stable now: the whole file loads
+    [delivery] = load_feed(home_paths, ("DSS", "analytical"))  # unchanged over a whole window now: the file loads
     assert delivery.status == "loaded" and delivery.rows_read == len(_lines(data)) - 2
 
 
