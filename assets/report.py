@@ -65,9 +65,10 @@ def annual_report(context: dg.AssetExecutionContext, config: AnnualReportConfig,
     tables = protect_annual_report(counts, read_mart(home, FACTORS_MART), years)
     build = read_build_info(home)
     publication = _published(context, publish_annual_reports, tables, home.reports, _linkage(home), build)
-    dashboard = publish_dashboard(tables, published_dir(home), build)
+    dashboard, years = publish_dashboard(tables, home.reports, published_dir(home), build)
     return dg.MaterializeResult(metadata={**publication.metadata(), "report_years": list(tables.report_years),
                                           "dashboard": dg.MetadataValue.path(str(dashboard)),
+                                          "dashboard_revisions_pending": list(years.revisions_pending),
                                           **_pdf(context, publication.paths[-1])})
 
 

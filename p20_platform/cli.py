@@ -70,13 +70,19 @@ def _materialize(args: argparse.Namespace) -> int:
 
 
 def _release_revision(args: argparse.Namespace) -> int:
+    from p20_platform.report import read_build_info
+    from p20_platform.report.dashboard import DASHBOARD_DIR, render_dashboard
     from p20_platform.report.publish import RevisionRefused, release_revision
+    from p20_platform.transform import published_dir
 
+    home = paths(args.home)
     try:
-        entry = release_revision(paths(args.home).reports, args.document, args.reason, args.by)
+        entry = release_revision(home.reports, args.document, args.reason, args.by)
     except RevisionRefused as refused:
         print(f"p20 release-revision: {refused}", file=sys.stderr)
         return 1
+    if args.document.startswith(f"{DASHBOARD_DIR}/"):  # the page shows the released years: this one changed
+        print(f"rewrote {render_dashboard(home.reports, published_dir(home), read_build_info(home))}")
     print(f"released {args.document} as release {entry['release']}; release {entry['revises']} stays published at "
           f"reports/{entry['previous_release_kept_at']}")
     return 0
@@ -291,7 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     release = commands.add_parser("release-revision", help="publish a document's pending revision as its next "
                                                            "release (audited; refused if differencing would disclose)")
-    release.add_argument("document", help="the document under reports/, e.g. annual/disconnected_youth_2025.html")
+    release.add_argument("document", help="the document under reports/, e.g. annual/disconnected_youth_2025.html, or a "
+                                                 "year of the dashboard, dashboard/disconnected_youth_2025.json")
     release.add_argument("--reason", required=True, help="why the release is revised (recorded in the ledger)")
     release.add_argument("--by", default=os.environ.get("USER", "unknown"), help="who releases it (recorded)")
     release.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")

@@ -5,6 +5,11 @@ it shows exactly the cells the report may show: youth, at risk and disconnected,
 percentages, per report year, overall and by town or planning-region group, race/ethnicity, sex and age
 band. Filters (year, breakdown, measure) and charts run in the page's own script: no server,
 no external file, so it can be opened from disk or put on any web server as it is.
+
+Released figures only (issue 13, disclosure by differencing): each report year's figures are a document
+under the release rule of `report.publish` (`reports/dashboard/disconnected_youth_<year>.json`, the texts and
+values the page shows); the page is assembled from the released years alone, so a later delivery that
+changes a year's figures leaves that year as released until `p20 release-revision` publishes the revision.
 """
 
 from __future__ import annotations
@@ -20,10 +25,11 @@ from p20_platform.disclosure import require_publishable
 from p20_platform.report import disconnected as dy
 from p20_platform.report.figures import Figure, PublishedCells, Trace
 from p20_platform.report.grouping import MIN_GROUP_YOUTH
+from p20_platform.report.publish import Publication, write_releases
 from p20_platform.run_control import replace_text
 from p20_platform.report.views import BREAKDOWN_TITLES, estimate_figures, estimate_percent
 
-DASHBOARD = "dashboard.html"
+DASHBOARD, DASHBOARD_DIR = "dashboard.html", "dashboard"
 # Disconnected youth counted from the records alone run high (no wage record can be found for youth
 # with no SSN anywhere): the estimate, with its 90% interval, comes first, as in the annual report.
 MEASURES = {"youth": "Youth aged 14-26", "at_risk": "At risk", "at_risk_percent": "% at risk",
@@ -55,32 +61,45 @@ def _row(cells: PublishedCells, where: dict[str, str], estimate: dict[str, Figur
     return row
 
 
-def dashboard_data(tables: dy.AnnualReportTables) -> dict[str, Any]:
-    """Every figure the dashboard shows, as published text and value (None when suppressed)."""
-    years = list(tables.report_years)
-    everyone = tables.estimates[(years[-1], "all")].cells["dimension_value"].iloc[0]  # the one row of "all"
-    overall = {str(y): _row(PublishedCells(tables.continuum[y]), {}, estimate_figures(tables, y, "all", everyone))
-               for y in sorted(tables.continuum)}
+def year_figures(tables: dy.AnnualReportTables, year: int) -> dict[str, Any]:
+    """Every figure the dashboard shows for one report year, as published text and value (None when suppressed)."""
+    everyone = tables.estimates[(year, "all")].cells["dimension_value"].iloc[0]  # the one row of "all"
     breakdowns = {}
     for dimension in dy.BREAKDOWNS:
-        by_year = {}
-        for year in years:
-            cells = PublishedCells(tables.breakdowns[(year, dimension)])
-            held = tables.breakdown_rows[(year, dimension)]
-            groups = sorted(held, key=lambda v: (held[v] != (v,), v))
-            by_year[str(year)] = [{"group": g, "holds": list(held[g]) if held[g] != (g,) else [],
-                                   **_row(cells, {dimension: g}, estimate_figures(tables, year, dimension, g))}
-                               for g in groups]
-        breakdowns[dimension] = {"title": BREAKDOWN_TITLES[dimension], "years": by_year}
-    return {"years": years, "overall": overall, "breakdowns": breakdowns, "measures": MEASURES}
+        cells = PublishedCells(tables.breakdowns[(year, dimension)])
+        held = tables.breakdown_rows[(year, dimension)]
+        groups = sorted(held, key=lambda v: (held[v] != (v,), v))
+        breakdowns[dimension] = [{"group": g, "holds": list(held[g]) if held[g] != (g,) else [],
+                                  **_row(cells, {dimension: g}, estimate_figures(tables, year, dimension, g))}
+                                 for g in groups]
+    return {"year": year, "max_small_count": tables.published[0].policy.max_small_count,
+            "overall": _row(PublishedCells(tables.continuum[year]), {}, estimate_figures(tables, year, "all", everyone)),
+            "breakdowns": breakdowns}
 
 
-def publish_dashboard(tables: dy.AnnualReportTables, directory: Path, build: BuildInfo) -> Path:
-    """Write `directory/dashboard.html` after the audit passes; returns its path."""
+def publish_dashboard(tables: dy.AnnualReportTables, reports_dir: Path, directory: Path,
+                      build: BuildInfo) -> tuple[Path, Publication]:
+    """Audit, record each report year's figures under the release rule, then write `directory/dashboard.html`
+    from the released years; returns its path and what the release rule did with the years."""
     require_publishable(tables.published)
-    policy = tables.published[0].policy
+    years = {reports_dir / DASHBOARD_DIR / f"disconnected_youth_{year}.json":
+             json.dumps(year_figures(tables, year), indent=1, sort_keys=True) + "\n" for year in tables.report_years}
+    publication = write_releases(reports_dir, years, tables.published, build)
+    return render_dashboard(reports_dir, directory, build), publication
+
+
+def render_dashboard(reports_dir: Path, directory: Path, build: BuildInfo) -> Path:
+    """Write `directory/dashboard.html` from the released years' figures under `reports_dir/dashboard/`."""
+    released = [json.loads(p.read_text(encoding="utf-8"))
+                for p in sorted((reports_dir / DASHBOARD_DIR).glob("disconnected_youth_*.json"))]
+    released.sort(key=lambda y: y["year"])
+    data = {"years": [y["year"] for y in released], "overall": {str(y["year"]): y["overall"] for y in released},
+            "breakdowns": {d: {"title": BREAKDOWN_TITLES[d], "years": {str(y["year"]): y["breakdowns"][d]
+                                                                        for y in released}}
+                           for d in dy.BREAKDOWNS},
+            "measures": MEASURES}
     html = _templates.get_template("dashboard.html.j2").render(
-        data=json.dumps(dashboard_data(tables), separators=(",", ":")).replace("</", "<\\/"), build=build,
-        max_small_count=policy.max_small_count, min_group_youth=MIN_GROUP_YOUTH)
+        data=json.dumps(data, separators=(",", ":")).replace("</", "<\\/"), build=build,
+        max_small_count=max((y["max_small_count"] for y in released), default=0), min_group_youth=MIN_GROUP_YOUTH)
     directory.mkdir(parents=True, exist_ok=True)
     return replace_text(directory / DASHBOARD, html)

@@ -15,6 +15,8 @@ changed, how many of them by 1-10). `release_revision` publishes a pending revis
 audited: with the reason and who released it in the ledger, and refused while any shown number would
 differ from the release it replaces by 1-10 (comparing the two versions would reveal a group that
 small). The release it replaces stays published, unchanged, under `reports/<folder>/releases/`.
+The dashboard's figures are such documents too, one per report year (`dashboard/disconnected_youth_<year>.json`,
+the texts its page shows), so the page shows released figures only (`report.dashboard`).
 """
 
 from __future__ import annotations
@@ -72,7 +74,7 @@ def publish_annual_reports(tables: AnnualReportTables, reports_dir: Path, linkag
                  _render("annual_report.html.j2", annual_report_context(tables, year, linkage), build,
                          years=tables.report_years)
                  for year in tables.report_years}
-    return _write(reports_dir, documents, tables.published, build)
+    return write_releases(reports_dir, documents, tables.published, build)
 
 
 def publish_crossover_brief(tables: CrossoverTables, reports_dir: Path, linkage: Sequence[StrategyScores],
@@ -82,7 +84,7 @@ def publish_crossover_brief(tables: CrossoverTables, reports_dir: Path, linkage:
     evaluated = {s.strategy for s in linkage}
     context = crossover_brief_context(tables, linkage)
     context["missing_strategies"] = [STRATEGY_LABELS[s] for s in BRIEF_STRATEGIES if s not in evaluated]
-    return _write(reports_dir, {reports_dir / CROSSOVER_DIR / "crossover_brief.html":
+    return write_releases(reports_dir, {reports_dir / CROSSOVER_DIR / "crossover_brief.html":
                                 _render("crossover_brief.html.j2", context, build)}, tables.published, build)
 
 
@@ -118,17 +120,38 @@ def _now() -> str:
 _NUMBER = re.compile(r"(?<![\w.])\d{1,3}(?:,\d{3})+(?![\w.])|(?<![\w.,])\d+(?![\w,]|\.\d)")
 
 
-def _shown_numbers(html: str) -> list[int]:
-    text = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
-    return [int(n.replace(",", "")) for n in _NUMBER.findall(re.sub(r"<[^>]+>", " ", text))]
+def _shown_numbers(text: str) -> list[int]:
+    return [int(n.replace(",", "")) for n in _NUMBER.findall(text)]
 
 
-def _changes(released: str, revision: str) -> dict[str, int | None]:
-    """How many shown numbers changed, and how many by 1-10 (None when the layouts differ and cannot be paired)."""
-    old, new = _shown_numbers(released), _shown_numbers(revision)
-    if len(old) != len(new):
-        return {"numbers_changed": None, "changed_by_1_to_10": None}
-    differences = [abs(a - b) for a, b in zip(old, new) if a != b]
+def _figure_texts(value: Any, path: tuple = ()) -> dict[tuple, str]:
+    """A dashboard year's shown texts by where they stand (a group's row by its name, which stays when what it
+    holds changes)."""
+    if isinstance(value, dict):
+        if isinstance(value.get("text"), str):
+            return {path: value["text"]}
+        return {k: t for key, item in value.items() for k, t in _figure_texts(item, (*path, key)).items()}
+    if isinstance(value, list):
+        return {k: t for i, item in enumerate(value)
+                for k, t in _figure_texts(item, (*path, item.get("group", i) if isinstance(item, dict) else i)).items()}
+    return {}
+
+
+def _changes(released: str, revision: str, suffix: str) -> dict[str, int | None]:
+    """How many shown numbers changed, and how many by 1-10 (None when the layouts differ and cannot be paired).
+    A document's numbers pair in reading order; a dashboard year's pair figure by figure (one suppressed in
+    either version pairs with nothing: it reveals no difference)."""
+    if suffix == ".json":
+        old, new = _figure_texts(json.loads(released)), _figure_texts(json.loads(revision))
+        paired = [(_shown_numbers(old[k]), _shown_numbers(new[k])) for k in old.keys() & new.keys()]
+        pairs = [pair for a, b in paired if len(a) == len(b) for pair in zip(a, b)]
+    else:
+        old_numbers, new_numbers = (_shown_numbers(re.sub(r"<[^>]+>", " ", re.sub(
+            r"<(script|style)\b.*?</\1>", " ", html, flags=re.S))) for html in (released, revision))
+        if len(old_numbers) != len(new_numbers):
+            return {"numbers_changed": None, "changed_by_1_to_10": None}
+        pairs = list(zip(old_numbers, new_numbers))
+    differences = [abs(a - b) for a, b in pairs if a != b]
     return {"numbers_changed": len(differences), "changed_by_1_to_10": sum(1 <= d <= 10 for d in differences)}
 
 
@@ -148,7 +171,7 @@ def _record_release(reports_dir: Path, path: Path, html: str, build: BuildInfo) 
                          "deliveries": list(build.deliveries)})
         _save_ledger(reports_dir, ledger)
         return True
-    pending = reports_dir.parent / SUPERSEDED_DIR / key / "pending.html"
+    pending = _pending(reports_dir, key)
     pending.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     pending.write_text(html, encoding="utf-8")
     pending.chmod(0o600)
@@ -157,10 +180,15 @@ def _record_release(reports_dir: Path, path: Path, html: str, build: BuildInfo) 
         "sha256": checksum, "found_at": _now(), "revises": releases[-1]["release"],
         "why": {"deliveries_added": sorted(set(build.deliveries) - released),
                 "deliveries_replaced": sorted(released - set(build.deliveries))},
-        "what_changed": _changes(path.read_text(encoding="utf-8"), html) if path.exists() else None,
+        "what_changed": _changes(path.read_text(encoding="utf-8"), html, path.suffix) if path.exists() else None,
         "deliveries": list(build.deliveries)}
     _save_ledger(reports_dir, ledger)
     return False
+
+
+def _pending(reports_dir: Path, document: str) -> Path:
+    """Where a document's pending revision waits: owner-only, outside `reports/`."""
+    return reports_dir.parent / SUPERSEDED_DIR / document / f"pending{Path(document).suffix}"
 
 
 def release_revision(reports_dir: Path, document: str, reason: str, released_by: str) -> dict[str, Any]:
@@ -181,7 +209,7 @@ def release_revision(reports_dir: Path, document: str, reason: str, released_by:
                               "groups that small. Fix: keep the release as published and carry the corrected figures "
                               "in the next period's release, or suppress the changed cells before revising")
     path = reports_dir / document
-    pending = reports_dir.parent / SUPERSEDED_DIR / document / "pending.html"
+    pending = _pending(reports_dir, document)
     html = pending.read_text(encoding="utf-8")
     if _sha256(html) != revision["sha256"]:
         raise RevisionRefused(f"{document}: the pending revision's file does not match the ledger; run again")
@@ -202,8 +230,9 @@ def release_revision(reports_dir: Path, document: str, reason: str, released_by:
     return entry
 
 
-def _write(reports_dir: Path, documents: dict[Path, str], published: Sequence[PublishedTable],
-           build: BuildInfo) -> Publication:
+def write_releases(reports_dir: Path, documents: dict[Path, str], published: Sequence[PublishedTable],
+                   build: BuildInfo) -> Publication:
+    """Write each document that is a first release or its current release unchanged; keep the others pending."""
     pending = []
     for path, html in documents.items():
         path.parent.mkdir(parents=True, exist_ok=True)

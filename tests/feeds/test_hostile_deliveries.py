@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 import time
 
 import duckdb
@@ -20,6 +19,7 @@ from feed_files import landed, redeliver, redeliver_pair, replace_field
 from p20_platform.feeds import FEEDS, feed_status, inspect_delivery, load_feed, validate_files
 from p20_platform.feeds.archive import archive_path
 from p20_platform.feeds.confirm import confirm_delivery
+from p20_platform.feeds import landing
 from p20_platform.feeds.landing import SETTLE_SECONDS_VARIABLE
 
 REJECTED, LOADED = "rejected", "loaded"
@@ -196,25 +196,46 @@ def test_links_and_special_files_are_refused_unread_and_recorded(home_paths, tmp
     assert feed is None or feed_status(home_paths, feed).open_problems
 
 
+class _UploadClock:
+    """The landing module's clock, under the test's control: a settle wait passes at once (no real time, so no
+    assumption about how busy the machine is), and `during_wait` runs while it passes."""
+
+    def __init__(self, during_wait) -> None:
+        self.offset, self.waits, self.during_wait = 0.0, 0, during_wait
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def sleep(self, seconds: float) -> None:
+        self.offset += seconds
+        self.waits += 1
+        self.during_wait()
+
+
 def test_a_file_still_being_written_is_left_for_the_next_run(home_paths, monkeypatch):
-    monkeypatch.setenv(SETTLE_SECONDS_VARIABLE, "1.5")
     _load_dss(home_paths)
     original = landed(home_paths.home, "DSS", "analytical")
     data = original.read_bytes()
     data += _lines(data)[1] + b"\n"  # one more record than the current delivery
     partial = redeliver_pair(original, data[: len(data) // 3])
+    settled = time.time() - 7200
+    for file in home_paths.landing.rglob("*"):  # every other file has long been unchanged
+        if file.is_file() and file != partial:
+            os.utime(file, (settled, settled))
+    uploads = [data[len(data) // 3:]]
 
-    def finish_upload():
-        time.sleep(0.5)
-        with partial.open("ab") as handle:
-            handle.write(data[len(data) // 3:])
+    def upload_goes_on():  # the rest of the file arrives during the first settle wait
+        if uploads:
+            with partial.open("ab") as handle:
+                handle.write(uploads.pop())
 
-    writer = threading.Thread(target=finish_upload)
-    writer.start()
+    clock = _UploadClock(upload_goes_on)
+    monkeypatch.setattr(landing, "time", clock)
+    monkeypatch.setenv(SETTLE_SECONDS_VARIABLE, "3600")  # a stability window no real delay comes near
     recorded = load_feed(home_paths, ("DSS", "analytical"))  # the file changes while settling: not read
-    writer.join()
+    assert clock.waits == 1 and not uploads  # it waited (on the test's clock) and the upload went on meanwhile
     assert recorded == [] and _deliveries(home_paths, partial.name) == []
-    [delivery] = load_feed(home_paths, ("DSS", "analytical"))  # stable now: the whole file loads
+    [delivery] = load_feed(home_paths, ("DSS", "analytical"))  # unchanged over a whole window now: the file loads
     assert delivery.status == "loaded" and delivery.rows_read == len(_lines(data)) - 2
 
 
@@ -294,6 +315,41 @@ def test_a_file_without_its_partner_is_held_until_the_partner_arrives(home_paths
     assert _rows(home_paths, "raw_dss.analytical")[1] == arrived.name
     alone.unlink()  # removing it clears the state
     assert not feed_status(home_paths, ("DSS", "analytical")).open_problems
+
+
+def _current_pair(home_paths) -> tuple[str, str]:
+    return tuple(feed_status(home_paths, ("DSS", content)).current.file_name for content in ("matching", "analytical"))
+
+
+def test_a_pair_becomes_current_together_or_not_at_all(home_paths):
+    """Issue 13: a matching file whose analytical partner would not load is held with it, so no mismatched pair
+    becomes current; a corrected partner makes both current; a rejected matching file holds its partner too."""
+    _load_dss(home_paths)
+    matching, analytical = landed(home_paths.home, "DSS", "matching"), landed(home_paths.home, "DSS", "analytical")
+    before = _rows(home_paths, "matching.dss", home_paths.hub_db), _rows(home_paths, "raw_dss.analytical")
+    fewer = redeliver(matching, b"\n".join(_lines(matching.read_bytes())[:-2]) + b"\n")  # one person fewer
+    bad = redeliver(analytical, analytical.read_bytes().replace(b"\t", b";"))  # wrong delimiter: rejected whole
+
+    held, rejected = _load_dss(home_paths)
+    assert (held.file_name, held.status, rejected.file_name, rejected.status) == (fewer.name, "held", bad.name, "rejected")
+    assert f"analytical partner {bad.name}" in held.reason and "would not load (rejected:" in held.reason
+    assert f"{matching.name} stays in use" in held.reason and f"Fix: send a corrected {bad.name}" in held.reason
+    assert (_rows(home_paths, "matching.dss", home_paths.hub_db), _rows(home_paths, "raw_dss.analytical")) == before
+    assert _current_pair(home_paths) == (matching.name, analytical.name)
+    assert _load_dss(home_paths) == []  # nothing new: recorded once
+
+    bad.write_bytes(b"\n".join(_lines(analytical.read_bytes())[:-2]) + b"\n")  # the agency sends it again, corrected
+    assert [(d.file_name, d.status) for d in _load_dss(home_paths)] == [(fewer.name, "loaded"), (bad.name, "loaded")]
+    assert _current_pair(home_paths) == (fewer.name, bad.name)
+    assert not feed_status(home_paths, ("DSS", "matching")).open_problems
+
+    broken = redeliver(matching, matching.read_bytes().replace(b"\t", b";"), days_later=5)  # the reverse
+    partner = redeliver(analytical, b"\n".join(_lines(analytical.read_bytes())[:-3]) + b"\n", days_later=5)
+    rejected, held = _load_dss(home_paths)
+    assert (rejected.file_name, rejected.status, held.file_name, held.status) == (broken.name, "rejected",
+                                                                                partner.name, "held")
+    assert f"matching partner {broken.name}" in held.reason and "has not loaded (rejected:" in held.reason
+    assert _current_pair(home_paths) == (fewer.name, bad.name)
 
 
 def test_a_mostly_bad_delivery_is_rejected_whole_and_every_other_feed_loads(home_paths):

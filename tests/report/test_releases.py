@@ -1,22 +1,30 @@
 """Release bookkeeping (issue 13, disclosure by differencing): a later delivery never silently revises a released
 document; a revision waits, recorded with why and what changed, and is published only as a new, audited release
-that differencing cannot exploit; the release it replaces stays published, unchanged."""
+that differencing cannot exploit; the release it replaces stays published, unchanged. The dashboard shows released
+figures only, each report year's under the same rule."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 import stat
 import subprocess
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from p20_platform.build_info import BuildInfo
+from p20_platform.report import protect_annual_report, read_mart
+from p20_platform.report.dashboard import publish_dashboard
+from p20_platform.report.disconnected import COUNTS_MART, FACTORS_MART
 from p20_platform.report.publish import (RELEASES, SUPERSEDED_DIR, RevisionRefused, _record_release,
-                                         release_revision)
+                                         release_revision, write_releases)
+from p20_platform.settings import paths
+from p20_platform.transform import PUBLISHED_DATABASE, published_dir
 
 DOCUMENT = "annual/disconnected_youth_2025.html"
 P20 = str(Path(sys.executable).with_name("p20"))
@@ -88,3 +96,55 @@ def test_a_revision_released_is_a_new_audited_release_and_the_old_one_stays_publ
     assert [r["release"] for r in ledger["documents"][DOCUMENT]] == [1, 2] and ledger["pending"] == {}
     with pytest.raises(RevisionRefused, match="no pending revision"):
         release_revision(reports, DOCUMENT, reason="again", released_by="ops")
+
+
+def _page_data(page: Path) -> dict:
+    [data] = re.findall(r'<script type="application/json" id="data">(.*?)</script>', page.read_text(), flags=re.S)
+    return json.loads(data)
+
+
+def test_the_dashboard_shows_each_year_as_released_and_a_revision_only_once_released(run, tmp_path):
+    built, result = run
+    assert result.success
+    counts, factors = read_mart(built, COUNTS_MART), read_mart(built, FACTORS_MART)
+    *_, earlier, latest = sorted(int(y) for y in counts["report_year"].unique())
+    home = paths(tmp_path / "home")
+    published = published_dir(home)
+    published.mkdir(parents=True)
+    shutil.copy(published_dir(built) / PUBLISHED_DATABASE, published / PUBLISHED_DATABASE)  # the build info
+    tables = protect_annual_report(counts, factors, [earlier, latest])
+    page, publication = publish_dashboard(tables, home.reports, published, _build("SDE.000.01_15_2026.matching"))
+    released = _page_data(page)
+    assert publication.revisions_pending == () and released["years"] == [earlier, latest]
+
+    # A later delivery changes the earlier year's figures (here: the latest year's rows carry its numbers).
+    later = pd.concat([counts[counts["report_year"] != earlier],
+                       counts[counts["report_year"] == latest].assign(report_year=earlier)])
+    document = f"dashboard/disconnected_youth_{earlier}.json"
+    page, publication = publish_dashboard(protect_annual_report(later, factors, [earlier, latest]), home.reports,
+                                          published, _build("SDE.000.02_15_2026.matching"))
+    assert publication.revisions_pending == (document,)
+    assert _page_data(page) == released  # the page still shows the release
+    changed = _ledger(home.reports)["pending"][document]["what_changed"]
+    assert changed["numbers_changed"] > 0 and changed["changed_by_1_to_10"] > 0
+    refused = subprocess.run([P20, "release-revision", document, "--reason", "SDE resent", "--home", str(home.home)],
+                             capture_output=True, text=True)
+    assert refused.returncode == 1 and "differ from release 1 by 1-10" in refused.stderr
+    assert _page_data(page) == released
+
+    # A revision that moves no shown number by 1-10 (the year's youth count by 100) is released, audited, and the
+    # page shows it; the replaced release stays published.
+    figures = json.loads((home.reports / document).read_text())
+    youth = figures["overall"]["youth"]
+    youth["value"] += 100
+    youth["text"] = f"{int(youth['value']):,}"
+    revision = write_releases(home.reports, {home.reports / document: json.dumps(figures, indent=1, sort_keys=True)},
+                              tables.published, _build("SDE.000.03_15_2026.matching"))
+    assert revision.revisions_pending == (document,)
+    assert _page_data(page) == released
+    done = subprocess.run([P20, "release-revision", document, "--reason", "SDE resent", "--home", str(home.home)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    shown = _page_data(page)
+    assert shown["overall"][str(earlier)]["youth"] == youth and shown["overall"][str(latest)] == released["overall"][str(latest)]
+    assert (home.reports / "dashboard" / "releases" / f"disconnected_youth_{earlier}.release_1.json").exists()
