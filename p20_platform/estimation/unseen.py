@@ -71,6 +71,7 @@ from dataclasses import dataclass
 import duckdb
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.stats import binom, poisson
 
 WAGE_AGENCY = "DOL"
@@ -285,9 +286,10 @@ def _person_weights(keys: pd.Series, replicates: int, rng: np.random.Generator) 
 
 
 def _weighted_counts(index: np.ndarray, size: int, weights: np.ndarray) -> np.ndarray:
-    out = np.zeros((size, weights.shape[1]))
-    np.add.at(out, index, weights)
-    return out
+    """Column sums of `weights` per value of `index` (0 <= index < size), as one sparse product:
+    `np.add.at` took minutes inside the employment fit at 1.2M persons."""
+    rows = sparse.csr_matrix((np.ones(len(index)), (index, np.arange(len(index)))), shape=(size, len(index)))
+    return np.asarray(rows @ weights)
 
 
 def _binomial(k: np.ndarray, n: np.ndarray, p: float | np.ndarray) -> np.ndarray:
@@ -362,12 +364,13 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     own_paid_strangers = own * _binomial(paid - 1, strangers_if_own, r)  # own is 0 without namesakes
     own_unpaid_strangers = own * _binomial(paid, strangers_if_own, r)
     absent = (1 - own) * _binomial(paid, namesakes[:, None], r)
+    cell_weights = np.maximum(_weighted_counts(cell, cells, weights), 1e-12)
     for _ in range(EM_ITERATIONS):
         prior = p[cell]
         own_paid = prior * own_paid_strangers
         own_unpaid = (1 - prior) * own_unpaid_strangers
         probability = (own_paid + absent * prior) / np.maximum(own_paid + own_unpaid + absent, 1e-300)
-        p = _weighted_counts(cell, cells, weights * probability) / np.maximum(_weighted_counts(cell, cells, weights), 1e-12)
+        p = _weighted_counts(cell, cells, weights * probability) / cell_weights
 
     band_of, sex_of = np.divmod(np.arange(strata), len(SEXES))
     bands = [f"<={AGE_NOW_BANDS[0]}"] + [f"{low + 1}-{high}" for low, high in zip(AGE_NOW_BANDS, AGE_NOW_BANDS[1:])] \
