@@ -237,16 +237,16 @@ def wages_left_apart(parts: pd.DataFrame, wage_years: pd.DataFrame) -> pd.DataFr
     """).df()
 
 
-def foreign_ssn_namesakes(parts: pd.DataFrame, wage_years: pd.DataFrame, youth_years: pd.DataFrame) -> pd.DataFrame:
+def foreign_ssn_namesakes(parts: pd.DataFrame, wage_years: pd.DataFrame, youth_years: pd.DataFrame,
+                          own: pd.DataFrame) -> pd.DataFrame:
     """`wage_evidence` for youth with an SSN, the pool narrowed to wage records whose SSN cannot be their
     worker's own: none the hub accepts (missing, malformed, a known dummy), or one that another agency's
     record carries (a parent's or sibling's SSN under the worker's own name; the index keeps such a
     record apart from the SSN's holder because the names disagree). A youth's job found nowhere near
     their SSN may sit on one of these under their name. Records under the youth's own SSN are not
-    counted: `wages_left_apart` finds those."""
+    counted: `wages_left_apart` finds those. `own`: `own_wage_records(parts)`."""
     pool = parts[parts["dol_only"]]
     held = parts.loc[~parts["dol_record"], "ssn"].dropna()
-    own = own_wage_records(parts)
     excluded = pd.concat([pool.loc[pool["ssn"].notna() & ~pool["ssn"].isin(held), ["record_id"]],
                           own.loc[own["p20_id"].isin(youth_years["p20_id"]), ["record_id"]]], ignore_index=True)
     return wage_evidence(parts, wage_years, youth_years, excluded)
@@ -259,14 +259,15 @@ def draw_keys(parts: pd.DataFrame) -> pd.Series:
     return parts.groupby("p20_id")["record_id"].min().rename("draw_key")
 
 
-def stranger_namesakes(parts: pd.DataFrame, wage_years: pd.DataFrame, bridged: pd.DataFrame) -> pd.DataFrame:
+def stranger_namesakes(parts: pd.DataFrame, wage_years: pd.DataFrame, bridged: pd.DataFrame,
+                       own: pd.DataFrame) -> pd.DataFrame:
     """`wage_evidence` for bridged youth-years with their own wage records (`own_wage_records`) out of
     the pool: how many strangers share a youth's name key and were paid, as an SSN-less youth would
     meet them. Only youth who would still be in the index without their SSN-bearing records (some
-    record of theirs carries neither an SSN nor is a DOL record) can stand in for an SSN-less youth."""
+    record of theirs carries neither an SSN nor is a DOL record) can stand in for an SSN-less youth.
+    `own`: `own_wage_records(parts)`."""
     keyed = parts.loc[~parts["dol_record"] & ~parts["bridge"] & parts["name_key"].notna(), "p20_id"]
     bridged = bridged[bridged["p20_id"].isin(set(keyed))]
-    own = own_wage_records(parts)
     return wage_evidence(parts, wage_years, bridged, own[own["p20_id"].isin(set(bridged["p20_id"]))][["record_id"]])
 
 
@@ -545,22 +546,23 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     out_of_school = person_years[~person_years["enrolled_k12"]]
     bridged = out_of_school[out_of_school["wage_linkable"]][["p20_id", "report_year", "age", "age_now", "sex"]]
     keys = draw_keys(parts)
-    strangers = stranger_namesakes(parts, wage_years, bridged).join(keys, on="p20_id")
+    own = own_wage_records(parts)
+    strangers = stranger_namesakes(parts, wage_years, bridged, own).join(keys, on="p20_id")
 
     undecided = person_years[undecided_rows(person_years)]
     # Youth-years with an SSN whose status rests on a job the index did not find, paid on a wage
     # record it left apart: employed, so they need only the diploma, as those seen active do.
     left_apart = wages_left_apart(parts, wage_years).rename(columns={"year": "report_year"})
-    hidden_job = person_years[status_rests_on_wages(person_years) & person_years["wage_linkable"]].merge(
-        left_apart, on=["p20_id", "report_year"])
+    bridged_without_job = person_years[status_rests_on_wages(person_years) & person_years["wage_linkable"]]
+    hidden_job = bridged_without_job.merge(left_apart, on=["p20_id", "report_year"])
     # The others of them may have worked under an SSN not their own (`lost_job_probabilities`).
-    job_not_found = person_years[status_rests_on_wages(person_years) & person_years["wage_linkable"]].merge(
+    job_not_found = bridged_without_job.merge(
         hidden_job[["p20_id", "report_year"]], how="left", indicator=True).query("_merge == 'left_only'")
     employed_bridged = out_of_school[out_of_school["wage_linkable"] & out_of_school["employed"]]
-    candidates = foreign_ssn_namesakes(parts, wage_years, job_not_found[["p20_id", "report_year", "age"]]).merge(
+    candidates = foreign_ssn_namesakes(parts, wage_years, job_not_found[["p20_id", "report_year", "age"]], own).merge(
         job_not_found.drop(columns=["age", "_merge"]), on=["p20_id", "report_year"], validate="1:1")
     lost_job = lost_job_probabilities(
-        foreign_ssn_namesakes(parts, wage_years, employed_bridged[["p20_id", "report_year", "age"]]).join(
+        foreign_ssn_namesakes(parts, wage_years, employed_bridged[["p20_id", "report_year", "age"]], own).join(
             keys, on="p20_id"), candidates.join(keys, on="p20_id"), replicates)
     # Kept: those whose job may be under another SSN, and those whose diploma is unknown (disconnected
     # either way; severe if they hold no diploma and did not work: the records alone call them moderate).
