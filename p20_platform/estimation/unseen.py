@@ -239,14 +239,16 @@ def wages_left_apart(parts: pd.DataFrame, wage_years: pd.DataFrame) -> pd.DataFr
 
 def foreign_ssn_namesakes(parts: pd.DataFrame, wage_years: pd.DataFrame, youth_years: pd.DataFrame,
                           own: pd.DataFrame) -> pd.DataFrame:
-    """`wage_evidence` for youth with an SSN, the pool narrowed to wage records whose SSN cannot be their
-    worker's own: none the hub accepts (missing, malformed, a known dummy), or one that another agency's
-    record carries (a parent's or sibling's SSN under the worker's own name; the index keeps such a
-    record apart from the SSN's holder because the names disagree). A youth's job found nowhere near
-    their SSN may sit on one of these under their name. Records under the youth's own SSN are not
-    counted: `wages_left_apart` finds those. `own`: `own_wage_records(parts)`."""
+    """`wage_evidence` for youth with an SSN, the pool narrowed to wage records whose SSN may not be their
+    worker's own: none the hub accepts (missing, malformed, a known dummy), or one that another index
+    entry carries too (a parent's or sibling's SSN under the worker's own name: the index keeps such a
+    record apart from the SSN's holder, whose own school, benefit or wage records carry it, because the
+    names disagree). A youth's job found nowhere near their SSN may sit on one of these under their
+    name. Records under the youth's own SSN are not counted: `wages_left_apart` finds those.
+    `own`: `own_wage_records(parts)`."""
     pool = parts[parts["dol_only"]]
-    held = parts.loc[~parts["dol_record"], "ssn"].dropna()
+    entries = parts.dropna(subset=["ssn"]).groupby("ssn")["p20_id"].nunique()
+    held = entries.index[entries > 1]
     excluded = pd.concat([pool.loc[pool["ssn"].notna() & ~pool["ssn"].isin(held), ["record_id"]],
                           own.loc[own["p20_id"].isin(youth_years["p20_id"]), ["record_id"]]], ignore_index=True)
     return wage_evidence(parts, wage_years, youth_years, excluded)
