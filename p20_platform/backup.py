@@ -4,7 +4,13 @@ A snapshot holds a read-only connection on the hub store and on the warehouse at
 copies them: DuckDB lets no writer in while a reader holds the file, so the two copies show the
 same moment (no load, index build or dbt run half in one and not the other). The archive is
 content-addressed and append-only, so copying it as it stands is consistent too. Landing files are
-the agencies'; the Dagster run history is not state; reports are rebuilt from the marts.
+the agencies'; the Dagster run history is not state; reports are rebuilt from the marts, except what
+was released: a released document is what the public saw and is never silently revised (`report.publish`),
+so the release state is backed up too: the ledger `reports/releases.json`, every document it lists as
+released (the annual reports, the crossover brief, the dashboard's `dashboard/disconnected_youth_<year>.json`),
+the earlier releases kept under `reports/<folder>/releases/` and the pending revisions under `report_releases/`.
+Without it, the first run after a restore would publish its own rendering as release 1 and lose both what
+was released and the check that a revision does not differ from it by 1-10.
 
 Restoring into an empty home and running `p20 materialize` rebuilds the same marts.
 """
@@ -15,16 +21,19 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
 from p20_platform.feeds.archive import ARCHIVE_FILE_MODE, PRIVATE_FOLDER_MODE, require_private_stores
 from p20_platform.feeds.stores import connect
+from p20_platform.report.publish import RELEASES, SUPERSEDED_DIR
 from p20_platform.settings import Paths
 
 MANIFEST = "backup.json"
 PET_KEY = "pet.key"
+RELEASE_STATE = "release_state"  # the backup's folder for the release state, laid out as in the data home
 
 
 class BackupError(Exception):
@@ -56,6 +65,25 @@ def _copy_tree(source: Path, target: Path) -> int:
     return copied
 
 
+def _release_files(paths: Paths) -> list[Path]:
+    """The release state's files, relative to the data home: the ledger, each document it lists, the earlier
+    releases kept beside them and the pending revisions."""
+    ledger = paths.reports / RELEASES
+    if not ledger.is_file():
+        return []
+    listed = [paths.reports / document for document in json.loads(ledger.read_text(encoding="utf-8"))["documents"]]
+    kept = [f for folder in paths.reports.glob("*/releases") for f in folder.rglob("*")]
+    pending = list((paths.home / SUPERSEDED_DIR).rglob("*"))
+    return sorted({f.relative_to(paths.home) for f in [ledger, *listed, *kept, *pending]
+                   if f.is_file() and not f.name.endswith(".next")})  # `.next`: a write a crash interrupted
+
+
+def _copy_keeping_mode(source: Path, target: Path, folder_mode: int) -> None:
+    """Copy a release file with its permissions (public documents, 0444 kept releases, owner-only pending ones)."""
+    target.parent.mkdir(mode=folder_mode, parents=True, exist_ok=True)
+    _copy_private(source, target, stat.S_IMODE(source.stat().st_mode))
+
+
 def backup(paths: Paths, out: Path) -> dict:
     """Write a snapshot of the data home's stores into the new folder `out`; return its manifest."""
     require_private_stores(paths)
@@ -75,9 +103,14 @@ def backup(paths: Paths, out: Path) -> dict:
     archived = _copy_tree(paths.archive, out / "archive") if paths.archive.is_dir() else 0
     if (paths.home / PET_KEY).exists():
         _copy_private(paths.home / PET_KEY, out / PET_KEY)
+    releases = {}
+    for name in _release_files(paths):
+        _copy_keeping_mode(paths.home / name, out / RELEASE_STATE / name, PRIVATE_FOLDER_MODE)
+        releases[str(name)] = _sha256(out / RELEASE_STATE / name)
     manifest = {"home": str(paths.home), "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "archive_files": archived,
-                "files": {f.name: _sha256(f) for f in sorted(out.iterdir()) if f.is_file()}}
+                "files": {f.name: _sha256(f) for f in sorted(out.iterdir()) if f.is_file()},
+                "release_files": releases}
     (out / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     os.chmod(out / MANIFEST, 0o600)
     return manifest
@@ -89,16 +122,21 @@ def restore(source: Path, paths: Paths) -> dict:
         manifest = json.loads((source / MANIFEST).read_text())
     except (OSError, ValueError) as error:
         raise BackupError(f"{source} is not a p20 backup ({error}): expected {MANIFEST} beside the stores") from None
-    existing = [p for p in (paths.hub_db, paths.warehouse_db, paths.archive) if p.exists()]
+    existing = [p for p in (paths.hub_db, paths.warehouse_db, paths.archive, paths.reports / RELEASES,
+                            paths.home / SUPERSEDED_DIR) if p.exists()]
     if existing:
         raise BackupError(f"{paths.home} already holds {', '.join(map(str, existing))}: restore into a new, empty "
                           "data home (nothing is overwritten)")
-    for name, checksum in manifest["files"].items():
+    releases = manifest.get("release_files", {})  # none in a backup taken before releases were backed up
+    for name, checksum in [*manifest["files"].items(), *((f"{RELEASE_STATE}/{n}", c) for n, c in releases.items())]:
         if _sha256(source / name) != checksum:
             raise BackupError(f"{source / name} does not match the backup's checksum: the backup is damaged")
     paths.home.mkdir(parents=True, exist_ok=True)
     for name in manifest["files"]:
         _copy_private(source / name, paths.home / name)
+    for name in releases:  # reports/ as the publisher makes it; the pending revisions owner-only, as it keeps them
+        _copy_keeping_mode(source / RELEASE_STATE / name, paths.home / name,
+                           PRIVATE_FOLDER_MODE if Path(name).parts[0] == SUPERSEDED_DIR else 0o777)
     if (source / "archive").is_dir():
         _copy_tree(source / "archive", paths.archive)
     require_private_stores(paths)

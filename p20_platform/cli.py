@@ -110,7 +110,7 @@ def _backup(args: argparse.Namespace) -> int:
         print(f"p20: backup not taken: {error}", file=sys.stderr)
         return 1
     print(f"backup of {manifest['home']} written to {args.out}: {', '.join(manifest['files'])}, "
-          f"{manifest['archive_files']} archived deliveries")
+          f"{manifest['archive_files']} archived deliveries, {len(manifest['release_files'])} release file(s)")
     return 0
 
 
@@ -125,7 +125,7 @@ def _restore(args: argparse.Namespace) -> int:
         print(f"p20: not restored: {error}", file=sys.stderr)
         return 1
     print(f"restored the backup of {manifest['home']} taken {manifest['taken_at']} into {home.home}; "
-          f"`p20 materialize --home {home.home}` rebuilds the marts and reports")
+          f"`p20 materialize --home {home.home}` rebuilds the marts and reports (the released ones kept as released)")
     return 0
 
 
@@ -304,7 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
     release.set_defaults(run=_release_revision)
 
-    backup = commands.add_parser("backup", help="snapshot both stores, the archive and the PET key consistently")
+    backup = commands.add_parser("backup", help="snapshot both stores, the archive and the PET key consistently, "
+                                 "and the released reports with their ledger")
     backup.add_argument("out", help="a new folder to write the backup into")
     backup.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
     backup.set_defaults(run=_backup)

@@ -13,6 +13,7 @@ row is kept, with its original values, in the same store as its file's other row
 
 from __future__ import annotations
 
+import hashlib
 import re
 import stat
 import time
@@ -207,19 +208,15 @@ def _store_rows(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: 
     name, verdict = inspection.name, inspection.verdict
     current = manifest.current_delivery(warehouse, name.agency, name.content)
     becomes_current = current is None or name.delivery_date >= current.delivery_date
-    if becomes_current and not _partner_arrived(paths, warehouse, name):
-        partner, other = partner_name(name), "analytical" if name.content == "matching" else "matching"
-        in_use = f"the current {name.content} file {current.file_name} stays in use" if current else "nothing loads"
-        return "held", (f"its {other} partner {partner} (same request and date) has not arrived: held until it does, "
-                        f"{in_use}. Fix: send {partner} to landing/{name.agency}/ and both load together on the next "
-                        "run; or remove this file if it was sent by mistake")
-    if becomes_current and current is not None and current.rows_read and not manifest.confirmed(warehouse, sha256):
-        low, high = ROW_COUNT_CHANGE
-        if not low * current.rows_read <= inspection.rows_read <= high * current.rows_read:
-            return "held", (f"{inspection.rows_read} rows where the current delivery {current.file_name} has "
-                            f"{current.rows_read}: held for confirmation, the current delivery stays in use. Fix: "
-                            f"if the count is right, run `p20 confirm {name.file_name}` and the next run loads it; "
-                            "otherwise send the complete file")
+    if becomes_current:
+        change = _row_count_change(warehouse, inspection, current, sha256)
+        if change is not None:
+            return "held", (f"{change}: held for confirmation, the current delivery stays in use. Fix: if the count "
+                            f"is right, run `p20 confirm {name.file_name}` and the next run loads it; otherwise send "
+                            "the complete file")
+        held = _pair_hold(paths, warehouse, inspection, current)
+        if held is not None:
+            return "held", held
     if name.content == "matching":
         with connect(paths.hub_db) as hub:
             _write_delivery(hub, "quarantine", f"{name.agency.lower()}_matching", matching_table(name.agency),
@@ -235,22 +232,80 @@ def _store_rows(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: 
     return "superseded", f"{quarantined}; not current: {current.file_name} has a later delivery date"
 
 
-# A partner that arrived: its file is in the agency's landing folder, or it was recorded as one of the pair's files.
+def _row_count_change(warehouse: duckdb.DuckDBPyConnection, inspection: Inspection,
+                      current: manifest.Delivery | None, sha256: str) -> str | None:
+    """The sharp change in row count against the current delivery that holds a delivery for confirmation."""
+    if current is None or not current.rows_read or manifest.confirmed(warehouse, sha256):
+        return None
+    low, high = ROW_COUNT_CHANGE
+    if low * current.rows_read <= inspection.rows_read <= high * current.rows_read:
+        return None
+    return f"{inspection.rows_read} rows where the current delivery {current.file_name} has {current.rows_read}"
+
+
+# A partner that loads with the file: recorded as one of the pair's files that passed its checks.
 _PARTNER_RECORDED = ("loaded", "superseded", "duplicate")
 
 
-def _partner_arrived(paths: Paths, warehouse: duckdb.DuckDBPyConnection, name: DeliveryName) -> bool:
-    """Whether the other file of this delivery's pair (same agency, request and date) has arrived.
+def _pair_hold(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: Inspection,
+               current: manifest.Delivery | None) -> str | None:
+    """Why a file that would become current is held for its partner (same agency, request and date), or None.
 
-    A matching file without its analytical file, or the reverse, is held rather than made current: the
-    two files of one request are one delivery, and the agency's previous pair stays in use until both
-    are in. In landing, the partner must be a regular file (a link there is refused when read)."""
-    partner = partner_name(name)
-    other = (name.agency, "analytical" if name.content == "matching" else "matching")
-    if any(file.name == partner and stat.S_ISREG(file.lstat().st_mode) for file in files_of_feed(paths, other)):
-        return True
+    The two files of one request are one delivery and become current together or not at all; the agency's
+    previous pair stays in use meanwhile. An agency's matching file loads first (its analytical file is checked
+    against its FakeIDs): it is held unless its analytical partner has loaded or, waiting in landing, passes the
+    checks it will meet against this matching file's FakeIDs. An analytical file is held when its matching
+    partner was rejected or held. In landing, the partner must be a regular file (a link there is refused when read)."""
+    name = inspection.name
+    partner, other = partner_name(name), "analytical" if name.content == "matching" else "matching"
+    in_use = f"the current {name.content} file {current.file_name} stays in use" if current else "nothing loads"
     recorded = manifest.latest_by_file(warehouse, partner)
-    return recorded is not None and recorded.status in _PARTNER_RECORDED
+    waiting = [f for f in files_of_feed(paths, (name.agency, other))
+               if f.name == partner and stat.S_ISREG(f.lstat().st_mode)]
+    if name.content == "matching" and waiting:
+        problem = _partner_problem(paths, warehouse, inspection, waiting[0])
+        if problem is None:
+            return None
+        return (f"its analytical partner {partner} (same request and date) would not load ({problem}): the pair "
+                f"becomes current together, so this file is held and {in_use}. Fix: send a corrected {partner} to "
+                f"landing/{name.agency}/ (or, if it is held for confirmation and its count is right, `p20 confirm "
+                f"{partner}`) and both load on the next run")
+    if recorded is not None and recorded.status in _PARTNER_RECORDED:
+        return None
+    if recorded is not None and name.content == "analytical":
+        return (f"its matching partner {partner} (same request and date) has not loaded ({recorded.status}: "
+                f"{recorded.reason}): the pair becomes current together, so this file is held and {in_use}. Fix: "
+                f"send a corrected {partner} to landing/{name.agency}/ and both load on the next run")
+    if waiting:  # an analytical file loaded before its matching partner was looked at (a run of this feed alone)
+        return None
+    return (f"its {other} partner {partner} (same request and date) has not arrived: held until it does, "
+            f"{in_use}. Fix: send {partner} to landing/{name.agency}/ and both load together on the next "
+            "run; or remove this file if it was sent by mistake")
+
+
+def _partner_problem(paths: Paths, warehouse: duckdb.DuckDBPyConnection, matching: Inspection, file: Path
+                     ) -> str | None:
+    """What keeps a matching file's analytical partner, waiting in landing, from loading after it; None if nothing."""
+    try:
+        data = read_landing_file(paths, file)
+    except StillArriving:
+        return "it is still arriving"
+    except DeliveryRejected as refused:
+        return refused.problem
+    seen = [d for d in manifest.sightings(warehouse, hashlib.sha256(data).hexdigest()) if d.file_name == file.name]
+    if seen and seen[-1].status in _PARTNER_RECORDED:
+        return None
+    verdict = matching.verdict
+    fakeids = frozenset(fake_id for rows in (verdict.accepted, verdict.quarantined) if "FakeID" in rows
+                        for fake_id in rows["FakeID"].dropna())
+    inspection = inspect_delivery(file.name, data, folder_agency=matching.name.agency, matching_fakeids=fakeids)
+    if inspection.rejection is not None:
+        return f"{_rejected(inspection, fakeids)[0]}: {inspection.rejection.problem}"
+    current = manifest.current_delivery(warehouse, matching.name.agency, "analytical")
+    if current is not None and current.delivery_date > matching.name.delivery_date:
+        return None  # it loads as superseded, as this file does
+    change = _row_count_change(warehouse, inspection, current, hashlib.sha256(data).hexdigest())
+    return None if change is None else f"held for confirmation: {change}"
 
 
 def _write_delivery(connection: duckdb.DuckDBPyConnection, quarantine_schema: str, quarantine_table: str,

@@ -1,12 +1,18 @@
-"""`p20 backup` and `p20 restore`: a restored home rebuilds the same marts (row counts and sorted-row checksums)."""
+"""`p20 backup` and `p20 restore`: a restored home rebuilds the same marts (row counts and sorted-row checksums) and keeps
+what was released as released (the release ledger and documents, the dashboard's figures among them)."""
 
 from __future__ import annotations
 
 import stat
+from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 
+from p20_platform.backup import RELEASE_STATE
+from p20_platform.build_info import BuildInfo
 from p20_platform.cli import main
+from p20_platform.report.publish import SUPERSEDED_DIR, _record_release, release_revision
 from p20_platform.settings import paths
 from p20_platform.transform import DBT_PROJECT_DIR, MART_TABLES
 
@@ -43,5 +49,67 @@ def test_a_damaged_backup_is_refused(built_home, tmp_path, capsys):
     (backup / "warehouse.duckdb").chmod(0o600)
     with (backup / "warehouse.duckdb").open("ab") as handle:
         handle.write(b"x")
+    assert main(["restore", str(backup), "--home", str(tmp_path / "elsewhere")]) == 1
+    assert "damaged" in capsys.readouterr().err
+
+
+def _build(*deliveries: str) -> BuildInfo:
+    return BuildInfo(built_at=datetime.now(UTC), code_version="test", data_vintage=date(2026, 1, 15),
+                     deliveries=deliveries, synthetic=True)
+
+
+def _render(reports: Path, document: str, text: str, build: BuildInfo) -> bool:
+    """What the publisher does with one rendering: written only when the release ledger says so."""
+    path = reports / document
+    path.parent.mkdir(parents=True, exist_ok=True)
+    written = _record_release(reports, path, text, build)
+    if written:
+        path.write_text(text)
+    return written
+
+
+def _files(root: Path) -> dict[str, tuple[bytes, int]]:
+    return {str(p.relative_to(root)): (p.read_bytes(), stat.S_IMODE(p.stat().st_mode))
+            for p in root.rglob("*") if p.is_file()}
+
+
+def test_released_reports_and_their_ledger_are_backed_up_and_restored_as_released(tmp_path, capsys):
+    """Released documents are not rebuilt from the marts: a run after a restore without them would publish its own
+    rendering as release 1. The ledger, every released document (the dashboard's per-year JSON among them), the
+    earlier release kept under `releases/` and a pending revision come back byte for byte, with their modes."""
+    home, restored = paths(tmp_path / "home"), paths(tmp_path / "restored")
+    home.home.mkdir()
+    duckdb.connect(str(home.warehouse_db)).close()
+    home.warehouse_db.chmod(0o600)
+    reports, dashboard = home.reports, "dashboard/disconnected_youth_2025.json"
+    first, later = _build("DOC.000.01_15_2026.matching"), _build("DOC.000.02_15_2026.matching")
+    annual = "annual/disconnected_youth_2025.html"
+    assert _render(reports, annual, "<td>Hartford</td><td>1,200</td>", first)
+    assert _render(reports, dashboard, '{"Hartford": "1,200"}', first)
+    assert not _render(reports, annual, "<td>Hartford</td><td>1,300</td>", later)
+    release_revision(reports, annual, "DOC corrected its January file", "test")  # release 1 kept under releases/
+    assert not _render(reports, dashboard, '{"Hartford": "1,300"}', later)  # pending, under report_releases/
+    (reports / "annual" / "disconnected_youth_2025.pdf").write_bytes(b"%PDF")  # rebuilt from the release: not state
+    (reports / "linkage_evaluation.md").write_text("rebuilt from the marts")
+    release_state = {f"reports/{name}": content for name, content in _files(reports).items()
+                     if not name.endswith((".pdf", ".md"))}
+    release_state |= {f"{SUPERSEDED_DIR}/{n}": c for n, c in _files(home.home / SUPERSEDED_DIR).items()}
+    assert {"reports/annual/releases/disconnected_youth_2025.release_1.html", f"reports/{dashboard}",
+            f"{SUPERSEDED_DIR}/{dashboard}/pending.json"} <= set(release_state)
+
+    backup = tmp_path / "backup"
+    assert main(["backup", str(backup), "--home", str(home.home)]) == 0
+    assert f"{len(release_state)} release file(s)" in capsys.readouterr().out
+    assert main(["restore", str(backup), "--home", str(restored.home)]) == 0
+    back = {f"reports/{n}": c for n, c in _files(restored.reports).items()}
+    back |= {f"{SUPERSEDED_DIR}/{n}": c for n, c in _files(restored.home / SUPERSEDED_DIR).items()}
+    assert back == release_state
+    # The restored ledger still holds the release: a later rendering waits as a revision instead of replacing it.
+    assert not _render(restored.reports, dashboard, '{"Hartford": "1,400"}', _build("DOC.000.03_15_2026.matching"))
+    assert (restored.reports / dashboard).read_text() == '{"Hartford": "1,200"}'
+
+    released = backup / RELEASE_STATE / "reports" / dashboard
+    released.chmod(0o600)
+    released.write_text('{"Hartford": "1,201"}')
     assert main(["restore", str(backup), "--home", str(tmp_path / "elsewhere")]) == 1
     assert "damaged" in capsys.readouterr().err

@@ -317,6 +317,41 @@ def test_a_file_without_its_partner_is_held_until_the_partner_arrives(home_paths
     assert not feed_status(home_paths, ("DSS", "analytical")).open_problems
 
 
+def _current_pair(home_paths) -> tuple[str, str]:
+    return tuple(feed_status(home_paths, ("DSS", content)).current.file_name for content in ("matching", "analytical"))
+
+
+def test_a_pair_becomes_current_together_or_not_at_all(home_paths):
+    """Issue 13: a matching file whose analytical partner would not load is held with it, so no mismatched pair
+    becomes current; a corrected partner makes both current; a rejected matching file holds its partner too."""
+    _load_dss(home_paths)
+    matching, analytical = landed(home_paths.home, "DSS", "matching"), landed(home_paths.home, "DSS", "analytical")
+    before = _rows(home_paths, "matching.dss", home_paths.hub_db), _rows(home_paths, "raw_dss.analytical")
+    fewer = redeliver(matching, b"\n".join(_lines(matching.read_bytes())[:-2]) + b"\n")  # one person fewer
+    bad = redeliver(analytical, analytical.read_bytes().replace(b"\t", b";"))  # wrong delimiter: rejected whole
+
+    held, rejected = _load_dss(home_paths)
+    assert (held.file_name, held.status, rejected.file_name, rejected.status) == (fewer.name, "held", bad.name, "rejected")
+    assert f"analytical partner {bad.name}" in held.reason and "would not load (rejected:" in held.reason
+    assert f"{matching.name} stays in use" in held.reason and f"Fix: send a corrected {bad.name}" in held.reason
+    assert (_rows(home_paths, "matching.dss", home_paths.hub_db), _rows(home_paths, "raw_dss.analytical")) == before
+    assert _current_pair(home_paths) == (matching.name, analytical.name)
+    assert _load_dss(home_paths) == []  # nothing new: recorded once
+
+    bad.write_bytes(b"\n".join(_lines(analytical.read_bytes())[:-2]) + b"\n")  # the agency sends it again, corrected
+    assert [(d.file_name, d.status) for d in _load_dss(home_paths)] == [(fewer.name, "loaded"), (bad.name, "loaded")]
+    assert _current_pair(home_paths) == (fewer.name, bad.name)
+    assert not feed_status(home_paths, ("DSS", "matching")).open_problems
+
+    broken = redeliver(matching, matching.read_bytes().replace(b"\t", b";"), days_later=5)  # the reverse
+    partner = redeliver(analytical, b"\n".join(_lines(analytical.read_bytes())[:-3]) + b"\n", days_later=5)
+    rejected, held = _load_dss(home_paths)
+    assert (rejected.file_name, rejected.status, held.file_name, held.status) == (broken.name, "rejected",
+                                                                                partner.name, "held")
+    assert f"matching partner {broken.name}" in held.reason and "has not loaded (rejected:" in held.reason
+    assert _current_pair(home_paths) == (fewer.name, bad.name)
+
+
 def test_a_mostly_bad_delivery_is_rejected_whole_and_every_other_feed_loads(home_paths):
     original = landed(home_paths.home, "DSS", "matching")
     _load_dss(home_paths)

@@ -46,10 +46,19 @@ def variant(source: Path, target: Path, drop_line: int | None = None, bad_dob: b
 
 
 def with_partner(matching: Path, source: Path) -> Path:
-    """Send the matching file's analytical partner too (the synthetic DCF analytical file under the same request
-    and date): a matching file whose partner has not arrived is held, not loaded."""
-    analytical = next(source.parent.glob("*.analytical"))
-    matching.with_suffix(".analytical").write_bytes(analytical.read_bytes())
+    """Send the matching file's analytical partner too (the synthetic DCF analytical file under the same request and
+    date), consistent with it: only the rows of the matching file's FakeIDs, and values only in the element the tests'
+    requests approve for DCF (RecordType; the layout keeps the other columns, empty). The pair becomes current together:
+    a matching file whose partner has not arrived, or would be rejected or held, is held, not loaded."""
+    lines = matching.read_text(encoding="utf-8").split("\n")
+    fake_ids = {line.split("\t")[lines[0].split("\t").index("FakeID")] for line in lines[1:] if line}
+    header, *rows = next(source.parent.glob("*.analytical")).read_text(encoding="utf-8").split("\n")
+    columns = header.split("\t")
+    kept = [i for i, c in enumerate(columns) if c in ("FakeID", "RecordType")]
+    rows = [row.split("\t") for row in rows if row]
+    partner = ["\t".join(v if i in kept else "" for i, v in enumerate(row)) for row in rows
+               if row[columns.index("FakeID")] in fake_ids]
+    matching.with_suffix(".analytical").write_text("\n".join([header, *partner]) + "\n", encoding="utf-8")
     return matching
 
 

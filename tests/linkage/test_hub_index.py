@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -50,19 +49,26 @@ def test_other_strategy_rebuild_keeps_most_ids(indexed_copy):
     assert build.strategy == "deterministic" and kept > 0.9
 
 
+def _with_fresh_fakeids(source: Path, target: Path) -> tuple[list[str], int]:
+    """`source` written to `target` with every FakeID given an "N" prefix; the renamed rows and the FakeID column."""
+    rows = source.read_text(encoding="utf-8").splitlines()
+    fake = rows[0].split("\t").index("FakeID")
+    renamed = ["\t".join(["N" + v if i == fake else v for i, v in enumerate(r.split("\t"))]) for r in rows[1:]]
+    target.write_text("\n".join([rows[0], *renamed]) + "\n", encoding="utf-8")
+    return renamed, fake
+
+
 def test_incremental_delivery_matches_a_full_rebuild(indexed_copy):
     """DOC sends a new delivery (same people, fresh FakeIDs); only it is scored, and the index equals
     the one a full rebuild gives, with the unchanged people keeping their ids."""
     home = paths(indexed_copy)
     old_file = next((home.landing / "DOC").glob("*.matching"))
-    rows = old_file.read_text(encoding="utf-8").splitlines()
-    header = rows[0].split("\t")
-    fake = header.index("FakeID")
-    renamed = ["\t".join(["N" + v if i == fake else v for i, v in enumerate(r.split("\t"))]) for r in rows[1:]]
     new_file = home.landing / "DOC" / "DOC.000.02_15_2026.matching"
-    new_file.write_text("\n".join([rows[0], *renamed]) + "\n", encoding="utf-8")
-    shutil.copy(old_file.with_suffix(".analytical"), new_file.with_suffix(".analytical"))  # its pair's other file
-    load_feed(home, ("DOC", "matching"))
+    renamed, fake = _with_fresh_fakeids(old_file, new_file)
+    # its pair's other file, under the same fresh FakeIDs: the pair becomes current together, and an analytical
+    # file keyed by FakeIDs its matching file does not hold would keep the matching file from loading
+    _with_fresh_fakeids(old_file.with_suffix(".analytical"), new_file.with_suffix(".analytical"))
+    assert [d.status for d in load_feed(home, ("DOC", "matching"))] == ["loaded"]
     before = _crosswalk(indexed_copy)
 
     build = link_new_delivery(indexed_copy, ["DOC"])

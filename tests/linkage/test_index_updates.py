@@ -3,7 +3,6 @@ full on demand; the index checks pass on a sound index and fail on a planted bad
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -23,15 +22,23 @@ def _hub(home: Path, sql: str) -> pd.DataFrame:
         return connection.sql(sql).df()
 
 
-def _deliver_doc_again(home: Path) -> int:
-    """DOC sends its people again under fresh FakeIDs; returns the number of records."""
-    landing = paths(home).landing / "DOC"
-    rows = next(landing.glob("*.matching")).read_text(encoding="utf-8").splitlines()
+def _with_fresh_fakeids(source: Path, target: Path) -> list[str]:
+    """`source` written to `target` with every FakeID given an "N" prefix; returns the renamed rows."""
+    rows = source.read_text(encoding="utf-8").splitlines()
     fake = rows[0].split("\t").index("FakeID")
     renamed = ["\t".join(["N" + v if i == fake else v for i, v in enumerate(r.split("\t"))]) for r in rows[1:]]
-    (landing / "DOC.000.02_15_2026.matching").write_text("\n".join([rows[0], *renamed]) + "\n", encoding="utf-8")
-    shutil.copy(next(landing.glob("*.analytical")), landing / "DOC.000.02_15_2026.analytical")  # its pair's other file
-    load_feed(paths(home), ("DOC", "matching"))
+    target.write_text("\n".join([rows[0], *renamed]) + "\n", encoding="utf-8")
+    return renamed
+
+
+def _deliver_doc_again(home: Path) -> int:
+    """DOC sends its people again under fresh FakeIDs; returns the number of records. Its pair's analytical file
+    carries the same fresh FakeIDs: the pair becomes current together, and an analytical file keyed by FakeIDs its
+    matching file does not hold would keep the matching file from loading."""
+    landing = paths(home).landing / "DOC"
+    renamed = _with_fresh_fakeids(next(landing.glob("*.matching")), landing / "DOC.000.02_15_2026.matching")
+    _with_fresh_fakeids(next(landing.glob("*.analytical")), landing / "DOC.000.02_15_2026.analytical")
+    assert [d.status for d in load_feed(paths(home), ("DOC", "matching"))] == ["loaded"]
     return len(renamed)
 
 
