@@ -22,7 +22,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
+# A full parse: dbt 1.11's partial parse drops the singular tests' YAML descriptions (their asset
+# checks' descriptions in Dagster) when a macro or docs block changes.
 $(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	rm -f dbt_project/target/partial_parse.msgpack
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/dagster-dbt project prepare-and-package --file p20_platform/transform.py
 	touch $@
 
