@@ -23,9 +23,12 @@ no pair found by surname and initial, or by a near SSN, enters the crosswalk).
    records (found by SSN) taken out of the pool: the pool and the names are the same for them.
    `q` is fitted per age-now band and sex to the undecided youth's own namesake counts, so it does
    not assume SSN-less youth lose their wages to a changed name as often as bridged youth do (they
-   do not: a youth is SSN-less partly because a noisy name kept their bridges apart). The
-   employment rate per age band and report year then follows by expectation-maximisation, each
-   youth-year weighing whether its paid or unpaid namesakes include the youth's own worker.
+   do not: a youth is SSN-less partly because a noisy name kept their bridges apart). Strangers are
+   measured per class of name commonness (how many people in the index share the name key), since
+   a common name meets far more of them. The employment rate per age band and report year then
+   follows by expectation-maximisation, each youth-year with at most `NAMESAKE_CAP` namesakes
+   weighing whether its paid or unpaid namesakes include the youth's own worker; youth-years with
+   more namesakes than that carry no usable evidence and count at the fitted rate.
 3. Jobs left apart. A youth with an SSN whose status rests on a job not found, and a pool worker
    paid that year under their SSN or one a keystroke from it (the index keeps such wage records
    apart when the names disagree: a married surname, a typo), counts as employed.
@@ -89,6 +92,11 @@ SEED = 20_260_601
 SEXES = ("F", "M", "unknown")
 STRANGER_PRIOR_WEIGHT = 20.0  # pseudo-observations at the pooled namesake distribution per stratum
 EM_ITERATIONS = 30
+# How common a youth's name is: index entries (people some agency recorded) sharing their name keys,
+# class upper bounds. Strangers are counted and paid per class: at 1.2M persons a common key meets
+# hundreds of pool workers, a rare one none, and the pooled distributions fitted neither (employment
+# 20-55% low in 2015-2021 on helper 16's 1.2M home).
+NAME_COMMONNESS = (1, 3, 10, 30, 100, 300)
 
 
 @dataclass(frozen=True)
@@ -130,8 +138,9 @@ def _person_parts(records: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFram
 def wage_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: pd.DataFrame,
                   excluded: pd.DataFrame | None = None) -> pd.DataFrame:
     """For each row of `person_years` (p20_id, report_year, age): how many wage-only workers could be
-    the youth (`namesakes`: same surname and first initial, at least 15 when first paid) and how many
-    of them were paid in the report year (`paid_namesakes`).
+    the youth (`namesakes`: same surname and first initial, at least 15 when first paid), how many
+    of them were paid in the report year (`paid_namesakes`), and how common the youth's name is
+    (`key_entries`: index entries other than the pool's that share a name key of theirs).
 
     The pool is every index entry made only of DOL records: the wage records nobody could link, and
     claimants the index left apart. `excluded` (record_id) takes records out of the pool: a bridged
@@ -158,8 +167,12 @@ def wage_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: p
         candidate_keys AS (
             SELECT DISTINCT p20_id, name_key FROM candidate_records
             QUALIFY school OR NOT bool_or(school) OVER (PARTITION BY p20_id)),
+        key_entries AS (
+            SELECT name_key, count(DISTINCT p20_id) AS entries
+            FROM parts WHERE NOT dol_only AND name_key IS NOT NULL GROUP BY name_key),
         key_sets AS (
-            SELECT p20_id, list(name_key ORDER BY name_key) AS key_set FROM candidate_keys GROUP BY p20_id),
+            SELECT p20_id, list(name_key ORDER BY name_key) AS key_set, sum(ke.entries) AS key_entries
+            FROM candidate_keys LEFT JOIN key_entries AS ke USING (name_key) GROUP BY p20_id),
         cells AS (
             SELECT DISTINCT ks.key_set, py.report_year, py.age
             FROM person_years AS py JOIN key_sets AS ks USING (p20_id)),
@@ -178,7 +191,8 @@ def wage_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: p
             GROUP BY pl.key_set, pl.report_year, pl.age)
         SELECT py.p20_id, py.report_year,
                coalesce(s.namesakes, 0) AS namesakes,
-               coalesce(s.paid_namesakes, 0) AS paid_namesakes
+               coalesce(s.paid_namesakes, 0) AS paid_namesakes,
+               coalesce(ks.key_entries, 0) AS key_entries
         FROM person_years AS py
         LEFT JOIN key_sets AS ks USING (p20_id)
         LEFT JOIN scored AS s ON s.key_set = ks.key_set AND s.report_year = py.report_year AND s.age = py.age
@@ -273,11 +287,17 @@ def stranger_namesakes(parts: pd.DataFrame, wage_years: pd.DataFrame, bridged: p
     return wage_evidence(parts, wage_years, bridged, own[own["p20_id"].isin(set(bridged["p20_id"]))][["record_id"]])
 
 
+def _commonness(frame: pd.DataFrame) -> np.ndarray:
+    """The class of `NAME_COMMONNESS` of each row's `key_entries`."""
+    return np.searchsorted(np.asarray(NAME_COMMONNESS), frame["key_entries"].to_numpy(), side="left")
+
+
 def _stratum(frame: pd.DataFrame) -> np.ndarray:
-    """Age now (two-year bands: a marriage changes the surname on wage records, not on school
-    records) x sex."""
+    """How common the name is x age now (two-year bands: a marriage changes the surname on wage
+    records, not on school records) x sex."""
     band = np.searchsorted(np.asarray(AGE_NOW_BANDS), frame["age_now"].to_numpy(), side="left")
-    return band * len(SEXES) + frame["sex"].map({"F": 0, "M": 1}).fillna(2).to_numpy(int)
+    return ((_commonness(frame) * (len(AGE_NOW_BANDS) + 1) + band) * len(SEXES)
+            + frame["sex"].map({"F": 0, "M": 1}).fillna(2).to_numpy(int))
 
 
 def _person_weights(keys: pd.Series, replicates: int, rng: np.random.Generator) -> np.ndarray:
@@ -317,13 +337,17 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     marry like bridged youth do. The employment rate `p` per age band and report year is then
     found by expectation-maximisation, each youth-year weighing whether one of its paid or unpaid
     namesakes is the youth's own worker; a youth whose worker cannot be found (key changed)
-    counts at `p`, which assumes that a changed surname says nothing about working.
+    counts at `p`, which assumes that a changed surname says nothing about working. `h`, `q` and
+    `r` are per class of name commonness too (`key_entries`), and `p` is fitted on the youth-years
+    with at most `NAMESAKE_CAP` namesakes; the rest count at `p`, which assumes that employment
+    does not depend on how common a name is within an age band and year.
     Replicates are Poisson bootstraps over bridged and target persons, each person's draws taken in
     the order of their `draw_key` (`draw_keys`: stable across builds of the same data, unlike p20_ids,
     which a new index salts afresh), so the same data give the same interval.
     """
     rng = np.random.default_rng(seed)
-    strata = (len(AGE_NOW_BANDS) + 1) * len(SEXES)
+    classes = len(NAME_COMMONNESS) + 1
+    strata = classes * (len(AGE_NOW_BANDS) + 1) * len(SEXES)
     columns = replicates + 1
     # strangers: h(j | stratum), smoothed towards the pooled distribution, and r
     known = _person_weights(strangers["draw_key"], replicates, rng)
@@ -332,11 +356,15 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     np.add.at(counts, (_stratum(strangers), others), known)
     pooled = counts.sum(axis=0, keepdims=True) / counts.sum(axis=(0, 1), keepdims=True)
     h = (counts + STRANGER_PRIOR_WEIGHT * pooled) / (counts.sum(axis=1, keepdims=True) + STRANGER_PRIOR_WEIGHT)
-    # r per report year: a stranger is likelier to be paid in a year the more of the pool is young then
+    # r per report year (a stranger is likelier to be paid in a year the more of the pool is young then)
+    # and name commonness, measured where the target's evidence is read: on namesake counts within the cap
     years = np.union1d(strangers["report_year"].to_numpy(), target["report_year"].to_numpy())
-    year_of_stranger = np.searchsorted(years, strangers["report_year"].to_numpy())
-    paid_strangers = _weighted_counts(year_of_stranger, len(years), known * strangers["paid_namesakes"].to_numpy()[:, None])
-    all_strangers = _weighted_counts(year_of_stranger, len(years), known * strangers["namesakes"].to_numpy()[:, None])
+    year_of_stranger = np.searchsorted(years, strangers["report_year"].to_numpy()) * classes + _commonness(strangers)
+    within_cap = known * (strangers["namesakes"].to_numpy() <= NAMESAKE_CAP)[:, None]
+    paid_strangers = _weighted_counts(year_of_stranger, len(years) * classes,
+                                      within_cap * strangers["paid_namesakes"].to_numpy()[:, None])
+    all_strangers = _weighted_counts(year_of_stranger, len(years) * classes,
+                                     within_cap * strangers["namesakes"].to_numpy()[:, None])
     overall = paid_strangers.sum(axis=0) / np.maximum(all_strangers.sum(axis=0), 1.0)
     r_by_year = (paid_strangers + STRANGER_PRIOR_WEIGHT * overall) / (all_strangers + STRANGER_PRIOR_WEIGHT)
 
@@ -358,7 +386,7 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     absent_prior = q[stratum] * h[stratum, n]
     own = np.where(n[:, None] == 0, 0.0, own_prior / np.maximum(own_prior + absent_prior, 1e-12))
     paid = np.minimum(target["paid_namesakes"].to_numpy(), namesakes)[:, None]
-    r = r_by_year[np.searchsorted(years, target["report_year"].to_numpy())]
+    r = r_by_year[np.searchsorted(years, target["report_year"].to_numpy()) * classes + _commonness(target)]
     strangers_if_own = np.maximum(namesakes - 1, 0)[:, None]
     cell = target.groupby(["age_band", "report_year"]).ngroup().to_numpy()
     cells = cell.max() + 1 if len(cell) else 0
@@ -367,18 +395,27 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, repl
     own_paid_strangers = own * _binomial(paid - 1, strangers_if_own, r)  # own is 0 without namesakes
     own_unpaid_strangers = own * _binomial(paid, strangers_if_own, r)
     absent = (1 - own) * _binomial(paid, namesakes[:, None], r)
-    cell_weights = np.maximum(_weighted_counts(cell, cells, weights), 1e-12)
+    # Beyond the cap, one more or fewer paid namesake says next to nothing about the youth's own worker,
+    # and a stranger rate off by a point moves the fit by far more than the youth's own job: p is fitted
+    # on the youth-years within the cap, and the others count at their cell's p.
+    informative = (namesakes <= NAMESAKE_CAP)[:, None]
+    cell_weights = np.maximum(_weighted_counts(cell, cells, weights * informative), 1e-12)
     for _ in range(EM_ITERATIONS):
         prior = p[cell]
         own_paid = prior * own_paid_strangers
         own_unpaid = (1 - prior) * own_unpaid_strangers
         probability = (own_paid + absent * prior) / np.maximum(own_paid + own_unpaid + absent, 1e-300)
-        p = _weighted_counts(cell, cells, weights * probability) / cell_weights
+        p = _weighted_counts(cell, cells, weights * informative * probability) / cell_weights
+    probability = np.where(informative, probability, p[cell])
 
-    band_of, sex_of = np.divmod(np.arange(strata), len(SEXES))
+    class_and_band, sex_of = np.divmod(np.arange(strata), len(SEXES))
+    class_of, band_of = np.divmod(class_and_band, len(AGE_NOW_BANDS) + 1)
+    commonness = ["1"] + [f"{low + 1}-{high}" for low, high in zip(NAME_COMMONNESS, NAME_COMMONNESS[1:])] \
+        + [f">={NAME_COMMONNESS[-1] + 1}"]
     bands = [f"<={AGE_NOW_BANDS[0]}"] + [f"{low + 1}-{high}" for low, high in zip(AGE_NOW_BANDS, AGE_NOW_BANDS[1:])] \
         + [f">={AGE_NOW_BANDS[-1] + 1}"]
     parameters = pd.DataFrame({
+        "name_commonness": [commonness[c] for c in class_of],
         "age_now_band": [bands[b] for b in band_of], "sex": [SEXES[x] for x in sex_of],
         "undecided_youth_years": seen[:, :, 0].sum(axis=1).astype(int),
         "without_namesake_share": (seen[:, 0, 0] / np.maximum(seen[:, :, 0].sum(axis=1), 1)).round(4),
