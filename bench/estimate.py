@@ -8,6 +8,7 @@ truth, the at-risk-or-disconnected share within 1 point, the interval covering t
 90% of cells with a half-width of at most 15% of the estimate.
 
     nice -n 10 .venv/bin/python -m bench.estimate --persons 10000 --seeds 1 2 3 4 --bridge-rates 1.0 3.0
+    .venv/bin/python -m bench.estimate --home <bench.statewide home> --result estimate_statewide_1200000.json
 """
 
 from __future__ import annotations
@@ -45,14 +46,19 @@ def _dbt(home: Paths, *args: str) -> None:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{result.stdout[-3000:]}")
 
 
+def estimate_and_count(home: Paths) -> None:
+    """The hub's estimate -> counts mart, on a home built through the person-year mart."""
+    publish_undecided_status(home)
+    _dbt(home, "build", "--select", "source:estimation+")
+
+
 def build_through_counts(home: Paths) -> None:
     """Feeds -> probabilistic index -> marts up to person-years -> the hub's estimate -> counts mart."""
     for feed in FEEDS:
         load_feed(home, feed)
     rebuild_index(home.home, "probabilistic")
     _dbt(home, "build", "--exclude", "source:estimation+")
-    publish_undecided_status(home)
-    _dbt(home, "build", "--select", "source:estimation+")
+    estimate_and_count(home)
 
 
 def true_severe(home: Paths) -> pd.DataFrame:
@@ -72,18 +78,23 @@ def run_one(persons: int, seed: int, bridge_rate: float | None) -> dict:
         options = {} if bridge_rate is None else {"bridge_rate": bridge_rate}
         generate(persons=persons, seed=seed, out=home.home, progress=False, **options)
         build_through_counts(home)
-        comparison = compare_marts_with_truth(home)
-        with duckdb.connect(str(home.warehouse_db), read_only=True) as warehouse:
-            shares = warehouse.execute(
-                "SELECT report_year, youth, at_risk, disconnected_estimate, at_risk_or_disconnected_share_estimate "
-                "FROM marts.disconnected_youth_counts WHERE dimension = 'all' ORDER BY report_year").df()
-            severe = warehouse.execute(
-                "SELECT report_year, 'severe' AS dimension, 'All youth aged 14-26' AS dimension_value, "
-                "disconnected_severe AS observed, disconnected_severe_estimate AS estimate, "
-                "disconnected_severe_lower AS lower, disconnected_severe_upper AS upper "
-                "FROM marts.disconnected_youth_counts WHERE dimension = 'all' ORDER BY report_year").df()
-        severe = estimates_vs_truth(severe, true_severe(home))
-        seconds = time.perf_counter() - started
+        return measure(home, seed, bridge_rate, started)
+
+
+def measure(home: Paths, seed: int | None, bridge_rate: float | None, started: float) -> dict:
+    """Cells (yearly, breakdowns, severe) and shares of a built home beside its truth."""
+    comparison = compare_marts_with_truth(home)
+    with duckdb.connect(str(home.warehouse_db), read_only=True) as warehouse:
+        shares = warehouse.execute(
+            "SELECT report_year, youth, at_risk, disconnected_estimate, at_risk_or_disconnected_share_estimate "
+            "FROM marts.disconnected_youth_counts WHERE dimension = 'all' ORDER BY report_year").df()
+        severe = warehouse.execute(
+            "SELECT report_year, 'severe' AS dimension, 'All youth aged 14-26' AS dimension_value, "
+            "disconnected_severe AS observed, disconnected_severe_estimate AS estimate, "
+            "disconnected_severe_lower AS lower, disconnected_severe_upper AS upper "
+            "FROM marts.disconnected_youth_counts WHERE dimension = 'all' ORDER BY report_year").df()
+    severe = estimates_vs_truth(severe, true_severe(home))
+    seconds = time.perf_counter() - started
     truth_status = comparison.status_counts.pivot(index="report_year", columns="status_group", values="truth")
     shares["true_share"] = (truth_status["at_risk"] + truth_status["disconnected"]).reindex(
         shares["report_year"]).to_numpy() / shares["youth"]
@@ -126,9 +137,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bridge-rates", type=float, nargs="+", default=None,
                         help="linkability levels (p20 synth --bridge-rate; 3.0 halves the unlinkable share, "
                              "bench/results/synth_bridges.json); default: the synth default only")
+    parser.add_argument("--home", type=Path, default=None,
+                        help="a home with truth already built through the person-year mart (bench.statewide's): "
+                             "estimate it again and compare, instead of populations of --persons")
     args = parser.parse_args(argv)
     levels = args.bridge_rates or [None]
-    runs = [run_one(args.persons, seed, level) for level in levels for seed in args.seeds]
+    if args.home is not None:
+        home, started = paths(args.home), time.perf_counter()
+        built = json.loads((home.truth / "synth_record.json").read_text())["arguments"]
+        args.persons, args.seeds = built["persons"], [built["seed"]]
+        estimate_and_count(home)
+        runs = [measure(home, built["seed"], None, started)]
+    else:
+        runs = [run_one(args.persons, seed, level) for level in levels for seed in args.seeds]
     cells = pd.concat([r["cells"] for r in runs], ignore_index=True)
     shares = pd.concat([r["shares"] for r in runs], ignore_index=True)
     result = {
