@@ -208,7 +208,8 @@ def annual_report_context(tables: dy.AnnualReportTables, year: int,
     }
     return {"year": year, "current": current, "trend": trend, "breakdowns": breakdowns, "subgroups": subgroups,
             "wage_range": wage_range, "factors": factors, "charts": charts, "linkage": linkage,
-            "estimate_tested": dy.ESTIMATE_TESTED, "severe_tested": dy.SEVERE_TESTED, **_methods(tables.published)}
+            "estimate_tested": dy.ESTIMATE_TESTED,
+            "estimate_tested_statewide": dy.ESTIMATE_TESTED_STATEWIDE, "severe_tested": dy.SEVERE_TESTED, **_methods(tables.published)}
 
 
 def _unlinkable_wage_range(cells: PublishedCells, trace) -> dict[str, Figure]:

@@ -23,7 +23,7 @@ from p20_platform.report import crossover as xo
 from p20_platform.report import (LinkageNotRecorded, protect_annual_report, protect_crossover_brief,
                                  publish_annual_reports, read_build_info, read_linkage_quality, read_mart)
 from p20_platform.report.linkage import SCORES
-from p20_platform.report.disconnected import (ESTIMATE_TESTED, INTERVAL, RESTS_ON_UNLINKABLE_WAGES, SEVERE_TESTED,
+from p20_platform.report.disconnected import (ESTIMATE_TESTED, ESTIMATE_TESTED_STATEWIDE, INTERVAL, RESTS_ON_UNLINKABLE_WAGES, SEVERE_TESTED,
                                               STATUS_CATEGORY, WAGE_EVIDENCE, breakdown_table)
 from p20_platform.resources import DataHome
 from p20_platform.settings import Paths, paths
@@ -374,14 +374,20 @@ def test_the_headline_says_loudly_how_far_off_the_estimate_was_in_tests(run):
     tested = ESTIMATE_TESTED
     assert f"{tested.error_range} the true number" in text
     assert ("too narrow" in text) == tested.too_narrow and f" {tested.covered} of {tested.cells} tests" in text
+    statewide = ESTIMATE_TESTED_STATEWIDE
+    assert f"(1.2 million people) it was {statewide.error_range} the true number" in text
+    assert f"{statewide.covered} of {statewide.cells} years" in text
 
 
-@pytest.mark.parametrize(("dimension", "tested"), [("all", ESTIMATE_TESTED), ("severe", SEVERE_TESTED)])
-def test_the_stated_test_results_are_the_benchmarks(dimension, tested):
+@pytest.mark.parametrize(("dimension", "tested", "results"), [
+    ("all", ESTIMATE_TESTED, ("estimate.json", "estimate_demo.json")),
+    ("severe", SEVERE_TESTED, ("estimate.json", "estimate_demo.json")),
+    ("all", ESTIMATE_TESTED_STATEWIDE, ("estimate_statewide_1200000.json",))])
+def test_the_stated_test_results_are_the_benchmarks(dimension, tested, results):
     """The figures the headline (and the continuum, for the severe part) states are the ones
-    bench/results holds (yearly cells 2016-2025 of the seed sweep and of the demo population), so a
-    new benchmark run cannot leave the warning stale."""
-    cells = [cell for name in ("estimate.json", "estimate_demo.json")
+    bench/results holds (yearly cells 2016-2025 of the seed sweep and of the demo population; of the
+    statewide-size home), so a new benchmark run cannot leave the warning stale."""
+    cells = [cell for name in results
              for cell in json.loads((REPO / "bench" / "results" / name).read_text())["cells"]
              if cell["dimension"] == dimension and 2016 <= cell["report_year"] <= 2025]
     errors = [cell["relative_difference"] for cell in cells]
