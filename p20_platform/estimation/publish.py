@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from p20_platform.estimation.splits import COLUMNS as CORRECTION_COLUMNS
-from p20_platform.estimation.splits import disconnected_probabilities, paid_entries, split_corrections
+from p20_platform.estimation.splits import disconnected_probabilities, paid_entries, split_corrections, student_ids
 from p20_platform.estimation.unseen import WAGE_AGENCY, UnseenEstimate, estimate_unseen
 from p20_platform.feeds.loaders import analytical_schema
 from p20_platform.feeds.stores import connect, quote, table_exists
@@ -80,7 +80,7 @@ class EstimationInputs:
 
 def read_inputs(paths: Paths) -> EstimationInputs:
     with connect(paths.hub_db, read_only=True) as hub:
-        records = hub.execute("SELECT record_id, agency, FakeID, last_name, first_name, dob, ssn FROM mpi.records").df()
+        records = hub.execute("SELECT record_id, agency, FakeID, last_name, first_name, dob, ssn, sasid FROM mpi.records").df()
         crosswalk = hub.execute("SELECT record_id, p20_id FROM mpi.crosswalk").df()
         pairs = (hub.execute("SELECT record_id_l, record_id_r, match_probability FROM mpi.pairs").df()
                  if table_exists(hub, "mpi", "pairs") else None)
@@ -101,6 +101,6 @@ def publish_undecided_status(paths: Paths) -> Publication:
                                first_school_year=inputs.first_school_year)
     corrections = None if inputs.pairs is None else split_corrections(
         inputs.pairs, inputs.crosswalk, disconnected_probabilities(inputs.person_years, estimate.probabilities),
-        paid_entries(inputs.records, inputs.crosswalk, inputs.wage_years))
+        paid_entries(inputs.records, inputs.crosswalk, inputs.wage_years), student_ids(inputs.records, inputs.crosswalk))
     write_tables(paths, estimate.probabilities, estimate.parameters, corrections)
     return Publication(estimate, corrections)

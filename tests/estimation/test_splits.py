@@ -3,7 +3,8 @@
 import pandas as pd
 import pytest
 
-from p20_platform.estimation.splits import disconnected_probabilities, entry_pairs, paid_entries, split_corrections
+from p20_platform.estimation.splits import (disconnected_probabilities, entry_pairs, paid_entries, split_corrections,
+                                            student_ids)
 
 CROSSWALK = pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4", "r5", "r6"],
                           "p20_id": ["A", "A", "B", "B", "C", "D"]})
@@ -23,6 +24,19 @@ def test_two_record_pairs_between_the_same_entries_are_one_question_and_pairs_in
     pairs = _pairs(("r1", "r3", 0.4), ("r4", "r2", 0.7), ("r1", "r2", 0.99), ("r5", "r6", 0.2))
     found = entry_pairs(pairs, CROSSWALK)
     assert found.to_dict("records") == [{"a": "A", "b": "B", "p": 0.7}, {"a": "C", "b": "D", "p": 0.2}]
+
+
+def test_two_entries_holding_different_student_ids_are_two_students_but_a_keystroke_apart_may_be_one():
+    """A and B carry SASIDs far apart: two students, no correction. C's differs from D's by one swapped
+    pair of digits (a mistyped id on another agency's record): it may be one person and stays a candidate."""
+    records = pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4", "r5", "r6"],
+                            "sasid": ["1111111111", None, "2222222222", None, "3333333344", "3333333434"]})
+    students = student_ids(records, CROSSWALK)
+    years = _years(("A", 2020, 1.0), ("B", 2020, 0.0), ("C", 2020, 1.0), ("D", 2020, 0.0))
+    pairs = _pairs(("r1", "r3", 0.8), ("r5", "r6", 0.8))
+    corrections = split_corrections(pairs, CROSSWALK, years, students=students)
+    assert corrections["p20_id"].tolist() == ["C"]
+    assert split_corrections(pairs, CROSSWALK, years)["p20_id"].tolist() == ["A", "C"]
 
 
 def test_a_jobless_half_of_a_working_person_is_taken_off_whole_in_expectation():
