@@ -57,7 +57,7 @@ def student_ids(records: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
     return held[["p20_id", "sasid"]].drop_duplicates()
 
 
-def two_students(candidates: pd.DataFrame, students: pd.DataFrame) -> pd.Series:
+def two_students(candidates: pd.DataFrame, students: pd.DataFrame) -> np.ndarray:
     """Per entry pair: whether both entries carry state student ids and every one of a's is more than a
     keystroke from every one of b's. The education department issues one SASID per student, so such
     entries are two students whatever their names and birth dates say. Measured on a 1.2M home before

@@ -95,7 +95,7 @@ EM_ITERATIONS = 30
 # How common a youth's name is: index entries (people some agency recorded) sharing their name keys,
 # class upper bounds. Strangers are counted and paid per class: at 1.2M persons a common key meets
 # hundreds of pool workers, a rare one none, and the pooled distributions fitted neither (employment
-# 20-55% low in 2015-2021 on helper 16's 1.2M home).
+# 23-57% low in 2015-2021 on helper 16's 1.2M home).
 NAME_COMMONNESS = (1, 3, 10, 30, 100, 300)
 
 

@@ -230,16 +230,21 @@ def release_revision(reports_dir: Path, document: str, reason: str, released_by:
     return entry
 
 
+def release_document(reports_dir: Path, path: Path, text: str, build: BuildInfo) -> bool:
+    """Write one rendering if it is a first release or its current release unchanged (True); otherwise
+    it waits as a pending revision (False)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not _record_release(reports_dir, path, text, build):
+        return False
+    replace_text(path, text)
+    return True
+
+
 def write_releases(reports_dir: Path, documents: dict[Path, str], published: Sequence[PublishedTable],
                    build: BuildInfo) -> Publication:
     """Write each document that is a first release or its current release unchanged; keep the others pending."""
-    pending = []
-    for path, html in documents.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not _record_release(reports_dir, path, html, build):
-            pending.append(str(path.relative_to(reports_dir)))
-            continue
-        replace_text(path, html)
+    pending = [str(path.relative_to(reports_dir)) for path, html in documents.items()
+               if not release_document(reports_dir, path, html, build)]
     shown = sum(int(t.cells["count"].notna().sum()) for t in published)
     suppressed = sum(int(t.cells["count"].isna().sum()) for t in published)
     return Publication(paths=tuple(documents), cells_shown=shown, cells_suppressed=suppressed,

@@ -12,7 +12,7 @@ import duckdb
 from p20_platform.backup import RELEASE_STATE
 from p20_platform.build_info import BuildInfo
 from p20_platform.cli import main
-from p20_platform.report.publish import SUPERSEDED_DIR, _record_release, release_revision
+from p20_platform.report.publish import SUPERSEDED_DIR, release_document, release_revision
 from p20_platform.settings import paths
 from p20_platform.transform import DBT_PROJECT_DIR, MART_TABLES
 
@@ -60,12 +60,7 @@ def _build(*deliveries: str) -> BuildInfo:
 
 def _render(reports: Path, document: str, text: str, build: BuildInfo) -> bool:
     """What the publisher does with one rendering: written only when the release ledger says so."""
-    path = reports / document
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written = _record_release(reports, path, text, build)
-    if written:
-        path.write_text(text)
-    return written
+    return release_document(reports, reports / document, text, build)
 
 
 def _files(root: Path) -> dict[str, tuple[bytes, int]]:

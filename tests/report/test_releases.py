@@ -21,7 +21,7 @@ from p20_platform.build_info import BuildInfo
 from p20_platform.report import protect_annual_report, read_mart
 from p20_platform.report.dashboard import publish_dashboard
 from p20_platform.report.disconnected import COUNTS_MART, FACTORS_MART
-from p20_platform.report.publish import (RELEASES, SUPERSEDED_DIR, RevisionRefused, _record_release,
+from p20_platform.report.publish import (RELEASES, SUPERSEDED_DIR, RevisionRefused, release_document,
                                          release_revision, write_releases)
 from p20_platform.settings import paths
 from p20_platform.transform import PUBLISHED_DATABASE, published_dir
@@ -36,13 +36,8 @@ def _build(*deliveries: str) -> BuildInfo:
 
 
 def _publish(reports, html: str, build: BuildInfo) -> bool:
-    """What `_write` does with one rendering: written only when the ledger says so."""
-    document = reports / DOCUMENT
-    document.parent.mkdir(parents=True, exist_ok=True)
-    written = _record_release(reports, document, html, build)
-    if written:
-        document.write_text(html)
-    return written
+    """What the publisher does with one rendering: written only when the ledger says so."""
+    return release_document(reports, reports / DOCUMENT, html, build)
 
 
 def _ledger(reports) -> dict:
