@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from p20_platform.estimation.splits import COLUMNS as CORRECTION_COLUMNS
-from p20_platform.estimation.splits import disconnected_probabilities, paid_entries, split_corrections, student_ids
+from p20_platform.estimation.splits import (birth_date_pairs, disconnected_probabilities, entry_pairs, paid_entries,
+                                            split_corrections, student_ids)
 from p20_platform.estimation.unseen import WAGE_AGENCY, UnseenEstimate, estimate_unseen
 from p20_platform.feeds.loaders import analytical_schema
 from p20_platform.feeds.stores import connect, quote, table_exists
@@ -99,8 +100,13 @@ def publish_undecided_status(paths: Paths) -> Publication:
     inputs = read_inputs(paths)
     estimate = estimate_unseen(inputs.records, inputs.crosswalk, inputs.wage_years, inputs.person_years,
                                first_school_year=inputs.first_school_year)
-    corrections = None if inputs.pairs is None else split_corrections(
-        inputs.pairs, inputs.crosswalk, disconnected_probabilities(inputs.person_years, estimate.probabilities),
-        paid_entries(inputs.records, inputs.crosswalk, inputs.wage_years), student_ids(inputs.records, inputs.crosswalk))
+    corrections = None
+    if inputs.pairs is not None:
+        scored = entry_pairs(inputs.pairs, inputs.crosswalk)
+        unscored = birth_date_pairs(inputs.records, inputs.crosswalk, inputs.person_years["p20_id"], scored)
+        corrections = split_corrections(
+            pd.concat([scored, unscored], ignore_index=True),
+            disconnected_probabilities(inputs.person_years, estimate.probabilities),
+            paid_entries(inputs.records, inputs.crosswalk, inputs.wage_years), student_ids(inputs.records, inputs.crosswalk))
     write_tables(paths, estimate.probabilities, estimate.parameters, corrections)
     return Publication(estimate, corrections)

@@ -25,6 +25,10 @@ and pet-bloom) are read in the hub and only per-youth-year expectations leave it
 linkage-error literature recommends (GUILD: pass match probabilities on to the analysis). An entry
 with several candidate partners adds them up, capped at its own count; two record pairs between the
 same two entries count once, at their highest probability (they are evidence about one question).
+Halves that no blocking rule brought together (an unemployment claim under a married surname and a
+misspelt or missing first name beside the school records) are never scored: youth entries never at
+school that share a birth date with a student come in with the share of such pairs that chance does
+not explain (`birth_date_pairs`).
 Strategies that keep no scored pairs (deterministic, PET keys) get no correction.
 """
 
@@ -34,10 +38,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from p20_platform.estimation.unseen import WAGE_AGENCY, status_rests_on_wages
+from p20_platform.estimation.unseen import SCHOOL_AGENCIES, WAGE_AGENCY, status_rests_on_wages
 
 DISCONNECTED = ("disconnected_moderate", "disconnected_severe")
 COLUMNS = ["p20_id", "report_year", "disconnected_overcount", "overcount_variance"]
+# Birth dates this many days either side of a youth's: how many entries share a birth date by chance.
+CHANCE_SHIFTS = tuple(days for days in range(-7, 8) if days)
 
 
 def entry_pairs(pairs: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
@@ -49,6 +55,51 @@ def entry_pairs(pairs: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
     ordered = np.sort(between[["a", "b"]].to_numpy(), axis=1)
     between = between.assign(a=ordered[:, 0], b=ordered[:, 1])
     return between.groupby(["a", "b"], as_index=False)["p"].max()
+
+
+def birth_date_pairs(records: pd.DataFrame, crosswalk: pd.DataFrame, youth: pd.Series,
+                     scored: pd.DataFrame) -> pd.DataFrame:
+    """Youth entries never seen in a school paired with school entries born the same day that the
+    index never scored (a, b, p: one row per pair of entries, a < b).
+
+    A youth with no school record is either someone schooled outside Connecticut or the other half of
+    a student the index split: typically an unemployment claim (SSN, date of birth, married surname)
+    whose first name is missing or spelt otherwise than at school, so no blocking rule brought the two
+    together (measured on 10,000-person homes before this: such halves were 24 of 42 split persons
+    among the youth and added 2-8 disconnected youth a year). Nothing here says which pairs are one
+    person. How many are: same-day pairs beyond those born a few days apart (`CHANCE_SHIFTS`), which
+    can only meet by chance, counted per kind of first-name evidence (initials agree, disagree, or one
+    side has none); each same-day pair of a kind carries that kind's share of the excess.
+    """
+    entries = records[["record_id", "agency", "first_name", "dob"]].merge(crosswalk[["record_id", "p20_id"]])
+    entries = entries[entries["p20_id"].isin(youth) & entries["dob"].notna()]
+    unscored = scored[["a", "b"]]
+    found = duckdb.sql(f"""
+        WITH kept AS (
+            SELECT p20_id, CAST(dob AS DATE) AS dob, left(first_name, 1) AS initial,
+                   bool_or(agency IN {SCHOOL_AGENCIES}) OVER (PARTITION BY p20_id) AS schooled
+            FROM entries),
+        sides AS (
+            SELECT p20_id, schooled, dob, list(DISTINCT initial) FILTER (WHERE initial IS NOT NULL) AS initials
+            FROM kept GROUP BY ALL),
+        shifts AS (SELECT unnest([0, {", ".join(map(str, CHANCE_SHIFTS))}]) AS days),
+        met AS (
+            SELECT least(o.p20_id, s.p20_id) AS a, greatest(o.p20_id, s.p20_id) AS b, shifts.days,
+                   max(CASE WHEN len(o.initials) = 0 OR len(s.initials) = 0 THEN 1
+                            WHEN len(list_intersect(o.initials, s.initials)) > 0 THEN 2 ELSE 0 END) AS evidence
+            FROM sides AS o CROSS JOIN shifts
+            JOIN sides AS s ON s.schooled AND s.dob = o.dob + shifts.days
+            WHERE NOT o.schooled
+            GROUP BY ALL),
+        unscored_met AS (SELECT * FROM met ANTI JOIN unscored USING (a, b)),
+        excess AS (
+            SELECT evidence,
+                   greatest(0, 1 - count(*) FILTER (WHERE days <> 0) / {len(CHANCE_SHIFTS)}
+                                   / nullif(count(*) FILTER (WHERE days = 0), 0)) AS p
+            FROM unscored_met GROUP BY evidence)
+        SELECT a, b, p FROM unscored_met JOIN excess USING (evidence) WHERE days = 0 AND p > 0 ORDER BY a, b
+    """).df()
+    return found
 
 
 def student_ids(records: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
@@ -100,8 +151,8 @@ def _jobs_left_apart(candidates: pd.DataFrame, youth: pd.DataFrame, paid: pd.Dat
     return at_work.merge(counted, on=["p20_id", "report_year"]).rename(columns={"d": "share"})
 
 
-def split_corrections(pairs: pd.DataFrame, crosswalk: pd.DataFrame, disconnected: pd.DataFrame,
-                      paid: pd.DataFrame | None = None, students: pd.DataFrame | None = None) -> pd.DataFrame:
+def split_corrections(candidates: pd.DataFrame, disconnected: pd.DataFrame, paid: pd.DataFrame | None = None,
+                      students: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per youth-year: the disconnected count it adds in expectation through a split or a job left apart.
 
     `disconnected` holds p20_id, report_year, `d` (the probability the youth-year counts as
@@ -109,9 +160,9 @@ def split_corrections(pairs: pd.DataFrame, crosswalk: pd.DataFrame, disconnected
     `job_connects` (a job would make the youth connected: not so for one without a diploma, who is
     disconnected either way); `paid` the (p20_id, report_year) in which an entry has a paid wage record;
     `students` the entries' state student ids (`student_ids`): pairs of two students (`two_students`)
-    are no candidates.
+    are no candidates. `candidates` are entry pairs (a, b, p): the scored ones (`entry_pairs`) and
+    those the index never scored (`birth_date_pairs`).
     """
-    candidates = entry_pairs(pairs, crosswalk)
     if students is not None:
         candidates = candidates[~two_students(candidates, students)]
     youth = disconnected[["p20_id", "report_year", "d", "decided", "job_connects"]]
