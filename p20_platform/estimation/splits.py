@@ -69,7 +69,8 @@ def birth_date_pairs(records: pd.DataFrame, crosswalk: pd.DataFrame, youth: pd.S
     among the youth and added 2-8 disconnected youth a year). Nothing here says which pairs are one
     person. How many are: same-day pairs beyond those born a few days apart (`CHANCE_SHIFTS`), which
     can only meet by chance, counted per kind of first-name evidence (initials agree, disagree, or one
-    side has none); each same-day pair of a kind carries that kind's share of the excess.
+    side has none) and per kind of date (the same, or day and month swapped: a clerk's slip the
+    PSI-link cascade also tries); each same-day pair of a kind carries that kind's share of the excess.
     """
     entries = records[["record_id", "agency", "first_name", "dob"]].merge(crosswalk[["record_id", "p20_id"]])
     entries = entries[entries["p20_id"].isin(youth) & entries["dob"].notna()]
@@ -82,22 +83,30 @@ def birth_date_pairs(records: pd.DataFrame, crosswalk: pd.DataFrame, youth: pd.S
         sides AS (
             SELECT p20_id, schooled, dob, list(DISTINCT initial) FILTER (WHERE initial IS NOT NULL) AS initials
             FROM kept GROUP BY ALL),
+        unschooled AS (
+            SELECT p20_id, initials, dob AS born, false AS swapped FROM sides WHERE NOT schooled
+            UNION ALL
+            SELECT p20_id, initials, make_date(year(dob), day(dob), month(dob)), true FROM sides
+            WHERE NOT schooled AND day(dob) <= 12 AND day(dob) <> month(dob)),
         shifts AS (SELECT unnest([0, {", ".join(map(str, CHANCE_SHIFTS))}]) AS days),
         met AS (
-            SELECT least(o.p20_id, s.p20_id) AS a, greatest(o.p20_id, s.p20_id) AS b, shifts.days,
-                   max(CASE WHEN len(o.initials) = 0 OR len(s.initials) = 0 THEN 1
-                            WHEN len(list_intersect(o.initials, s.initials)) > 0 THEN 2 ELSE 0 END) AS evidence
-            FROM sides AS o CROSS JOIN shifts
-            JOIN sides AS s ON s.schooled AND s.dob = o.dob + shifts.days
-            WHERE NOT o.schooled
-            GROUP BY ALL),
-        unscored_met AS (SELECT * FROM met ANTI JOIN unscored USING (a, b)),
+            SELECT o.p20_id AS o, s.p20_id AS s, o.swapped, shifts.days,
+                   CASE WHEN len(o.initials) = 0 OR len(s.initials) = 0 THEN 1
+                        WHEN len(list_intersect(o.initials, s.initials)) > 0 THEN 2 ELSE 0 END AS evidence
+            FROM unschooled AS o CROSS JOIN shifts
+            JOIN sides AS s ON s.schooled AND s.dob = o.born + shifts.days),
+        chance AS (
+            SELECT swapped, evidence, count(*) / {len(CHANCE_SHIFTS)} AS pairs
+            FROM met WHERE days <> 0 GROUP BY ALL),
+        same_day AS (
+            SELECT least(o, s) AS a, greatest(o, s) AS b, swapped, max(evidence) AS evidence
+            FROM met WHERE days = 0 GROUP BY ALL),
+        unscored_same_day AS (SELECT * FROM same_day ANTI JOIN unscored USING (a, b)),
         excess AS (
-            SELECT evidence,
-                   greatest(0, 1 - count(*) FILTER (WHERE days <> 0) / {len(CHANCE_SHIFTS)}
-                                   / nullif(count(*) FILTER (WHERE days = 0), 0)) AS p
-            FROM unscored_met GROUP BY evidence)
-        SELECT a, b, p FROM unscored_met JOIN excess USING (evidence) WHERE days = 0 AND p > 0 ORDER BY a, b
+            SELECT swapped, evidence, greatest(0, 1 - coalesce(any_value(chance.pairs), 0) / count(*)) AS p
+            FROM unscored_same_day LEFT JOIN chance USING (swapped, evidence) GROUP BY ALL)
+        SELECT a, b, max(p) AS p FROM unscored_same_day JOIN excess USING (swapped, evidence)
+        WHERE p > 0 GROUP BY a, b ORDER BY a, b
     """).df()
     return found
 

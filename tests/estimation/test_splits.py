@@ -134,3 +134,15 @@ def test_same_day_pairs_beyond_those_born_days_apart_carry_the_excess_and_scored
     assert found.to_dict("records") == [{"a": "A", "b": "B", "p": 0.5}, {"a": "A", "b": "C", "p": 0.5}]
     scored = pd.DataFrame({"a": ["A"], "b": ["B"], "p": [0.3]})
     assert birth_date_pairs(records, crosswalk, youth, scored).empty  # C alone is what chance brings
+
+
+def test_a_birth_date_with_day_and_month_swapped_is_its_own_kind_of_evidence():
+    """A's claim gives 2000-03-08, the student B's school 2000-08-03: a swap. One student with a T was born
+    each day a week either side of the swapped date, and two on it: half of the swapped pairs are excess."""
+    swapped = date(2000, 8, 3)
+    shifted = [(f"S{days}", "SDE", "TARA", str(swapped + timedelta(days=days))) for days in range(-7, 8) if days]
+    records, crosswalk = _entries(("A", "DOL", "TINA", "2000-03-08"), ("B", "SDE", "TINA", str(swapped)),
+                                  ("C", "SDE", "TESS", str(swapped)), *shifted)
+    youth = pd.Series(records.merge(crosswalk)["p20_id"].unique())
+    found = birth_date_pairs(records, crosswalk, youth, pd.DataFrame(columns=["a", "b", "p"]))
+    assert found.to_dict("records") == [{"a": "A", "b": "B", "p": 0.5}, {"a": "A", "b": "C", "p": 0.5}]
