@@ -102,10 +102,10 @@ def publish_undecided_status(paths: Paths) -> Publication:
                                first_school_year=inputs.first_school_year)
     corrections = None
     if inputs.pairs is not None:
-        scored = entry_pairs(inputs.pairs, inputs.crosswalk)
-        unscored = birth_date_pairs(inputs.records, inputs.crosswalk, inputs.person_years["p20_id"], scored)
+        candidates = pd.concat([entry_pairs(inputs.pairs, inputs.crosswalk),
+                                birth_date_pairs(inputs.records, inputs.crosswalk, inputs.person_years["p20_id"])])
         corrections = split_corrections(
-            pd.concat([scored, unscored], ignore_index=True),
+            candidates.groupby(["a", "b"], as_index=False)["p"].max(),
             disconnected_probabilities(inputs.person_years, estimate.probabilities),
             paid_entries(inputs.records, inputs.crosswalk, inputs.wage_years), student_ids(inputs.records, inputs.crosswalk))
     write_tables(paths, estimate.probabilities, estimate.parameters, corrections)

@@ -57,10 +57,9 @@ def entry_pairs(pairs: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
     return between.groupby(["a", "b"], as_index=False)["p"].max()
 
 
-def birth_date_pairs(records: pd.DataFrame, crosswalk: pd.DataFrame, youth: pd.Series,
-                     scored: pd.DataFrame) -> pd.DataFrame:
-    """Youth entries never seen in a school paired with school entries born the same day that the
-    index never scored (a, b, p: one row per pair of entries, a < b).
+def birth_date_pairs(records: pd.DataFrame, crosswalk: pd.DataFrame, youth: pd.Series) -> pd.DataFrame:
+    """Youth entries never seen in a school paired with school entries born the same day whom no
+    blocking rule of the index could have compared (a, b, p: one row per pair of entries, a < b).
 
     A youth with no school record is either someone schooled outside Connecticut or the other half of
     a student the index split: typically an unemployment claim (SSN, date of birth, married surname)
@@ -68,47 +67,61 @@ def birth_date_pairs(records: pd.DataFrame, crosswalk: pd.DataFrame, youth: pd.S
     together (measured on 10,000-person homes before this: such halves were 24 of 42 split persons
     among the youth and added 2-8 disconnected youth a year). Nothing here says which pairs are one
     person. How many are: same-day pairs beyond those born a few days apart (`CHANCE_SHIFTS`), which
-    can only meet by chance, counted per kind of first-name evidence (initials agree, disagree, or one
-    side has none) and per kind of date (the same, or day and month swapped: a clerk's slip the
+    can only meet by chance, counted per kind of first-name evidence (initials agree, or one side has
+    none; pairs whose initials disagree are left out: at 1.2M persons 1.1 million such same-day pairs
+    held 68 split persons, and a 1% flaw in the chance rate would have made thousands) and per kind of date (the same, or day and month swapped: a clerk's slip the
     PSI-link cascade also tries); each same-day pair of a kind carries that kind's share of the excess.
+    Pairs sharing what a blocking rule compares (`probabilistic.settings`: a name, a surname's first two
+    letters, an SSN's part, a SASID...) are left out on every day alike: on the same day the index scored
+    them (they are in `mpi.pairs` or were clearly two people, as twins are), and leaving them in only on
+    the days around it would count chance pairs there that the same day has not (measured at 1.2M
+    persons: more such pairs a few days apart than on the same day).
     """
-    entries = records[["record_id", "agency", "first_name", "dob"]].merge(crosswalk[["record_id", "p20_id"]])
+    entries = records[["record_id", "agency", "first_name", "last_name", "dob", "ssn", "sasid"]].merge(
+        crosswalk[["record_id", "p20_id"]])
     entries = entries[entries["p20_id"].isin(youth) & entries["dob"].notna()]
-    unscored = scored[["a", "b"]]
-    found = duckdb.sql(f"""
+    return duckdb.sql(f"""
         WITH kept AS (
             SELECT p20_id, CAST(dob AS DATE) AS dob, left(first_name, 1) AS initial,
+                   -- what the index's blocking rules compare whatever the date, and beside an equal date
+                   ['f' || first_name || ' ' || last_name, 's' || ssn, 'a' || sasid] AS any_day_keys,
+                   ['n' || first_name, 'n' || last_name, 'l' || left(last_name, 2),
+                    'k' || left(first_name, 2) || left(last_name, 1), 'p' || left(ssn, 5), 'q' || right(ssn, 4)]
+                       AS same_day_keys,
                    bool_or(agency IN {SCHOOL_AGENCIES}) OVER (PARTITION BY p20_id) AS schooled
             FROM entries),
         sides AS (
-            SELECT p20_id, schooled, dob, list(DISTINCT initial) FILTER (WHERE initial IS NOT NULL) AS initials
+            SELECT p20_id, schooled, dob,
+                   coalesce(list(DISTINCT initial) FILTER (WHERE initial IS NOT NULL), []) AS initials,
+                   list_filter(list_distinct(flatten(list(any_day_keys))), lambda key: key IS NOT NULL) AS any_day,
+                   list_filter(list_distinct(flatten(list(same_day_keys))), lambda key: key IS NOT NULL) AS same_day
             FROM kept GROUP BY ALL),
         unschooled AS (
-            SELECT p20_id, initials, dob AS born, false AS swapped FROM sides WHERE NOT schooled
+            SELECT p20_id, initials, dob AS born, false AS swapped, any_day || same_day AS keys
+            FROM sides WHERE NOT schooled
             UNION ALL
-            SELECT p20_id, initials, make_date(year(dob), day(dob), month(dob)), true FROM sides
-            WHERE NOT schooled AND day(dob) <= 12 AND day(dob) <> month(dob)),
+            SELECT p20_id, initials, make_date(year(dob), day(dob), month(dob)), true, any_day
+            FROM sides WHERE NOT schooled AND day(dob) <= 12 AND day(dob) <> month(dob)),
         shifts AS (SELECT unnest([0, {", ".join(map(str, CHANCE_SHIFTS))}]) AS days),
         met AS (
             SELECT o.p20_id AS o, s.p20_id AS s, o.swapped, shifts.days,
-                   CASE WHEN len(o.initials) = 0 OR len(s.initials) = 0 THEN 1
-                        WHEN len(list_intersect(o.initials, s.initials)) > 0 THEN 2 ELSE 0 END AS evidence
+                   len(o.initials) = 0 OR len(s.initials) = 0 AS initial_missing
             FROM unschooled AS o CROSS JOIN shifts
-            JOIN sides AS s ON s.schooled AND s.dob = o.born + shifts.days),
+            JOIN sides AS s ON s.schooled AND s.dob = o.born + shifts.days
+            WHERE len(list_intersect(o.keys, s.any_day || s.same_day)) = 0
+                AND (len(o.initials) = 0 OR len(s.initials) = 0 OR len(list_intersect(o.initials, s.initials)) > 0)),
         chance AS (
-            SELECT swapped, evidence, count(*) / {len(CHANCE_SHIFTS)} AS pairs
+            SELECT swapped, initial_missing, count(*) / {len(CHANCE_SHIFTS)} AS pairs
             FROM met WHERE days <> 0 GROUP BY ALL),
         same_day AS (
-            SELECT least(o, s) AS a, greatest(o, s) AS b, swapped, max(evidence) AS evidence
+            SELECT least(o, s) AS a, greatest(o, s) AS b, swapped, bool_or(initial_missing) AS initial_missing
             FROM met WHERE days = 0 GROUP BY ALL),
-        unscored_same_day AS (SELECT * FROM same_day ANTI JOIN unscored USING (a, b)),
         excess AS (
-            SELECT swapped, evidence, greatest(0, 1 - coalesce(any_value(chance.pairs), 0) / count(*)) AS p
-            FROM unscored_same_day LEFT JOIN chance USING (swapped, evidence) GROUP BY ALL)
-        SELECT a, b, max(p) AS p FROM unscored_same_day JOIN excess USING (swapped, evidence)
+            SELECT swapped, initial_missing, greatest(0, 1 - coalesce(any_value(chance.pairs), 0) / count(*)) AS p
+            FROM same_day LEFT JOIN chance USING (swapped, initial_missing) GROUP BY ALL)
+        SELECT a, b, max(p) AS p FROM same_day JOIN excess USING (swapped, initial_missing)
         WHERE p > 0 GROUP BY a, b ORDER BY a, b
     """).df()
-    return found
 
 
 def student_ids(records: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 import pandas as pd
 import pytest
 
-from p20_platform.estimation.splits import (birth_date_pairs, disconnected_probabilities, entry_pairs, paid_entries, split_corrections,
+from p20_platform.estimation.splits import (CHANCE_SHIFTS, birth_date_pairs, disconnected_probabilities, entry_pairs, paid_entries, split_corrections,
                                             student_ids)
 
 CROSSWALK = pd.DataFrame({"record_id": ["r1", "r2", "r3", "r4", "r5", "r6"],
@@ -113,36 +113,56 @@ def test_no_pair_no_correction_and_decided_rows_count_zero_or_one():
     assert rows["job_connects"].tolist() == [False, False, True]  # a job connects only C, who holds a diploma
 
 
-def _entries(*rows: tuple[str, str, str | None, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(p20_id, agency, first name, date of birth) per record: records and their crosswalk."""
-    records = pd.DataFrame(rows, columns=["p20_id", "agency", "first_name", "dob"])
+def _entries(*rows: tuple[str, str, str | None, str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(p20_id, agency, first name, surname, date of birth) per record: records and their crosswalk."""
+    records = pd.DataFrame(rows, columns=["p20_id", "agency", "first_name", "last_name", "dob"]).assign(ssn=None, sasid=None)
     records["record_id"] = [f"r{number}" for number in range(len(records))]
     return records.drop(columns="p20_id"), records[["record_id", "p20_id"]]
 
 
-def test_same_day_pairs_beyond_those_born_days_apart_carry_the_excess_and_scored_pairs_keep_their_score():
-    """A (an unemployment claim, never at school) shares T and a birthday with two students; each day a
-    week either side of it one student with a T was born, the rate at which same-day Ts meet by chance:
-    one of the two same-day students is A's other half in expectation (p 0.5 each). Students meeting
-    students, and entries that are no youth, are no candidates."""
-    shifted = [(f"S{days}", "SDE", "TARA", str(date(2000, 5, 15) + timedelta(days=days))) for days in range(-7, 8) if days]
-    records, crosswalk = _entries(("A", "DOL", "TIIFANY", "2000-05-15"), ("B", "SDE", "TIFFANY", "2000-05-15"),
-                                  ("C", "SDE", "TESSA", "2000-05-15"), *shifted, ("X", "DOL", "TOM", "2000-05-15"))
-    youth = pd.Series(["A", "B", "C", *(row[0] for row in shifted)])
-    no_scores = pd.DataFrame(columns=["a", "b", "p"])
-    found = birth_date_pairs(records, crosswalk, youth, no_scores)
+def _week_of_students(day: date, first_name: str = "TARA") -> list[tuple[str, str, str, str, str]]:
+    """One student with `first_name` born on each day a week either side of `day`: the rate at which
+    a youth born on `day` meets such a student by chance."""
+    return [(f"S{days}", "SDE", first_name, f"NAME{days + 10}", str(day + timedelta(days=days)))
+            for days in CHANCE_SHIFTS]
+
+
+def test_same_day_pairs_beyond_those_born_days_apart_carry_the_excess():
+    """A (an unemployment claim, never at school, married surname) shares T and a birthday with two
+    students: against one a day by chance, one of the two is A's other half in expectation (p 0.5 each).
+    Students meeting students, and entries that are no youth, are no candidates."""
+    born = date(2000, 5, 15)
+    records, crosswalk = _entries(("A", "DOL", "TIIFANY", "GREEN", str(born)), ("B", "SDE", "TIFFANY", "RASMUSSEN", str(born)),
+                                  ("C", "SDE", "TESSA", "MORALES", str(born)), *_week_of_students(born),
+                                  ("X", "DOL", "TOM", "KING", str(born)))
+    youth = pd.Series(crosswalk["p20_id"].unique()).loc[lambda ids: ids != "X"]
+    found = birth_date_pairs(records, crosswalk, youth)
     assert found.to_dict("records") == [{"a": "A", "b": "B", "p": 0.5}, {"a": "A", "b": "C", "p": 0.5}]
-    scored = pd.DataFrame({"a": ["A"], "b": ["B"], "p": [0.3]})
-    assert birth_date_pairs(records, crosswalk, youth, scored).empty  # C alone is what chance brings
+
+
+def test_pairs_a_blocking_rule_compares_are_left_out_on_every_day():
+    """B shares the surname's first letters with A (a blocking rule scored them, or would have): no
+    candidate, and the GREY students a few days off who share them are no chance pairs for A either:
+    A-C (initials agree) stands alone in its kind; A-V (initials disagree) is no candidate. A missing
+    first name (U) is a kind of its own: U meets one GREY student a day by chance and three students on
+    its birthday."""
+    born = date(2000, 5, 15)
+    near = [(f"G{days}", "SDE", "TARA", "GREY", str(born + timedelta(days=days))) for days in CHANCE_SHIFTS]
+    records, crosswalk = _entries(("A", "DOL", "TIIFANY", "GREEN", str(born)), ("B", "SDE", "TIFFANY", "GREENE", str(born)),
+                                  ("C", "SDE", "TESSA", "MORALES", str(born)), *near,
+                                  ("U", "DOL", None, "HUNT", str(born)), ("V", "SDE", "VANESSA", "JONES", str(born)))
+    youth = pd.Series(crosswalk["p20_id"].unique())
+    found = birth_date_pairs(records, crosswalk, youth)
+    assert found.to_dict("records") == [{"a": "A", "b": "C", "p": 1.0}, {"a": "B", "b": "U", "p": pytest.approx(2 / 3)},
+                                        {"a": "C", "b": "U", "p": pytest.approx(2 / 3)},
+                                        {"a": "U", "b": "V", "p": pytest.approx(2 / 3)}]
 
 
 def test_a_birth_date_with_day_and_month_swapped_is_its_own_kind_of_evidence():
     """A's claim gives 2000-03-08, the student B's school 2000-08-03: a swap. One student with a T was born
     each day a week either side of the swapped date, and two on it: half of the swapped pairs are excess."""
     swapped = date(2000, 8, 3)
-    shifted = [(f"S{days}", "SDE", "TARA", str(swapped + timedelta(days=days))) for days in range(-7, 8) if days]
-    records, crosswalk = _entries(("A", "DOL", "TINA", "2000-03-08"), ("B", "SDE", "TINA", str(swapped)),
-                                  ("C", "SDE", "TESS", str(swapped)), *shifted)
-    youth = pd.Series(records.merge(crosswalk)["p20_id"].unique())
-    found = birth_date_pairs(records, crosswalk, youth, pd.DataFrame(columns=["a", "b", "p"]))
+    records, crosswalk = _entries(("A", "DOL", "TINA", "BANKS", "2000-03-08"), ("B", "SDE", "TINA", "WELLS", str(swapped)),
+                                  ("C", "SDE", "TESS", "ORTIZ", str(swapped)), *_week_of_students(swapped))
+    found = birth_date_pairs(records, crosswalk, pd.Series(crosswalk["p20_id"].unique()))
     assert found.to_dict("records") == [{"a": "A", "b": "B", "p": 0.5}, {"a": "A", "b": "C", "p": 0.5}]
