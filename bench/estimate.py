@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from bench import write_result
@@ -71,6 +72,50 @@ def true_severe(home: Paths) -> pd.DataFrame:
             .assign(dimension="severe", dimension_value="All youth aged 14-26"))
 
 
+def error_parts(home: Paths) -> pd.DataFrame:
+    """Each year's estimate minus truth, taken apart by the kind of youth-year that carries it
+    (report_year, part, error): where to look when a figure is off.
+
+    Truth goes to one entry per true person, the one holding most of their records from agencies other
+    than DOL (wage-only entries hold many records and no youth-year). Parts: `decided_disconnected`,
+    `decided_other` (the data decided; truth may disagree), `undecided` (the hub's probability), each
+    with `/secondary` for entries that are not their person's main one (split halves, which truth
+    counts as zero), and `missed`: people truly disconnected whose main entry holds no youth-year
+    that year. Link corrections are subtracted where they fall."""
+    with duckdb.connect(str(home.hub_db), read_only=True) as hub:
+        crosswalk = hub.execute("SELECT r.agency, r.FakeID::VARCHAR AS FakeID, c.p20_id FROM mpi.crosswalk AS c "
+                                "JOIN mpi.records AS r USING (record_id)").df()
+    with duckdb.connect(str(home.warehouse_db), read_only=True) as warehouse:
+        rows = warehouse.execute("""
+            SELECT py.p20_id, py.report_year, py.status LIKE 'disconnected%' AS decided_disconnected,
+                   u.p_disconnected, coalesce(c.disconnected_overcount, 0) AS overcount
+            FROM marts.disconnected_youth_person_year AS py
+            LEFT JOIN estimation.undecided_status AS u
+                ON u.p20_id = py.p20_id AND u.report_year = py.report_year AND u.replicate = 0
+            LEFT JOIN estimation.link_corrections AS c ON c.p20_id = py.p20_id AND c.report_year = py.report_year
+        """).df()
+    records = pd.read_parquet(home.truth / "records.parquet", columns=["agency", "FakeID", "person_id"])
+    held = crosswalk.merge(records.astype({"FakeID": str}), on=["agency", "FakeID"])
+    held = held.groupby(["p20_id", "person_id"]).agg(records=("agency", "size"),
+                                                      others=("agency", lambda agency: (agency != "DOL").sum()))
+    held = held.reset_index().sort_values(["records"], ascending=False).drop_duplicates("p20_id")
+    main = held.sort_values(["others", "records"], ascending=False).drop_duplicates("person_id")["p20_id"]
+    status = pd.read_parquet(home.truth / "status.parquet", columns=["person_id", "report_year", "status"])
+    status = status[status["person_id"].isin(records["person_id"]) & status["status"].str.startswith("disconnected")]
+    rows = rows.merge(held[["p20_id", "person_id"]], on="p20_id", how="left").assign(main=lambda r: r["p20_id"].isin(main))
+    truly = rows.merge(status, on=["person_id", "report_year"], how="left")["status"].notna().to_numpy()
+    estimate = rows["p_disconnected"].fillna(rows["decided_disconnected"].astype(float)) - rows["overcount"]
+    part = np.select([rows["p_disconnected"].notna(), rows["decided_disconnected"]],
+                     ["undecided", "decided_disconnected"], "decided_other")
+    rows = rows.assign(error=estimate - truly * rows["main"], part=np.where(rows["main"], part, part + "/secondary"))
+    seen = rows.loc[rows["main"], ["person_id", "report_year"]].drop_duplicates()
+    missed = status.merge(seen, how="left", indicator=True).query("_merge == 'left_only'")
+    missed = missed.groupby("report_year").size().rename("error").reset_index().assign(part="missed")
+    found = rows.groupby(["report_year", "part"], as_index=False)["error"].sum()
+    return (pd.concat([found, missed.assign(error=-missed["error"])], ignore_index=True)
+            .sort_values(["report_year", "part"], ignore_index=True).round({"error": 2}))
+
+
 def run_one(persons: int, seed: int, bridge_rate: float | None) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         home = paths(scratch)
@@ -99,7 +144,8 @@ def measure(home: Paths, seed: int | None, bridge_rate: float | None, started: f
     shares["true_share"] = (truth_status["at_risk"] + truth_status["disconnected"]).reindex(
         shares["report_year"]).to_numpy() / shares["youth"]
     cells = pd.concat([comparison.estimates, severe], ignore_index=True).assign(seed=seed, bridge_rate=bridge_rate)
-    return {"cells": cells, "shares": shares.assign(seed=seed, bridge_rate=bridge_rate), "seconds": seconds}
+    return {"cells": cells, "shares": shares.assign(seed=seed, bridge_rate=bridge_rate), "seconds": seconds,
+            "error_parts": error_parts(home).assign(seed=seed, bridge_rate=bridge_rate)}
 
 
 def summarise(cells: pd.DataFrame, shares: pd.DataFrame) -> dict:
@@ -159,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
         "summary": summarise(cells, shares),
         "cells": json.loads(cells.to_json(orient="records")),
         "shares": json.loads(shares.to_json(orient="records")),
+        "error_parts": json.loads(pd.concat([r["error_parts"] for r in runs], ignore_index=True).to_json(orient="records")),
     }
     write_result(args.result, result)
     return 0
