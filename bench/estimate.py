@@ -96,8 +96,8 @@ def error_parts(home: Paths) -> pd.DataFrame:
         """).df()
     records = pd.read_parquet(home.truth / "records.parquet", columns=["agency", "FakeID", "person_id"])
     held = crosswalk.merge(records.astype({"FakeID": str}), on=["agency", "FakeID"])
-    held = held.groupby(["p20_id", "person_id"]).agg(records=("agency", "size"),
-                                                      others=("agency", lambda agency: (agency != "DOL").sum()))
+    held = held.assign(other=held["agency"] != "DOL").groupby(["p20_id", "person_id"]).agg(
+        records=("agency", "size"), others=("other", "sum"))
     held = held.reset_index().sort_values(["records"], ascending=False).drop_duplicates("p20_id")
     main = held.sort_values(["others", "records"], ascending=False).drop_duplicates("person_id")["p20_id"]
     status = pd.read_parquet(home.truth / "status.parquet", columns=["person_id", "report_year", "status"])

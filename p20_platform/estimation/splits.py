@@ -69,8 +69,9 @@ def birth_date_pairs(records: pd.DataFrame, crosswalk: pd.DataFrame, youth: pd.S
     person. How many are: same-day pairs beyond those born a few days apart (`CHANCE_SHIFTS`), which
     can only meet by chance, counted per kind of first-name evidence (initials agree, or one side has
     none; pairs whose initials disagree are left out: at 1.2M persons 1.1 million such same-day pairs
-    held 68 split persons, and a 1% flaw in the chance rate would have made thousands) and per kind of date (the same, or day and month swapped: a clerk's slip the
-    PSI-link cascade also tries); each same-day pair of a kind carries that kind's share of the excess.
+    held 68 split persons, and a 1% flaw in the chance rate would have made thousands) and per kind of
+    date (the same, or day and month swapped: a clerk's slip the PSI-link cascade also tries); each
+    same-day pair of a kind carries that kind's share of the excess.
     Pairs sharing what a blocking rule compares (`probabilistic.settings`: a name, a surname's first two
     letters, an SSN's part, a SASID...) are left out on every day alike: on the same day the index scored
     them (they are in `mpi.pairs` or were clearly two people, as twins are), and leaving them in only on
