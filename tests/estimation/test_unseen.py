@@ -37,7 +37,7 @@ def test_the_mixture_recovers_the_employment_rate_it_was_drawn_with(employment: 
     strangers = np.array([0.75, 0.15, 0.06, 0.04])
     bridged = _draw(rng, 30_000, 0.8, 0.0, strangers, 0.63, bridged=True)
     undecided = _draw(rng, 9_000, employment, name_changed, strangers, 0.63, bridged=False)
-    probability, parameters = employment_probabilities(bridged, undecided, replicates=20)
+    probability, parameters = employment_probabilities(bridged, undecided, bridged, replicates=20)
     assert probability.shape == (len(undecided), 21)
     assert ((probability >= 0) & (probability <= 1)).all()
     assert abs(probability[:, 0].mean() - undecided["employed"].mean()) < 0.02
@@ -45,6 +45,26 @@ def test_the_mixture_recovers_the_employment_rate_it_was_drawn_with(employment: 
     assert ((fitted - name_changed).abs() < 0.05).all(), parameters
     spread = probability[:, 1:].mean(axis=0).std()
     assert 0 < spread < 0.02  # replicates carry the fitted shares' uncertainty, and it is small here
+
+
+def test_the_yearly_rate_follows_bridged_youth_and_the_level_is_the_undecided_youths_own():
+    """A recession year: bridged youth work at 0.85, then 0.70, then 0.85; the undecided at a level of
+    their own (0.92 in good years; the same log-odds shift gives 0.83 in the bad one) and only a few
+    hundred a year, so their own evidence alone would move the yearly rate by points. Each year's rate
+    comes back within 3 points, the bad year's dip included."""
+    rng = np.random.default_rng(5)
+    strangers = np.array([0.75, 0.15, 0.06, 0.04])
+    bridged = pd.concat([_draw(rng, 9_000, rate, 0.0, strangers, 0.6, bridged=True).assign(report_year=year)
+                         for year, rate in ((2019, 0.85), (2020, 0.70), (2021, 0.85))], ignore_index=True)
+    bridged["draw_key"] += bridged["report_year"].astype(str)
+    undecided = pd.concat([_draw(rng, 600, rate, 0.2, strangers, 0.6, bridged=False).assign(report_year=year)
+                           for year, rate in ((2019, 0.92), (2020, 0.826), (2021, 0.92))], ignore_index=True)
+    undecided["draw_key"] += undecided["report_year"].astype(str)
+    probability, _ = employment_probabilities(bridged, undecided, bridged, replicates=2)
+    fitted = pd.Series(probability[:, 0]).groupby(undecided["report_year"]).mean()
+    drawn = undecided.groupby("report_year")["employed"].mean()
+    assert (fitted - drawn).abs().max() < 0.03, pd.DataFrame({"fitted": fitted, "drawn": drawn})
+    assert fitted[2020] < fitted[2019] - 0.05
 
 
 def test_common_names_meet_their_own_strangers_and_rare_names_give_the_rate():
@@ -63,7 +83,7 @@ def test_common_names_meet_their_own_strangers_and_rare_names_give_the_rate():
                            _draw(rng, 6_000, 0.9, 0.2, common, 0.45, bridged=False, key_entries=200)],
                           ignore_index=True)
     undecided["draw_key"] += np.repeat(["a", "b"], 6_000)
-    probability, parameters = employment_probabilities(bridged, undecided, replicates=4)
+    probability, parameters = employment_probabilities(bridged, undecided, bridged, replicates=4)
     assert abs(probability[:, 0].mean() - undecided["employed"].mean()) < 0.02
     assert set(parameters.loc[parameters["undecided_youth_years"] > 0, "name_commonness"]) == {"1", "101-300"}
 
@@ -74,7 +94,7 @@ def test_namesake_counts_above_the_cap_are_one_class():
     bridged = _draw(rng, 5_000, 0.8, 0.0, strangers, 0.6, bridged=True)
     undecided = _draw(rng, 3_000, 0.9, 0.2, strangers, 0.6, bridged=False)
     assert undecided["namesakes"].max() > NAMESAKE_CAP
-    probability, _ = employment_probabilities(bridged, undecided, replicates=2)
+    probability, _ = employment_probabilities(bridged, undecided, bridged, replicates=2)
     assert abs(probability[:, 0].mean() - undecided["employed"].mean()) < 0.04
 
 
