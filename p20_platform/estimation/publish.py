@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from p20_platform.estimation.splits import COLUMNS as CORRECTION_COLUMNS
-from p20_platform.estimation.splits import (birth_date_pairs, disconnected_probabilities, entry_pairs, paid_entries,
-                                            split_corrections, student_ids)
+from p20_platform.estimation.splits import (candidate_pairs, disconnected_probabilities, paid_entries, split_corrections,
+                                            student_ids)
 from p20_platform.estimation.unseen import WAGE_AGENCY, UnseenEstimate, estimate_unseen
 from p20_platform.feeds.loaders import analytical_schema
 from p20_platform.feeds.stores import connect, quote, table_exists
@@ -102,10 +102,8 @@ def publish_undecided_status(paths: Paths) -> Publication:
                                first_school_year=inputs.first_school_year)
     corrections = None
     if inputs.pairs is not None:
-        candidates = pd.concat([entry_pairs(inputs.pairs, inputs.crosswalk),
-                                birth_date_pairs(inputs.records, inputs.crosswalk, inputs.person_years["p20_id"])])
         corrections = split_corrections(
-            candidates.groupby(["a", "b"], as_index=False)["p"].max(),
+            candidate_pairs(inputs.pairs, inputs.records, inputs.crosswalk, inputs.person_years["p20_id"]),
             disconnected_probabilities(inputs.person_years, estimate.probabilities),
             paid_entries(inputs.records, inputs.crosswalk, inputs.wage_years), student_ids(inputs.records, inputs.crosswalk))
     write_tables(paths, estimate.probabilities, estimate.parameters, corrections)

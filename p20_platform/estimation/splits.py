@@ -110,7 +110,7 @@ def birth_date_pairs(records: pd.DataFrame, crosswalk: pd.DataFrame, youth: pd.S
             FROM unschooled AS o CROSS JOIN shifts
             JOIN sides AS s ON s.schooled AND s.dob = o.born + shifts.days
             WHERE len(list_intersect(o.keys, s.any_day || s.same_day)) = 0
-                AND (len(o.initials) = 0 OR len(s.initials) = 0 OR len(list_intersect(o.initials, s.initials)) > 0)),
+                AND (initial_missing OR len(list_intersect(o.initials, s.initials)) > 0)),
         chance AS (
             SELECT swapped, initial_missing, count(*) / {len(CHANCE_SHIFTS)} AS pairs
             FROM met WHERE days <> 0 GROUP BY ALL),
@@ -123,6 +123,15 @@ def birth_date_pairs(records: pd.DataFrame, crosswalk: pd.DataFrame, youth: pd.S
         SELECT a, b, max(p) AS p FROM same_day JOIN excess USING (swapped, initial_missing)
         WHERE p > 0 GROUP BY a, b ORDER BY a, b
     """).df()
+
+
+def candidate_pairs(pairs: pd.DataFrame, records: pd.DataFrame, crosswalk: pd.DataFrame,
+                    youth: pd.Series) -> pd.DataFrame:
+    """Every pair of entries that may be one person (a, b, p; a < b): the index's scored pairs left in
+    two entries (`entry_pairs`) and the pairs it never scored (`birth_date_pairs`), a pair found both
+    ways at its higher probability."""
+    found = pd.concat([entry_pairs(pairs, crosswalk), birth_date_pairs(records, crosswalk, youth)])
+    return found.groupby(["a", "b"], as_index=False)["p"].max()
 
 
 def student_ids(records: pd.DataFrame, crosswalk: pd.DataFrame) -> pd.DataFrame:
@@ -183,8 +192,7 @@ def split_corrections(candidates: pd.DataFrame, disconnected: pd.DataFrame, paid
     `job_connects` (a job would make the youth connected: not so for one without a diploma, who is
     disconnected either way); `paid` the (p20_id, report_year) in which an entry has a paid wage record;
     `students` the entries' state student ids (`student_ids`): pairs of two students (`two_students`)
-    are no candidates. `candidates` are entry pairs (a, b, p): the scored ones (`entry_pairs`) and
-    those the index never scored (`birth_date_pairs`).
+    are no candidates. `candidates` are entry pairs (a, b, p: `candidate_pairs`).
     """
     if students is not None:
         candidates = candidates[~two_students(candidates, students)]
