@@ -132,6 +132,16 @@ def test_a_category_no_agency_collects_is_not_collected_never_zero(warehouse):
         == [("Not collected",)]
 
 
+def test_true_race_cells_are_those_the_mart_can_publish(warehouse, built_home):
+    """The comparison with truth counts a category no agency collects where the agencies record it, so
+    every true disconnected youth of a report year lies in a race cell the counts mart can show."""
+    comparison = compare_marts_with_truth(built_home)
+    race = comparison.estimates[comparison.estimates["dimension"] == "race_ethnicity"]
+    total = comparison.estimates[comparison.estimates["dimension"] == "all"].set_index("report_year")["truth"]
+    assert (race.groupby("report_year")["truth"].sum() == total).all()
+    assert "Middle Eastern or North African" not in set(race.loc[race["truth"] > 0, "dimension_value"])
+
+
 def test_person_race_follows_the_truth_through_each_agencys_coding(warehouse, built_home):
     demographics = warehouse.execute("SELECT p20_id, race_ethnicity FROM intermediate.int_person_demographics").df()
     truth = pd.read_parquet(built_home.truth / "persons.parquet", columns=["person_id", "race_spd15"])
