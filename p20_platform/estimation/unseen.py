@@ -21,7 +21,8 @@ no pair found by surname and initial, or by a near SSN, enters the crosswalk).
    surname), under another; the rest of their namesakes are strangers. How many strangers a youth
    meets and how often a stranger is paid are measured on youth with an SSN bridge, their own wage
    records (found by SSN) taken out of the pool: the pool and the names are the same for them.
-   `q` is fitted per age-now band and sex to the undecided youth's own namesake counts, so it does
+   `q` is fitted per age-now band, sex and name commonness (shrunk towards the band and sex) to the
+   undecided youth's own namesake counts, so it does
    not assume SSN-less youth lose their wages to a changed name as often as bridged youth do (they
    do not: a youth is SSN-less partly because a noisy name kept their bridges apart). Strangers are
    measured per class of name commonness (how many people in the index share the name key), since
@@ -96,6 +97,7 @@ STRANGER_PRIOR_WEIGHT = 20.0  # pseudo-observations at the pooled namesake distr
 EM_ITERATIONS = 30
 NEWTON_STEPS = 5  # per EM iteration, for the employment offsets
 REFERENCE_PRIOR_WEIGHT = 20.0  # pseudo-observations at the age band's rate per reference cell
+NAME_CHANGE_PRIOR_ROWS = 50.0  # youth-years' worth of the age-now band and sex's likelihood in each stratum's q
 # How common a youth's name is: index entries (people some agency recorded) sharing their name keys,
 # class upper bounds. Strangers are counted and paid per class: at 1.2M persons a common key meets
 # hundreds of pool workers, a rare one none, and the pooled distributions fitted neither (employment
@@ -356,21 +358,22 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, refe
     theirs (then that worker is one of their namesakes) or not (a misspelt or married surname:
     share `q`). Their namesakes are that worker, if the key matches, plus strangers, whose number
     (distribution `h`) and chance of being paid in a report year (`r`) are measured on bridged youth with
-    their own wages taken out. `q` is fitted per age-now band and sex to the target's own namesake
-    counts (P(n) = (1 - q) h(n - 1) + q h(n)), so it needs no assumption that SSN-less youth misspell or
-    marry like bridged youth do. The employment rate `p` per age band and report year is then
+    their own wages taken out. `q` is fitted per stratum (shrunk towards its age-now band and sex) to
+    the target's own namesake counts (P(n) = (1 - q) h(n - 1) + q h(n)), so it needs no assumption that
+    SSN-less youth misspell or marry like bridged youth do. The employment rate `p` per age band and report year is then
     found by expectation-maximisation, each youth-year weighing whether one of its paid or unpaid
     namesakes is the youth's own worker; a youth whose worker cannot be found (key changed)
     counts at `p`, which assumes that a changed surname says nothing about working. `h` and `r`
-    are per class of name commonness too (`key_entries`), and `p` is fitted on the youth-years
+    (and `q`) are per class of name commonness too (`key_entries`), and `p` is fitted on the youth-years
     with at most `NAMESAKE_CAP` namesakes; the rest count at `p`, which assumes that employment
     does not depend on how common a name is within an age band and year.
     `p` follows the year-to-year course of `reference` (bridged youth-years of the same kind, whose
     jobs the index finds: `employed`, `age_band`, `report_year`, `draw_key`) with one log-odds offset
     per age band fitted by the EM: a few hundred undecided youth-years a year carry little evidence
     (bridged ones number thousands), and fitted freely per year the demo population's yearly rate ran
-    up to 5.8 points below truth; anchored, at most 3.4 (both before q was pooled over name
-    commonness). This assumes that SSN-less youth's employment rises and falls with bridged youth's;
+    up to 5.8 points below truth; anchored, at most 3.4 (both with q per stratum unshrunk); at 1.2M
+    persons the free rate's error drifted from 1,200 youth-years too few employed (2015) to 900 too many
+    (2023), the anchored one's stayed within 50-650 too many. This assumes that SSN-less youth's employment rises and falls with bridged youth's;
     its level is their own.
     Replicates are Poisson bootstraps over bridged and target persons, each person's draws taken in
     the order of their `draw_key` (`draw_keys`: stable across builds of the same data, unlike p20_ids,
@@ -399,11 +402,13 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, refe
     overall = paid_strangers.sum(axis=0) / np.maximum(all_strangers.sum(axis=0), 1.0)
     r_by_year = (paid_strangers + STRANGER_PRIOR_WEIGHT * overall) / (all_strangers + STRANGER_PRIOR_WEIGHT)
 
-    # q per age-now band and sex (pooling the classes of name commonness: a changed surname is the
-    # person's, whatever the name): maximum likelihood over a grid, from the target's namesake counts.
-    # Fitted per stratum, q ran low where one namesake chanced to be common, the very youth-years it then
-    # read as holding their own unpaid worker (demo: employment of those with one unpaid namesake 0.17
-    # fitted, 0.28 true; pooled, 0.23).
+    # q per stratum, maximum likelihood over a grid from the target's namesake counts, shrunk towards its
+    # age-now band and sex over all classes of name commonness by `NAME_CHANGE_PRIOR_ROWS` youth-years' worth
+    # of that group's likelihood (empirical Bayes). Fitted per stratum alone, q ran low in small strata where
+    # one namesake chanced to be common, the very youth-years it then read as holding their own unpaid
+    # worker (demo, about 34 youth-years a stratum: 0.17 fitted employment for one unpaid namesake, 0.28
+    # true); pooled over the classes alone, it missed how differently common names fit at 1.2M persons
+    # (employment of the undecided 16,500 youth-years too high over 2015-2025, against 2,800 per stratum).
     weights = _person_weights(target["draw_key"], replicates, rng)
     stratum = _stratum(target)
     namesakes = target["namesakes"].to_numpy()
@@ -415,8 +420,10 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, refe
     grid = np.linspace(0.0, 0.95, 96)[:, None, None, None]
     likelihood = (seen * np.log((1 - grid) * shifted + grid * h + 1e-12)).sum(axis=2)
     groups = (len(AGE_NOW_BANDS) + 1) * len(SEXES)  # strata run class-major (see _stratum)
-    by_band_and_sex = likelihood.reshape(len(grid), classes, groups, columns).sum(axis=1)
-    q = np.tile(grid[np.argmax(by_band_and_sex, axis=0), 0, 0, 0], (classes, 1))  # strata x columns
+    group_likelihood = likelihood.reshape(len(grid), classes, groups, columns).sum(axis=1)
+    group_rows = seen.sum(axis=1).reshape(classes, groups, columns).sum(axis=0)
+    prior = NAME_CHANGE_PRIOR_ROWS * group_likelihood / np.maximum(group_rows, 1e-12)
+    q = grid[np.argmax(likelihood + np.tile(prior, (1, classes, 1)), axis=0), 0, 0, 0]  # strata x columns
 
     # P(own worker among the namesakes | n), then EM for p per (age band, report year)
     own_prior = (1 - q[stratum]) * shifted[stratum, n]
