@@ -191,16 +191,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.home is not None:
         home, started = paths(args.home), time.perf_counter()
         built = json.loads((home.truth / "synth_record.json").read_text())["arguments"]
-        args.persons, args.seeds = built["persons"], [built["seed"]]
+        persons, seeds = built["persons"], [built["seed"]]
         estimate_and_count(home)
         runs = [measure(home, built["seed"], None, started)]
     else:
-        runs = [run_one(args.persons, seed, level) for level in levels for seed in args.seeds]
+        persons, seeds = args.persons, args.seeds
+        runs = [run_one(persons, seed, level) for level in levels for seed in seeds]
     cells = pd.concat([r["cells"] for r in runs], ignore_index=True)
     shares = pd.concat([r["shares"] for r in runs], ignore_index=True)
     result = {
         "command": "python -m bench.estimate " + " ".join(argv if argv is not None else sys.argv[1:]),
-        "persons": args.persons, "seeds": args.seeds, "bridge_rates": levels,
+        "persons": persons, "seeds": seeds, "bridge_rates": levels,
         "seconds_per_run": [round(r["seconds"], 1) for r in runs],
         "summary": summarise(cells, shares),
         "cells": json.loads(cells.to_json(orient="records")),

@@ -257,20 +257,26 @@ def wages_left_apart(parts: pd.DataFrame, wage_years: pd.DataFrame) -> pd.DataFr
     """).df()
 
 
+def own_ssn_wage_records(parts: pd.DataFrame) -> pd.DataFrame:
+    """(record_id) of the pool's wage records under an SSN the hub accepts that no other index entry
+    carries: the worker's own, so no youth's job under a foreign SSN can sit on them."""
+    pool = parts[parts["dol_only"]]
+    entries = parts.dropna(subset=["ssn"]).groupby("ssn")["p20_id"].nunique()
+    held = entries.index[entries > 1]
+    return pool.loc[pool["ssn"].notna() & ~pool["ssn"].isin(held), ["record_id"]]
+
+
 def foreign_ssn_namesakes(parts: pd.DataFrame, wage_years: pd.DataFrame, youth_years: pd.DataFrame,
-                          own: pd.DataFrame) -> pd.DataFrame:
+                          own: pd.DataFrame, own_ssn: pd.DataFrame) -> pd.DataFrame:
     """`wage_evidence` for youth with an SSN, the pool narrowed to wage records whose SSN may not be their
     worker's own: none the hub accepts (missing, malformed, a known dummy), or one that another index
     entry carries too (a parent's or sibling's SSN under the worker's own name: the index keeps such a
     record apart from the SSN's holder, whose own school, benefit or wage records carry it, because the
     names disagree). A youth's job found nowhere near their SSN may sit on one of these under their
     name. Records under the youth's own SSN are not counted: `wages_left_apart` finds those.
-    `own`: `own_wage_records(parts)`."""
-    pool = parts[parts["dol_only"]]
-    entries = parts.dropna(subset=["ssn"]).groupby("ssn")["p20_id"].nunique()
-    held = entries.index[entries > 1]
-    excluded = pd.concat([pool.loc[pool["ssn"].notna() & ~pool["ssn"].isin(held), ["record_id"]],
-                          own.loc[own["p20_id"].isin(youth_years["p20_id"]), ["record_id"]]], ignore_index=True)
+    `own`: `own_wage_records(parts)`; `own_ssn`: `own_ssn_wage_records(parts)`."""
+    excluded = pd.concat([own_ssn, own.loc[own["p20_id"].isin(youth_years["p20_id"]), ["record_id"]]],
+                         ignore_index=True)
     return wage_evidence(parts, wage_years, youth_years, excluded)
 
 
@@ -661,10 +667,12 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     job_not_found = bridged_without_job.merge(
         hidden_job[["p20_id", "report_year"]], how="left", indicator=True).query("_merge == 'left_only'")
     employed_bridged = out_of_school[out_of_school["wage_linkable"] & out_of_school["employed"]]
-    candidates = foreign_ssn_namesakes(parts, wage_years, job_not_found[["p20_id", "report_year", "age"]], own).merge(
+    own_ssn = own_ssn_wage_records(parts)
+    candidates = foreign_ssn_namesakes(parts, wage_years, job_not_found[["p20_id", "report_year", "age"]], own,
+                                       own_ssn).merge(
         job_not_found.drop(columns=["age", "_merge"]), on=["p20_id", "report_year"], validate="1:1")
     lost_job = lost_job_probabilities(
-        foreign_ssn_namesakes(parts, wage_years, employed_bridged[["p20_id", "report_year", "age"]], own).join(
+        foreign_ssn_namesakes(parts, wage_years, employed_bridged[["p20_id", "report_year", "age"]], own, own_ssn).join(
             keys, on="p20_id"), candidates.join(keys, on="p20_id"), replicates)
     # Kept: those whose job may be under another SSN, and those whose diploma is unknown (disconnected
     # either way; severe if they hold no diploma and did not work: the records alone call them moderate).
