@@ -22,9 +22,9 @@ no pair found by surname and initial, or by a near SSN, enters the crosswalk).
    meets and how often a stranger is paid are measured on youth with an SSN bridge, their own wage
    records (found by SSN) taken out of the pool: the pool and the names are the same for them.
    `q` is fitted per age-now band, sex and name commonness (shrunk towards the band and sex) to the
-   undecided youth's own namesake counts, so it does
-   not assume SSN-less youth lose their wages to a changed name as often as bridged youth do (they
-   do not: a youth is SSN-less partly because a noisy name kept their bridges apart). Strangers are
+   undecided youth's own namesake counts, so it does not assume SSN-less youth lose their wages to a
+   changed name as often as bridged youth do (they do not: a youth is SSN-less partly because a noisy
+   name kept their bridges apart). Strangers are
    measured per class of name commonness (how many people in the index share the name key), since
    a common name meets far more of them. The employment rate per age band and report year, that of
    bridged youth in the same situation shifted by one log-odds offset per age band, then
@@ -377,10 +377,10 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, refe
     jobs the index finds: `employed`, `age_band`, `report_year`, `draw_key`) with one log-odds offset
     per age band fitted by the EM: a few hundred undecided youth-years a year carry little evidence
     (bridged ones number thousands), and fitted freely per year the demo population's yearly rate ran
-    up to 5.8 points below truth; anchored, at most 3.4 (both with q per stratum unshrunk); at 1.2M
-    persons the free rate's error drifted from 1,200 youth-years too few employed (2015) to 900 too many
-    (2023), the anchored one's stayed within 50-650 too many. This assumes that SSN-less youth's employment rises and falls with bridged youth's;
-    its level is their own.
+    up to 5.8 points below truth; anchored, at most 3.4; at 1.2M persons the free rate's error drifted
+    from 1,200 youth-years too few employed (2015) to 900 too many (2023), the anchored one's stayed
+    within 50-650 too many (all with q per stratum, unshrunk). This assumes that SSN-less youth's
+    employment rises and falls with bridged youth's; its level is their own.
     Replicates are Poisson bootstraps over bridged and target persons, each person's draws taken in
     the order of their `draw_key` (`draw_keys`: stable across builds of the same data, unlike p20_ids,
     which a new index salts afresh), so the same data give the same interval.
@@ -428,8 +428,8 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, refe
     groups = (len(AGE_NOW_BANDS) + 1) * len(SEXES)  # strata run class-major (see _stratum)
     group_likelihood = likelihood.reshape(len(grid), classes, groups, columns).sum(axis=1)
     group_rows = seen.sum(axis=1).reshape(classes, groups, columns).sum(axis=0)
-    prior = NAME_CHANGE_PRIOR_ROWS * group_likelihood / np.maximum(group_rows, 1e-12)
-    q = grid[np.argmax(likelihood + np.tile(prior, (1, classes, 1)), axis=0), 0, 0, 0]  # strata x columns
+    group_prior = NAME_CHANGE_PRIOR_ROWS * group_likelihood / np.maximum(group_rows, 1e-12)
+    q = grid[np.argmax(likelihood + np.tile(group_prior, (1, classes, 1)), axis=0), 0, 0, 0]  # strata x columns
 
     # P(own worker among the namesakes | n), then EM for p per (age band, report year)
     own_prior = (1 - q[stratum]) * shifted[stratum, n]
@@ -441,9 +441,9 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, refe
     cell_keys = pd.MultiIndex.from_frame(target[["age_band", "report_year"]])
     cell_list = cell_keys.unique().sort_values()
     cell, cells = cell_list.get_indexer(cell_keys), len(cell_list)
-    band_of_cell, bands = pd.factorize(cell_list.get_level_values(0))
-    anchor = logit(_reference_rates(reference, cell_list, band_of_cell, len(bands), replicates, rng))
-    offset = np.zeros((len(bands), columns))
+    band_of_cell, cell_bands = pd.factorize(cell_list.get_level_values(0))
+    anchor = logit(_reference_rates(reference, cell_list, band_of_cell, len(cell_bands), replicates, rng))
+    offset = np.zeros((len(cell_bands), columns))
     p = expit(anchor)
     # the strangers' part of each case does not depend on p: computed once, not in every iteration
     own_paid_strangers = own * _binomial(paid - 1, strangers_if_own, r)  # own is 0 without namesakes
@@ -462,8 +462,8 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, refe
         employed_in_cell = _weighted_counts(cell, cells, weights * informative * probability)
         for _ in range(NEWTON_STEPS):  # the offsets solve: fitted employed = expected employed, per band
             slope = cell_weights * p * (1 - p)
-            offset += (_weighted_counts(band_of_cell, len(bands), employed_in_cell - cell_weights * p)
-                       / np.maximum(_weighted_counts(band_of_cell, len(bands), slope), 1e-12))
+            offset += (_weighted_counts(band_of_cell, len(cell_bands), employed_in_cell - cell_weights * p)
+                       / np.maximum(_weighted_counts(band_of_cell, len(cell_bands), slope), 1e-12))
             p = expit(anchor + offset[band_of_cell])
     probability = np.where(informative, probability, p[cell])
 
@@ -661,7 +661,9 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     # Youth-years with an SSN whose status rests on a job the index did not find, paid on a wage
     # record it left apart: employed, so they need only the diploma, as those seen active do.
     left_apart = wages_left_apart(parts, wage_years).rename(columns={"year": "report_year"})
-    bridged_without_job = person_years[status_rests_on_wages(person_years) & person_years["wage_linkable"]]
+    # bridged youth-years whose status a job decides: the course of employment over the years (below)
+    reference = person_years[job_decides_status(person_years) & person_years["wage_linkable"]].join(keys, on="p20_id")
+    bridged_without_job = person_years.loc[reference.index[~reference["employed"]]]
     hidden_job = bridged_without_job.merge(left_apart, on=["p20_id", "report_year"])
     # The others of them may have worked under an SSN not their own (`lost_job_probabilities`).
     job_not_found = bridged_without_job.merge(
@@ -687,8 +689,6 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     # left apart, and need only the diploma.
     employed = np.ones((len(target), replicates + 1))
     unseen = target["status_rests_on_unlinkable_wages"].to_numpy(bool)
-    # the course of employment over the years: bridged youth-years whose status a job decides
-    reference = person_years[job_decides_status(person_years) & person_years["wage_linkable"]].join(keys, on="p20_id")
     employed[unseen], parameters = employment_probabilities(strangers, target[unseen], reference, replicates)
     fitted = unseen.copy()
     fitted[len(target) - possibly_lost.sum():] = True
