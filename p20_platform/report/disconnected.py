@@ -65,7 +65,9 @@ class EstimateTested:
         """The measured range in words, e.g. "between 5% below and 7% above"."""
         def side(percent: int) -> str:
             return f"{abs(percent)}% {'below' if percent < 0 else 'above'}"
-        if self.lowest_percent >= 0:
+        if 0 in (self.lowest_percent, self.highest_percent):  # one end rounds to 0%: it may lie either side
+            return f"within {max(-self.lowest_percent, self.highest_percent)}% of"
+        if self.lowest_percent > 0:
             return f"between {self.lowest_percent}% and {self.highest_percent}% above"
         if self.highest_percent <= 0:
             return f"between {-self.highest_percent}% and {-self.lowest_percent}% below"
@@ -75,11 +77,11 @@ class EstimateTested:
 # bench/results/estimate.json (`python -m bench.estimate --persons 10000 --seeds 1 2 3 4 --bridge-rates 1.0 3.0`)
 # and estimate_demo.json (the demo population, seed 2026, 20,000 persons), yearly cells 2016-2025. The
 # report's headline states them (tests/report/test_report.py checks these against the two files).
-ESTIMATE_TESTED = EstimateTested(lowest_percent=-3, highest_percent=5, covered=82, cells=90)
+ESTIMATE_TESTED = EstimateTested(lowest_percent=-2, highest_percent=5, covered=77, cells=90)
 # The same at statewide size: bench/results/estimate_statewide_1200000.json (`python -m bench.estimate --home`
 # on bench.statewide's 1.2M-person home, seed 2026): the size the platform is for, where the linkage's
 # doubts and the namesakes are many more per person; the headline states it beside the range above.
-ESTIMATE_TESTED_STATEWIDE = EstimateTested(lowest_percent=-6, highest_percent=-1, covered=10, cells=10)
+ESTIMATE_TESTED_STATEWIDE = EstimateTested(lowest_percent=0, highest_percent=1, covered=10, cells=10)
 # The same for the severe part of the estimate (cells of dimension "severe"), which the continuum states.
 SEVERE_TESTED = EstimateTested(lowest_percent=-9, highest_percent=4, covered=84, cells=90)
 

@@ -17,9 +17,12 @@ def _pairs(*rows: tuple[str, str, float]) -> pd.DataFrame:
 
 
 def _years(*rows: tuple[str, int, float]) -> pd.DataFrame:
-    """Youth-years with their probability of counting as disconnected; 0 and 1 are decided by the data."""
+    """Youth-years of graduates with their probability of counting as disconnected: 0 and 1 decided by
+    the data (at work; an SSN with no wages), otherwise employment is an estimate."""
     years = pd.DataFrame(rows, columns=["p20_id", "report_year", "d"])
-    return years.assign(decided=years["d"].isin([0.0, 1.0]), job_connects=True)
+    decided = years["d"].isin([0.0, 1.0])
+    return years.assign(decided=decided, job_connects=True, diploma=1.0, diploma_known=True, active=1.0 - years["d"],
+                        active_known=decided, incarcerated=False)
 
 
 def test_two_record_pairs_between_the_same_entries_are_one_question_and_pairs_inside_an_entry_none():
@@ -59,10 +62,25 @@ def test_uncertain_statuses_weigh_in_and_years_pair_only_with_the_same_year():
     years = _years(("A", 2020, 0.5), ("B", 2020, 0.2), ("A", 2021, 1.0), ("C", 2021, 1.0), ("D", 2022, 1.0))
     pairs = _pairs(("r1", "r3", 0.5), ("r5", "r6", 0.9), ("r2", "r5", 0.1))
     corrections = split_corrections(entry_pairs(pairs, CROSSWALK), years).set_index(["p20_id", "report_year"])
-    total_2020 = 0.5 * (0.5 + 0.2 - 0.5 * 0.2)  # p x (d_a + d_b - d_a d_b)
+    total_2020 = 0.5 * (0.5 + 0.2 - 0.2)  # p x (d_a + d_b - d_ab): one person's job, estimated twice, at the higher estimate
     assert corrections.loc[[("A", 2020), ("B", 2020)], "disconnected_overcount"].sum() == pytest.approx(total_2020)
     assert corrections.loc[("A", 2021), "disconnected_overcount"] == pytest.approx(0.05)  # A-C, both jobless
     assert ("D", 2022) not in corrections.index  # its partner C is no youth in 2022
+
+
+def test_one_half_settles_what_the_other_can_only_estimate():
+    """The common split: A is a school entry with a diploma and no SSN (its job an estimate, 0.3
+    disconnected), B an unemployment claim whose SSN shows no wages that year (decided disconnected,
+    diploma unknown). As one person they are a graduate without a job: disconnected, so the pair counts
+    only A's 0.3 too many (the halves are no independent youth: 0.3 x 1 would have taken off 1). Had B's
+    SSN shown wages (B connected, its diploma the estimate), the one person would be connected."""
+    halves = pd.DataFrame({"p20_id": ["A", "B"], "report_year": 2020, "d": [0.3, 1.0], "decided": [False, True],
+                           "job_connects": True, "diploma": [1.0, float("nan")], "diploma_known": [True, False],
+                           "active": [0.7, 0.0], "active_known": [False, True], "incarcerated": False})
+    pairs = entry_pairs(_pairs(("r1", "r3", 1.0)), CROSSWALK)
+    assert split_corrections(pairs, halves)["disconnected_overcount"].sum() == pytest.approx(0.3)
+    at_work = halves.assign(d=[0.3, 0.4], decided=False, diploma=[1.0, 0.6], active=[0.7, 1.0], active_known=[False, True])
+    assert split_corrections(pairs, at_work)["disconnected_overcount"].sum() == pytest.approx(0.7)
 
 
 def test_an_entry_never_loses_more_than_it_counts():
@@ -105,12 +123,16 @@ def test_no_pair_no_correction_and_decided_rows_count_zero_or_one():
                                  "status": ["disconnected_severe", "connected", "disconnected_moderate"],
                                  "enrolled_k12": False, "has_diploma": [False, True, True], "diploma_status": "known",
                                  "presumed_in_school_elsewhere": False, "employed": [False, True, False],
-                                 "postsecondary": False, "training": False, "incarcerated": False})
+                                 "postsecondary": False, "training": False, "incarcerated": False,
+                                 "wage_linkable": [True, True, False]})
     estimate = pd.DataFrame({"p20_id": ["C", "C"], "report_year": [2020, 2020], "replicate": [0, 1],
-                             "p_disconnected": [0.3, 0.9]})
+                             "p_disconnected": [0.3, 0.9], "p_diploma": [1.0, 1.0], "p_employed_unseen": [0.7, 0.1]})
     rows = disconnected_probabilities(person_years, estimate)
     assert rows["d"].tolist() == [1.0, 0.0, 0.3] and rows["decided"].tolist() == [True, True, False]
     assert rows["job_connects"].tolist() == [False, False, True]  # a job connects only C, who holds a diploma
+    # the parts a merger reads: A's SSN shows no job, B works, C's job is the estimate's
+    assert rows["active"].tolist() == [0.0, 1.0, 0.7] and rows["active_known"].tolist() == [True, True, False]
+    assert rows["diploma"].tolist() == [0.0, 1.0, 1.0] and rows["diploma_known"].all()
 
 
 def _entries(*rows: tuple[str, str, str | None, str, str]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -24,7 +24,7 @@ from p20_platform.report import (LinkageNotRecorded, protect_annual_report, prot
                                  publish_annual_reports, read_build_info, read_linkage_quality, read_mart)
 from p20_platform.report.linkage import SCORES
 from p20_platform.report.disconnected import (ESTIMATE_TESTED, ESTIMATE_TESTED_STATEWIDE, INTERVAL, RESTS_ON_UNLINKABLE_WAGES, SEVERE_TESTED,
-                                              STATUS_CATEGORY, WAGE_EVIDENCE, breakdown_table)
+                                              STATUS_CATEGORY, WAGE_EVIDENCE, EstimateTested, breakdown_table)
 from p20_platform.resources import DataHome
 from p20_platform.settings import Paths, paths
 from p20_platform.transform import PUBLISHED_DATABASE
@@ -377,6 +377,15 @@ def test_the_headline_says_loudly_how_far_off_the_estimate_was_in_tests(run):
     statewide = ESTIMATE_TESTED_STATEWIDE
     assert f"(1.2 million people) it was {statewide.error_range} the true number" in text
     assert f"{statewide.covered} of {statewide.cells} years" in text
+
+
+def test_a_measured_range_reads_as_it_lies_around_the_truth():
+    """A range with an end that rounds to 0% may lie on either side: it reads "within"."""
+    assert EstimateTested(lowest_percent=0, highest_percent=1, covered=10, cells=10).error_range == "within 1% of"
+    assert EstimateTested(lowest_percent=-3, highest_percent=0, covered=10, cells=10).error_range == "within 3% of"
+    assert EstimateTested(lowest_percent=-2, highest_percent=5, covered=9, cells=10).error_range == "between 2% below and 5% above"
+    assert EstimateTested(lowest_percent=-6, highest_percent=-1, covered=9, cells=10).error_range == "between 1% and 6% below"
+    assert EstimateTested(lowest_percent=1, highest_percent=4, covered=9, cells=10).error_range == "between 1% and 4% above"
 
 
 @pytest.mark.parametrize(("dimension", "tested", "results"), [
