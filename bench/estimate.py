@@ -76,8 +76,11 @@ def error_parts(home: Paths) -> pd.DataFrame:
     """Each year's estimate minus truth, taken apart by the kind of youth-year that carries it
     (report_year, part, error): where to look when a figure is off.
 
-    Truth goes to one entry per true person, the one holding most of their records from agencies other
-    than DOL (wage-only entries hold many records and no youth-year). Parts: `decided_disconnected`,
+    Truth goes to one entry per true person: of those holding youth-years, the one holding most of their
+    records from agencies other than DOL. An entry without youth-years (no birth date: a wage-only entry, a
+    college record without one) gets truth only when no entry of the person has any, else a person known
+    through an unemployment claim and a dateless record would count as missed and the claim's entry as a
+    split half. Parts: `decided_disconnected`,
     `decided_other` (the data decided; truth may disagree), `undecided` (the hub's probability), each
     with `/secondary` for entries that are not their person's main one (split halves, which truth
     counts as zero), and `missed`: people truly disconnected whose main entry holds no youth-year
@@ -99,7 +102,8 @@ def error_parts(home: Paths) -> pd.DataFrame:
     held = held.assign(other=held["agency"] != "DOL").groupby(["p20_id", "person_id"]).agg(
         records=("agency", "size"), others=("other", "sum"))
     held = held.reset_index().sort_values(["records"], ascending=False).drop_duplicates("p20_id")
-    main = held.sort_values(["others", "records"], ascending=False).drop_duplicates("person_id")["p20_id"]
+    held["youth"] = held["p20_id"].isin(rows["p20_id"])
+    main = held.sort_values(["youth", "others", "records"], ascending=False).drop_duplicates("person_id")["p20_id"]
     status = pd.read_parquet(home.truth / "status.parquet", columns=["person_id", "report_year", "status"])
     status = status[status["person_id"].isin(records["person_id"]) & status["status"].str.startswith("disconnected")]
     rows = rows.merge(held[["p20_id", "person_id"]], on="p20_id", how="left").assign(main=lambda r: r["p20_id"].isin(main))
