@@ -225,8 +225,8 @@ def split_corrections(candidates: pd.DataFrame, disconnected: pd.DataFrame, paid
     `disconnected` holds p20_id, report_year, `d` (the probability the youth-year counts as
     disconnected: 0 or 1 where the data decide, the estimate where they do not), `decided`,
     `job_connects` (a job would make the youth connected: not so for one without a diploma, who is
-    disconnected either way) and the parts of the status (`disconnected_probabilities`); `paid` the (p20_id, report_year) in which an entry has a paid wage record;
-    `students` the entries' state student ids (`student_ids`): pairs of two students (`two_students`)
+    disconnected either way) and the parts of the status (`disconnected_probabilities`); `paid` the
+    (p20_id, report_year) in which an entry has a paid wage record; `students` the entries' state student ids (`student_ids`): pairs of two students (`two_students`)
     are no candidates. `candidates` are entry pairs (a, b, p: `candidate_pairs`).
     """
     if students is not None:
@@ -272,7 +272,6 @@ def disconnected_probabilities(person_years: pd.DataFrame, probabilities: pd.Dat
         d=rows["p_disconnected"].fillna(rows["status"].isin(DISCONNECTED).astype(float)),
         decided=rows["p_disconnected"].isna(),
         diploma=rows["has_diploma"].astype(float).where(diploma_known, rows["p_diploma"]), diploma_known=diploma_known,
-        active=pd.Series(1.0, index=rows.index).where(
-            seen_active, employment_estimate.fillna(rows["wage_linkable"].map({True: 0.0, False: np.nan}))),
+        active=employment_estimate.fillna(rows["wage_linkable"].map({True: 0.0, False: np.nan})).mask(seen_active, 1.0),
         active_known=seen_active | rows["wage_linkable"],
     )[["p20_id", "report_year", "d", "decided", "job_connects", *MERGE_COLUMNS]]
