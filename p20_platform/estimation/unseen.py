@@ -38,13 +38,14 @@ no pair found by surname and initial, or by a near SSN, enters the crosswalk).
    with their own name: `lost_job_probabilities`.
 4. Unknown diplomas (youth never in a CT public school). Past the on-time graduation year, the
    probability of holding a diploma is the share with one among out-of-school youth of the same
-   age and report year seen in CT public schools; before it (presumed in school elsewhere), the
+   age and report year seen in CT public schools doing the same (a job, college or training,
+   neither; for a youth whose job is estimated, the job's share weighs with the job); before it (presumed in school elsewhere), the
    probability of being a dropout is the share of such youth out of school without a diploma;
    each with its binomial uncertainty, never zero or one. Cohorts older than the school records
    hold students who left before them among the unknowns (`_before_school_records`).
 
-`p_disconnected` = 1 - P(diploma) x P(employed, postsecondary or training); `p_severe`, its severe part,
-= P(no diploma) x P(no job) (the continuum's severe status: no diploma and no job).
+`p_disconnected` = 1 - P(employed, postsecondary or training) x P(diploma | so); `p_severe`, its severe part,
+= P(no job) x P(no diploma | no job) (the continuum's severe status: no diploma and no job).
 5. Dropouts whose wages cannot be linked (known to hold no diploma, no SSN anywhere, no job found) are
    disconnected whatever their wages say, but severe only if they do not work: their employment is
    fitted by the same mixture, on their own (`severity_rests_on_unlinkable_wages`), so only their
@@ -103,6 +104,9 @@ NAME_CHANGE_PRIOR_ROWS = 50.0  # youth-years' worth of the age-now band and sex'
 # hundreds of pool workers, a rare one none, and the pooled distributions fitted neither (employment
 # 23-57% low in 2015-2021 on helper 16's 1.2M home).
 NAME_COMMONNESS = (1, 3, 10, 30, 100, 300)
+# What an out-of-school youth-year was seen doing; the diploma share is measured per activity.
+ACTIVITIES = ("college or training", "job", "none")
+ACTIVITY_PRIOR_WEIGHT = 10.0  # pseudo-observations at the (report year, age) cell's share over all activities
 
 
 @dataclass(frozen=True)
@@ -519,20 +523,29 @@ def lost_job_probabilities(reference: pd.DataFrame, candidates: pd.DataFrame, re
 
 
 def _share_draws(rows: pd.DataFrame, flag: pd.Series, target: pd.DataFrame, replicates: int,
-                 rng: np.random.Generator) -> np.ndarray:
+                 rng: np.random.Generator, prior: np.ndarray | None = None) -> np.ndarray:
     """The share of `rows` with `flag` in the target row's report year and age: point estimate and
-    beta draws (Jeffreys prior), one column per replicate.
+    beta draws, one column per replicate. Without `prior`, a Jeffreys prior; with it (a share per
+    target row, the same within a cell), `ACTIVITY_PRIOR_WEIGHT` pseudo-observations at that share,
+    so a cell with few rows keeps close to it.
 
     One draw per (report year, age) cell, shared by the cell's rows: the share is one unknown for all
     of them, and drawing over the sorted cells makes the replicates independent of row order."""
     rates = flag.groupby([rows["report_year"], rows["age"]]).agg(["sum", "count"])
     keys = pd.MultiIndex.from_frame(target[["report_year", "age"]])
     cells = keys.unique().sort_values()
+    cell_of_row = cells.get_indexer(keys)
     hits = rates["sum"].reindex(cells).fillna(0).to_numpy(float)
     total = rates["count"].reindex(cells).fillna(0).to_numpy(float)
-    draws = rng.beta(hits[:, None] + 0.5, (total - hits)[:, None] + 0.5, (len(cells), replicates))
-    point = (hits + 0.5) / (total + 1.0)
-    cell_of_row = cells.get_indexer(keys)
+    if prior is None:
+        yes, no = hits + 0.5, total - hits + 0.5
+    else:
+        first_row = np.full(len(cells), -1)
+        first_row[cell_of_row[::-1]] = np.arange(len(cell_of_row))[::-1]
+        share = prior[first_row]
+        yes, no = hits + ACTIVITY_PRIOR_WEIGHT * share, total - hits + ACTIVITY_PRIOR_WEIGHT * (1.0 - share)
+    draws = rng.beta(yes[:, None], no[:, None], (len(cells), replicates))
+    point = yes / (yes + no)
     return np.concatenate([point[cell_of_row][:, None], draws[cell_of_row]], axis=1)
 
 
@@ -583,26 +596,45 @@ def _before_school_records(person_years: pd.DataFrame, target: pd.DataFrame, fir
     return before_share, diploma
 
 
+def activity(frame: pd.DataFrame) -> np.ndarray:
+    """What a youth-year was seen doing out of school (one of `ACTIVITIES`): college or training, a job,
+    or neither."""
+    return np.select([frame["postsecondary"] | frame["training"], frame["employed"]], list(ACTIVITIES[:2]),
+                     ACTIVITIES[2])
+
+
 def diploma_probabilities(person_years: pd.DataFrame, target: pd.DataFrame, replicates: int = REPLICATES,
-                          seed: int = SEED, first_school_year: int | None = None) -> np.ndarray:
-    """Per target row and replicate, the probability that the missing diploma does not make the
-    youth disconnected: 1 for a CT diploma; for a youth never in CT public school past the on-time
-    graduation year, the share with a diploma among youth of the same age and report year seen in
-    CT public schools and out of them; for one presumed in school elsewhere, one minus the share of
-    such youth out of school without a diploma (a dropout is disconnected). Beta draws carry the
-    binomial uncertainty; that youth who moved in finish school as often as those who grew up here is
-    an assumption the data cannot check. In cohorts older than the school records, part of the
-    unknown diplomas are students who left before the records begin (`_before_school_records`)."""
+                          seed: int = SEED, first_school_year: int | None = None) -> dict[str, np.ndarray]:
+    """Per activity (`ACTIVITIES`), per target row and replicate: the probability that the missing
+    diploma does not make the youth disconnected, were the youth doing that. 1 for a CT diploma; for
+    a youth never in CT public school past the on-time graduation year, the share with a diploma among
+    out-of-school youth of the same age and report year seen in CT public schools doing the same
+    (measured on the bench homes: 96% of those with a job held a diploma against 88% of those with
+    none at 22-26, and every college student; one share for all put employed youth with an unknown
+    diploma at 94% against a true 98%), shrunk towards the share among all of them; for one presumed
+    in school elsewhere, one minus the share of such youth out of school without a diploma (a dropout
+    is disconnected). Beta draws carry the binomial uncertainty; that youth who moved in finish school
+    as often as those who grew up here is an assumption the data cannot check. In cohorts older than
+    the school records, part of the unknown diplomas are students who left before the records begin
+    (`_before_school_records`)."""
     rng = np.random.default_rng(seed + 1)
     seen = person_years[person_years["diploma_status"] != "unknown"]
     out_of_school = seen[~seen["enrolled_k12"]]
-    diploma = _share_draws(out_of_school, out_of_school["has_diploma"], target, replicates, rng)
+    overall = _share_draws(out_of_school, out_of_school["has_diploma"], target, replicates, rng)[:, 0]
+    seen_doing = activity(out_of_school)
     dropout = _share_draws(seen, ~seen["enrolled_k12"] & ~seen["has_diploma"], target, replicates, rng)
-    probability = np.where(target["presumed_in_school_elsewhere"].to_numpy()[:, None], 1.0 - dropout, diploma)
     before, before_diploma = _before_school_records(person_years, target, first_school_year, replicates, rng)
-    probability = (1.0 - before[:, None]) * probability + before[:, None] * before_diploma
-    probability[(target["diploma_status"] != "unknown").to_numpy()] = 1.0
-    return probability
+    elsewhere = target["presumed_in_school_elsewhere"].to_numpy()[:, None]
+    known = (target["diploma_status"] != "unknown").to_numpy()
+    shares = {}
+    for doing in ACTIVITIES:
+        rows = out_of_school[seen_doing == doing]
+        diploma = _share_draws(rows, rows["has_diploma"], target, replicates, rng, prior=overall)
+        probability = np.where(elsewhere, 1.0 - dropout, diploma)
+        probability = (1.0 - before[:, None]) * probability + before[:, None] * before_diploma
+        probability[known] = 1.0
+        shares[doing] = probability
+    return shares
 
 
 def job_decides_status(person_years: pd.DataFrame) -> pd.Series:
@@ -693,7 +725,13 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     fitted = unseen.copy()
     fitted[len(target) - possibly_lost.sum():] = True
     employed[len(target) - possibly_lost.sum():] = lost_job[possibly_lost]
-    diploma = diploma_probabilities(person_years, target, replicates, first_school_year=first_school_year)
+    # The diploma share follows what the youth-year was seen doing; where the job is fitted, the share of
+    # youth with a job counts with it and that of youth doing nothing with its absence.
+    diplomas = diploma_probabilities(person_years, target, replicates, first_school_year=first_school_year)
+    seen_doing = activity(target)
+    as_seen = np.select([(seen_doing == doing)[:, None] for doing in ACTIVITIES], list(diplomas.values()))
+    diploma = np.where(fitted[:, None], diplomas["job"], as_seen)
+    diploma_if_idle = np.where(fitted[:, None], diplomas["none"], as_seen)
     # Severely disconnected: no diploma and no job. Seen active in college or training only (or
     # presumed in school elsewhere) is no job: such a youth without a diploma counts as severe.
     jobless = np.where(fitted[:, None], 1.0 - employed, ~target["employed"].to_numpy(bool)[:, None])
@@ -710,11 +748,12 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
         target = pd.concat([target, dropouts], ignore_index=True)
         employed = np.concatenate([employed, dropout_employed])
         diploma = np.concatenate([diploma, np.zeros_like(dropout_employed)])
+        diploma_if_idle = np.concatenate([diploma_if_idle, np.zeros_like(dropout_employed)])
         jobless = np.concatenate([jobless, 1.0 - dropout_employed])
         parameters = pd.concat([parameters.assign(population="diploma held or presumed"),
                                 dropout_parameters.assign(population="no diploma")], ignore_index=True)
     disconnected = 1.0 - diploma * employed
-    severe = (1.0 - diploma) * jobless
+    severe = (1.0 - diploma_if_idle) * jobless
 
     columns = replicates + 1
     probabilities = pd.DataFrame({
@@ -723,7 +762,7 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
         "replicate": np.tile(np.arange(columns, dtype="int16"), len(target)),
         "p_disconnected": disconnected.ravel().round(5),
         "p_employed_unseen": employed.ravel().round(5),
-        "p_diploma": diploma.ravel().round(5),
+        "p_diploma": (employed * diploma + (1.0 - employed) * diploma_if_idle).ravel().round(5),
         "p_severe": severe.ravel().round(5),
     })
     return UnseenEstimate(probabilities, parameters)

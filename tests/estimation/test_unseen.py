@@ -1,5 +1,6 @@
 """The hub's estimator pieces on inputs whose answer is known by construction: the namesake mixture
-on youth-years drawn from the very model it fits, and wage records left apart by the index."""
+on youth-years drawn from the very model it fits, wage records left apart by the index, and the diploma
+share of youth seen doing the same."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from p20_platform.estimation.unseen import NAMESAKE_CAP, employment_probabilities, wages_left_apart
+from p20_platform.estimation.unseen import (NAMESAKE_CAP, activity, diploma_probabilities, employment_probabilities,
+                                            wages_left_apart)
 
 
 def _draw(rng: np.random.Generator, rows: int, employment: float, name_changed: float, strangers: np.ndarray,
@@ -134,3 +136,20 @@ def test_every_ssn_one_keystroke_away_is_found_and_two_are_not():
     found = wages_left_apart(parts, wage_years)
     assert set(found["p20_id"]) == {"Pyouth"}
     assert {apart[year - 2000] for year in found["year"]} == near
+
+
+def test_an_unknown_diploma_takes_the_share_of_youth_seen_doing_the_same():
+    """Youth seen at work hold diplomas more often than youth seen doing nothing; one share for all put
+    employed youth with an unknown diploma too low (and jobless ones too high)."""
+    seen = pd.DataFrame({
+        "report_year": 2020, "age": 23, "enrolled_k12": False, "presumed_in_school_elsewhere": False,
+        "diploma_status": "known", "postsecondary": False, "training": False,
+        "employed": [True] * 200 + [False] * 200,
+        "has_diploma": [True] * 190 + [False] * 10 + [True] * 140 + [False] * 60})
+    target = seen.head(2).assign(diploma_status="unknown", has_diploma=False, employed=[True, False])
+    shares = diploma_probabilities(pd.concat([seen, target], ignore_index=True), target, replicates=200)
+    assert shares["job"][0, 0] == pytest.approx(0.94, abs=0.01)  # 190 of 200, shrunk towards 330 of 400
+    assert shares["none"][0, 0] == pytest.approx(0.71, abs=0.01)  # 140 of 200
+    assert shares["job"][0, 1:].mean() == pytest.approx(shares["job"][0, 0], abs=0.01)
+    assert shares["job"][0, 1:].std() > 0  # the replicates carry the share's uncertainty
+    assert (activity(target) == np.array(["job", "none"])).all()
