@@ -171,6 +171,8 @@ class MartComparison:
             self.yearly_estimates.drop(columns=["dimension", "dimension_value"]).to_markdown(
                 index=False, floatfmt=".4f"),
             f"## Disconnected youth: breakdown cells with at least {BREAKDOWN_MINIMUM} true youth",
+            "By sex and race/ethnicity the allocated estimate (`disconnected_allocated_*`: youth whose records give "
+            "none shared among the recorded categories) is compared, since truth knows everyone's. "
             f"Cells with the truth in the interval: "
             f"{self.estimates[self.estimates['truth'] >= BREAKDOWN_MINIMUM]['covered'].mean():.0%}.",
             self.estimates[(self.estimates["dimension"] != "all") & (self.estimates["truth"] >= BREAKDOWN_MINIMUM)]
@@ -218,8 +220,9 @@ def _true_breakdowns(paths: Paths, truth_status: pd.DataFrame) -> pd.DataFrame:
 
     A race/ethnicity category no agency collects counts where the agencies record it (Middle Eastern or
     North African youth as White, the 1997 standard's rule): the mart cannot publish it, and its White cell
-    holds them (about 2% of the demo's White youth). Youth whose records carry no usable race stay in
-    their true category: the mart shows them as Unknown, a real gap of the published White cell."""
+    holds them (about 2% of the demo's White youth). Youth whose records carry no usable race or sex stay
+    in their true category: the mart's allocated estimate (`disconnected_allocated_estimate`) shares its
+    Unknown row among the recorded categories, and that is what is compared."""
     persons = pd.read_parquet(paths.truth / "persons.parquet", columns=["person_id", "sex", "race_spd15"])
     disconnected = truth_status[truth_status["status"].str.startswith("disconnected")].merge(
         persons, on="person_id", how="left")
@@ -254,9 +257,11 @@ def compare_marts_with_truth(paths: Paths) -> MartComparison:
                                         "FROM marts.disconnected_youth_person_year").df()
         mart_cohort = warehouse.execute("SELECT pathway, years_to_crossover FROM marts.crossover_youth_cohort").df()
         mart_estimates = warehouse.execute(
-            "SELECT report_year, dimension, dimension_value, disconnected AS observed, disconnected_estimate AS estimate, "
-            "disconnected_lower AS lower, disconnected_upper AS upper FROM marts.disconnected_youth_counts "
-            f"WHERE dimension IN {tuple(BREAKDOWNS)} AND category_collected ORDER BY ALL").df()
+            "SELECT report_year, dimension, dimension_value, disconnected AS observed, "
+            "disconnected_allocated_estimate AS estimate, disconnected_allocated_lower AS lower, "
+            "disconnected_allocated_upper AS upper FROM marts.disconnected_youth_counts "
+            f"WHERE dimension IN {tuple(BREAKDOWNS)} AND category_collected AND disconnected_allocated_estimate IS NOT NULL "
+            "ORDER BY ALL").df()
     recorded = pd.read_parquet(paths.truth / "records.parquet", columns=["person_id"])["person_id"].unique()
     truth_status = pd.read_parquet(paths.truth / "status.parquet", columns=["person_id", "report_year", "age", "status"])
     unrecorded = ~truth_status["person_id"].isin(recorded)

@@ -162,6 +162,19 @@ def test_the_counts_mart_estimates_every_breakdown_consistently(estimated_home: 
         assert ((summed - overall["disconnected_estimate"]).abs() <= counts["dimension_value"].nunique()).all()
     assert (overall["disconnected_estimate"] < overall["disconnected"]).all()
     assert (overall["at_risk_or_disconnected_estimate"] == overall["at_risk"] + overall["disconnected_estimate"]).all()
+    # by sex and race/ethnicity the Unknown row is shared among the recorded categories: they sum to the whole
+    for dimension in ("sex", "race_ethnicity"):
+        cells = counts[counts["dimension"] == dimension]
+        unknown, recorded = cells[cells["dimension_value"] == "Unknown"], cells[cells["dimension_value"] != "Unknown"]
+        assert len(unknown) and unknown["disconnected_allocated_estimate"].isna().all()
+        assert (unknown["disconnected_estimate"] > 0).any()  # there is something to share
+        summed = recorded.groupby("report_year")["disconnected_allocated_estimate"].sum()
+        assert ((summed - overall["disconnected_estimate"]).abs() <= cells["dimension_value"].nunique()).all()
+        assert (recorded["disconnected_allocated_estimate"] >= recorded["disconnected_estimate"]).all()
+        assert ((recorded["disconnected_allocated_lower"] <= recorded["disconnected_allocated_estimate"])
+                & (recorded["disconnected_allocated_estimate"] <= recorded["disconnected_allocated_upper"])).all()
+    others = counts[~counts["dimension"].isin(["sex", "race_ethnicity"])]
+    assert (others["disconnected_allocated_estimate"] == others["disconnected_estimate"]).all()
 
 
 def _namesakes_by_definition(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: pd.DataFrame,
