@@ -77,13 +77,13 @@ class EstimateTested:
 # bench/results/estimate.json (`python -m bench.estimate --persons 10000 --seeds 1 2 3 4 --bridge-rates 1.0 3.0`)
 # and estimate_demo.json (the demo population, seed 2026, 20,000 persons), yearly cells 2016-2025. The
 # report's headline states them (tests/report/test_report.py checks these against the two files).
-ESTIMATE_TESTED = EstimateTested(lowest_percent=-2, highest_percent=5, covered=77, cells=90)
+ESTIMATE_TESTED = EstimateTested(lowest_percent=-3, highest_percent=5, covered=81, cells=90)
 # The same at statewide size: bench/results/estimate_statewide_1200000.json (`python -m bench.estimate --home`
 # on bench.statewide's 1.2M-person home, seed 2026): the size the platform is for, where the linkage's
 # doubts and the namesakes are many more per person; the headline states it beside the range above.
-ESTIMATE_TESTED_STATEWIDE = EstimateTested(lowest_percent=0, highest_percent=1, covered=10, cells=10)
+ESTIMATE_TESTED_STATEWIDE = EstimateTested(lowest_percent=-1, highest_percent=1, covered=10, cells=10)
 # The same for the severe part of the estimate (cells of dimension "severe"), which the continuum states.
-SEVERE_TESTED = EstimateTested(lowest_percent=-9, highest_percent=4, covered=84, cells=90)
+SEVERE_TESTED = EstimateTested(lowest_percent=-7, highest_percent=4, covered=87, cells=90)
 
 # Agencies whose feeds decide each table (see the dbt lineage); the strictest rule of all wins.
 STATUS_SOURCES = ("SDE", "CTECS", "DOL", "DOC", "OWS", "CSCU", "CCIC", "UConn")
