@@ -8,17 +8,22 @@ is. The cursor is one readable line, landing/'s fingerprint ("31 landing files, 
 Dagster's run keys drop what was already requested. Bytes the archive already holds were loaded by
 some earlier run (e.g. `make demo` before `make ui` starts the sensor with an empty cursor), so
 they request nothing.
+
+The dead-run sensor does between runs what every run does as it starts (`run_control.clear_leftovers`): under
+`dagster dev` the run queue would hold back the run that was to clear a dead one.
 """
 
 from __future__ import annotations
 
-from dagster import AssetKey, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, sensor
+from dagster import (AssetKey, DefaultSensorStatus, RunRequest, SensorEvaluationContext, SensorResult, SkipReason,
+                     sensor)
 
 from assets.automation import FEED_SELECTION, LANDING_SENSOR, RUN_MAX_RUNTIME_TAGS
 from p20_platform.feeds import feed_key_path, scan_landing
 from p20_platform.feeds.status import held_feeds
 from p20_platform.feeds.archive import archive_path
 from p20_platform.resources import DataHome
+from p20_platform.run_control import clear_leftovers
 
 
 @sensor(name=LANDING_SENSOR, target=FEED_SELECTION, minimum_interval_seconds=30,
@@ -46,3 +51,12 @@ def _selection(feed, pending) -> list[AssetKey]:
         if other in pending:
             keys.append(AssetKey(feed_key_path(other)))
     return keys
+
+
+@sensor(name="dead_runs", minimum_interval_seconds=30, default_status=DefaultSensorStatus.RUNNING,
+        description="Marks failed every run whose process is gone and frees the duckdb_writer pool slots it held. "
+                    "Under `dagster dev` a run whose worker died (or that was in flight when `dagster dev` itself "
+                    "was killed) stays STARTED and keeps its slot, and the run queue then holds back every later "
+                    "run of the pool, so no run ever starts to clear it.")
+def dead_runs(context: SensorEvaluationContext, data_home: DataHome) -> SkipReason:
+    return SkipReason(clear_leftovers(context.instance, data_home.paths).describe() or "no run left anything to clear")
