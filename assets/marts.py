@@ -19,7 +19,7 @@ from assets.feeds import DUCKDB_POOL
 from assets.owners import OPERATING_GROUP
 from p20_platform.evaluation.marts import compare_marts_with_truth
 from p20_platform.resources import DataHome
-from p20_platform.transform import MART_TABLES, dbt_cli_resource, dbt_project, publish_marts
+from p20_platform.transform import MART_TABLES, dbt_cli_resource, dbt_project, prune_dbt_targets, publish_marts
 
 SEED_GROUP = "staging"
 
@@ -77,6 +77,7 @@ def p20_dbt_models(context: AssetExecutionContext, data_home: DataHome):
     home = data_home.paths.home
     dbt_vars = json.dumps({"p20_home": str(home)})
     yield from dbt_cli_resource().cli(["build", "--vars", dbt_vars], context=context).stream()
+    prune_dbt_targets()  # in every run, however started (the UI, a sensor, a schedule, `p20 materialize`)
 
 
 MART_KEYS = [get_asset_key_for_model([p20_dbt_models], table) for table in MART_TABLES]

@@ -7,7 +7,6 @@ the runs it makes are the ones a data engineer then sees in the UI.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import yaml
@@ -102,27 +101,8 @@ def materialize_all(paths: Paths, *, with_evaluation: bool = False) -> bool:
             from p20_platform.run_control import EXIT_STOPPED
 
             os._exit(EXIT_STOPPED)
-    prune_dbt_targets()
     return result.success and stopped_by is None
 
-
-# dagster-dbt writes each invocation's artifacts to a fresh dbt_project/target/<op>-<run>-<id>/ folder
-# (about 11 MB a run at demo size); the newest few are kept for debugging.
-KEEP_DBT_TARGETS = 3
-
-
-def prune_dbt_targets(keep: int = KEEP_DBT_TARGETS) -> list[Path]:
-    """Remove all but the `keep` newest per-invocation dbt target folders; return what was removed."""
-    from p20_platform.transform import dbt_project
-
-    target = Path(dbt_project.project_dir) / "target"
-    if not target.is_dir():
-        return []
-    folders = sorted((f for f in target.iterdir() if f.is_dir() and not f.is_symlink() and not f.name.startswith("parse-")),
-                     key=lambda f: f.stat().st_mtime, reverse=True)
-    for folder in folders[keep:]:
-        shutil.rmtree(folder, ignore_errors=True)
-    return folders[keep:]
 
 
 def _build(instance, paths: Paths, with_evaluation: bool):

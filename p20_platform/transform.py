@@ -35,6 +35,26 @@ def dbt_cli_resource(project: DbtProject = dbt_project) -> DbtCliResource:
                           dbt_executable=str(Path(sys.executable).with_name("dbt")))
 
 
+# dagster-dbt writes each invocation's artifacts to a fresh dbt_project/target/<op>-<id>-<id>/ folder (about 11 MB
+# a run at demo size); the dbt asset keeps the newest few, for debugging, after every build.
+KEEP_DBT_TARGETS = 3
+
+
+def prune_dbt_targets(target: Path = DBT_PROJECT_DIR / "target", keep: int = KEEP_DBT_TARGETS) -> list[Path]:
+    """Remove all but the `keep` most recently finished invocation folders of `target`; return what was removed.
+
+    Only finished ones (dbt writes run_results.json as an invocation ends): another data home's dbt may be
+    building into its folder of the same project at this moment."""
+    if not target.is_dir():
+        return []
+    finished = [f for f in target.iterdir() if f.is_dir() and not f.is_symlink() and not f.name.startswith("parse-")
+                and (f / "run_results.json").is_file()]
+    finished.sort(key=lambda f: (f / "run_results.json").stat().st_mtime, reverse=True)
+    for folder in finished[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return finished[keep:]
+
+
 MART_TABLES = ("disconnected_youth_person_year", "disconnected_youth_counts", "disconnected_youth_factors",
                "crossover_youth_cohort", "crossover_youth_summary")
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -190,6 +191,29 @@ def test_a_new_run_clears_what_a_dead_run_left_and_says_so(dagster_home, tmp_pat
         assert clear_leftovers(instance, home).describe().startswith("p20: waiting")  # nothing left to clear
 
 
+def test_the_dead_runs_sensor_fails_a_dead_run_and_frees_its_slot_between_runs(dagster_home, tmp_path):
+    """What runs `dagster dev`'s daemon when no run starts: its queue holds every run of the pool back while a dead
+    run claims the one slot, so the clearing a starting run does would never come."""
+    from schedules.sensors import dead_runs
+
+    from p20_platform.resources import DataHome
+
+    gone = subprocess.Popen(["sleep", "60"])
+    dead_tags = _tags_of(gone.pid)
+    gone.kill()
+    gone.wait()
+    with dg.DagsterInstance.get() as instance:
+        instance.event_log_storage.set_concurrency_slots(POOL, 1)
+        dead = instance.create_run_for_job(_noop_job(), status=dg.DagsterRunStatus.STARTED, tags=dead_tags)
+        instance.event_log_storage.claim_concurrency_slot(POOL, dead.run_id, "step")
+        context = dg.build_sensor_context(instance=instance, resources={"data_home": DataHome(home=str(tmp_path))})
+        said = dead_runs(context).skip_message
+        assert f"marked failed 1 run(s) whose process is gone ({dead.run_id[:8]})" in said, said
+        assert instance.get_run_by_id(dead.run_id).status == dg.DagsterRunStatus.FAILURE
+        assert instance.event_log_storage.get_concurrency_info(POOL).active_slot_count == 0
+        assert dead_runs(context).skip_message == "no run left anything to clear"
+
+
 # A job started without `p20 materialize` (as `dagster dev`'s run worker or `dagster job execute` start one):
 # its one step holds the writers' pool until the process is killed.
 OUTSIDE_JOB = textwrap.dedent("""
@@ -249,3 +273,93 @@ def test_a_run_started_outside_p20_is_tagged_with_its_process_and_cleared_by_the
     with dg.DagsterInstance.get() as instance:
         assert instance.get_run_by_id(record.dagster_run.run_id).status == dg.DagsterRunStatus.FAILURE
         assert instance.event_log_storage.get_concurrency_info(POOL).active_slot_count == 0
+
+
+# The same two jobs as `dagster dev` (`make ui`) serves them, beside the platform's dead-run sensor.
+UI_JOBS = OUTSIDE_JOB + textwrap.dedent("""
+    from schedules.sensors import dead_runs
+
+    defs = dg.Definitions(jobs=[outside, next_run], sensors=[dead_runs], resources={"data_home": DataHome()})
+""")
+DEV_DEADLINE_SECONDS = 600  # a guard against a hang, not a speed target
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def _dagster_dev(script: Path, env: dict[str, str]):
+    """`dagster dev` on the script, in a process group of its own; yields its GraphQL client and the process."""
+    from dagster_graphql import DagsterGraphQLClient
+
+    port = _free_port()
+    dev = subprocess.Popen([str(Path(sys.executable).with_name("dagster")), "dev", "-f", str(script), "-h",
+                            "127.0.0.1", "-p", str(port)], env=env, cwd=script.parent, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        yield DagsterGraphQLClient("127.0.0.1", port_number=port), dev
+    finally:
+        if dev.poll() is None:
+            os.killpg(dev.pid, signal.SIGTERM)
+            dev.wait(timeout=60)
+
+
+def _launch(client, job: str) -> str:
+    """Launch `job` as the UI's Launch button does, once the webserver and code location are up."""
+    from dagster_graphql import DagsterGraphQLClientError
+
+    deadline = time.monotonic() + DEV_DEADLINE_SECONDS
+    while True:
+        try:
+            return client.submit_job_execution(job, repository_location_name="ui_jobs.py",
+                                               repository_name="__repository__")
+        except (DagsterGraphQLClientError, OSError, ValueError):  # not serving yet
+            assert time.monotonic() < deadline, "dagster dev never served the jobs"
+            time.sleep(1)
+
+
+def _ended(client, run_id: str) -> dg.DagsterRunStatus:
+    deadline = time.monotonic() + DEV_DEADLINE_SECONDS
+    while (status := client.get_run_status(run_id)) not in (dg.DagsterRunStatus.SUCCESS, dg.DagsterRunStatus.FAILURE,
+                                                             dg.DagsterRunStatus.CANCELED):
+        assert time.monotonic() < deadline, f"run {run_id[:8]} still {status.value}: the dead run blocks it"
+        time.sleep(1)
+    return status
+
+
+def _holding_the_pool(client, home: Path) -> tuple[str, int]:
+    """Launch the job that holds the writers' pool; once its step runs, the pid of the run's worker."""
+    (home / "started").unlink(missing_ok=True)
+    run_id = _launch(client, "outside")
+    _wait_for(home / "started", DEV_DEADLINE_SECONDS)
+    with dg.DagsterInstance.get() as instance:
+        return run_id, int(instance.get_run_by_id(run_id).tags[PID_TAG])
+
+
+@pytest.mark.slow
+def test_under_dagster_dev_a_run_whose_worker_or_dagster_dev_itself_was_killed_never_blocks_the_next(
+        dagster_home, tmp_path):
+    """Issue 13 through `dagster dev` itself. Its run queue holds back a run of the writers' pool while a slot is
+    claimed, so the next run never starts to clear a dead one: without the `dead_runs` sensor a run in flight when
+    `dagster dev` was killed kept its slot after the restart, and the next run stayed QUEUED (10 minutes here). A
+    run whose worker alone is killed, `dagster dev` still up, must not block the next either."""
+    script = tmp_path / "ui_jobs.py"
+    script.write_text(UI_JOBS)
+    env = {**os.environ, "P20_HOME": str(tmp_path)}
+    with _dagster_dev(script, env) as (client, _):
+        worker_died, worker = _holding_the_pool(client, tmp_path)
+        os.kill(worker, signal.SIGKILL)
+        assert _ended(client, _launch(client, "next_run")) == dg.DagsterRunStatus.SUCCESS
+    with _dagster_dev(script, env) as (client, dev):
+        in_flight, worker = _holding_the_pool(client, tmp_path)
+        os.killpg(dev.pid, signal.SIGKILL)
+        dev.wait()
+    with _dagster_dev(script, env) as (client, _):
+        assert _ended(client, _launch(client, "next_run")) == dg.DagsterRunStatus.SUCCESS
+    with dg.DagsterInstance.get() as instance:
+        assert {instance.get_run_by_id(run).status for run in (worker_died, in_flight)} == {dg.DagsterRunStatus.FAILURE}
+        assert instance.event_log_storage.get_concurrency_info(POOL).active_slot_count == 0
+    assert _process_start(worker) is None

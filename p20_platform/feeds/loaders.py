@@ -266,7 +266,7 @@ def _pair_hold(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: I
         problem = _partner_problem(paths, warehouse, inspection, waiting[0])
         if problem is None:
             return None
-        return (f"its analytical partner {partner} (same request and date) would not load ({problem}): the pair "
+        return (f"its analytical partner {partner} (same request and date) {problem}: the pair "
                 f"becomes current together, so this file is held and {in_use}. Fix: send a corrected {partner} to "
                 f"landing/{name.agency}/ (or, if it is held for confirmation and its count is right, `p20 confirm "
                 f"{partner}`) and both load on the next run")
@@ -285,27 +285,35 @@ def _pair_hold(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: I
 
 def _partner_problem(paths: Paths, warehouse: duckdb.DuckDBPyConnection, matching: Inspection, file: Path
                      ) -> str | None:
-    """What keeps a matching file's analytical partner, waiting in landing, from loading after it; None if nothing."""
+    """Why a matching file's analytical partner, waiting in landing, does not go with it (said after "its analytical
+    partner"); None if nothing does.
+
+    A partner not yet loaded would not load after it. A partner already loaded (the matching file is sent again
+    under its name) is not loaded again, so it must hold no row keyed to a FakeID this matching file lacks."""
     try:
         data = read_landing_file(paths, file)
     except StillArriving:
-        return "it is still arriving"
+        return "would not load (it is still arriving)"
     except DeliveryRejected as refused:
-        return refused.problem
-    seen = [d for d in manifest.sightings(warehouse, hashlib.sha256(data).hexdigest()) if d.file_name == file.name]
-    if seen and seen[-1].status in _PARTNER_RECORDED:
-        return None
+        return f"would not load ({refused.problem})"
     verdict = matching.verdict
     fakeids = frozenset(fake_id for rows in (verdict.accepted, verdict.quarantined) if "FakeID" in rows
                         for fake_id in rows["FakeID"].dropna())
     inspection = inspect_delivery(file.name, data, folder_agency=matching.name.agency, matching_fakeids=fakeids)
+    seen = [d for d in manifest.sightings(warehouse, hashlib.sha256(data).hexdigest()) if d.file_name == file.name]
+    if seen and seen[-1].status in _PARTNER_RECORDED:
+        unknown = inspection.verdict.rule_failures.get(f"FakeID: {UNKNOWN_FAKEID}") if inspection.verdict else None
+        if unknown is None:
+            return None
+        return (f"has loaded already, and {unknown['rows']} of its {inspection.rows_read} rows are keyed to FakeIDs "
+                "that are not in this file")
     if inspection.rejection is not None:
-        return f"{_rejected(inspection, fakeids)[0]}: {inspection.rejection.problem}"
+        return f"would not load ({_rejected(inspection, fakeids)[0]}: {inspection.rejection.problem})"
     current = manifest.current_delivery(warehouse, matching.name.agency, "analytical")
     if current is not None and current.delivery_date > matching.name.delivery_date:
         return None  # it loads as superseded, as this file does
     change = _row_count_change(warehouse, inspection, current, hashlib.sha256(data).hexdigest())
-    return None if change is None else f"held for confirmation: {change}"
+    return None if change is None else f"would not load (held for confirmation: {change})"
 
 
 def _write_delivery(connection: duckdb.DuckDBPyConnection, quarantine_schema: str, quarantine_table: str,

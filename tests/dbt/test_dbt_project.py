@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from assets.marts import MART_KEYS, p20_dbt_models
 from p20_platform.registry import AGENCIES
 from p20_platform.settings import paths
 from p20_platform.transform import (CURRENT, DBT_PROJECT_DIR, MART_TABLES, PUBLISHED_DATABASE, VERSIONS, dbt_project,
-                                   publish_marts)
+                                   prune_dbt_targets, publish_marts)
 from published_copy import published_tables
 
 FEED_KEYS = {AssetKey([agency.code, f"{agency.code}_analytical"]) for agency in AGENCIES}
@@ -154,6 +155,29 @@ def test_a_publish_killed_while_writing_leaves_the_previous_copy_whole_and_the_n
 
     publish_marts(home)
     assert not partial.exists() and published_tables(home) == before
+
+
+def test_dbt_target_folders_are_pruned_to_the_newest_finished_invocations(tmp_path):
+    """Issue 13: each dbt invocation's folder (about 11 MB) used to be kept for good. The newest three finished
+    ones stay; one without run_results.json is still building (another home's dbt, the same project) and stays."""
+    target = tmp_path / "target"
+    finished = []
+    for age in range(5):
+        folder = target / f"p20_dbt-{age}"
+        folder.mkdir(parents=True)
+        (folder / "run_results.json").write_text("{}")
+        os.utime(folder / "run_results.json", (1_000_000 - age, 1_000_000 - age))  # p20_dbt-0 finished last
+        finished.append(folder)
+    building, parsed = target / "p20_dbt-building", target / "parse-1"
+    for folder in (building, parsed):
+        folder.mkdir()
+    (parsed / "run_results.json").write_text("{}")
+    os.utime(parsed / "run_results.json", (1, 1))
+
+    assert sorted(prune_dbt_targets(target)) == finished[3:]
+    assert sorted(f.name for f in target.iterdir()) == ["p20_dbt-0", "p20_dbt-1", "p20_dbt-2", "p20_dbt-building",
+                                                        "parse-1"]
+    assert prune_dbt_targets(target) == []
 
 
 def test_each_agency_source_declares_the_registry_layout_the_loader_writes():

@@ -352,6 +352,44 @@ def test_a_pair_becomes_current_together_or_not_at_all(home_paths):
     assert _current_pair(home_paths) == (fewer.name, bad.name)
 
 
+def test_a_pair_arriving_together_loads_in_one_run_whichever_run_the_sensor_starts_first(home_paths):
+    """Issue 13: the landing sensor asks a run for each new file. Were the analytical file's run to load it alone and
+    first, its FakeIDs (new ones, for new people) would be checked against the matching file still current and the
+    file held; the matching file's run would then make the new matching file current beside the old analytical one,
+    whose rows it does not key. So each file's run loads the agency's pair, matching file first."""
+    _load_dss(home_paths)
+    matching, analytical = landed(home_paths.home, "DSS", "matching"), landed(home_paths.home, "DSS", "analytical")
+    new_people = [redeliver(file, _column_value(file.read_bytes(), "FakeID", lambda v: b"Z" + v))
+                  for file in (matching, analytical)]
+    assert _landing_sensor_selection(home_paths, new_people[1]) == ["DSS/DSS_analytical", "DSS/DSS_matching"]
+    assert _landing_sensor_selection(home_paths, new_people[0]) == ["DSS/DSS_matching", "DSS/DSS_analytical"]
+    assert [(d.file_name, d.status) for d in _load_dss(home_paths)] == [(f.name, "loaded") for f in new_people]
+    assert _current_pair(home_paths) == tuple(f.name for f in new_people)
+
+
+def test_a_matching_file_sent_again_is_checked_against_its_loaded_analytical_partner(home_paths):
+    """A matching file sent again under its name, after its pair loaded, must still fit the analytical file that
+    stays current: one of other people (new FakeIDs) would leave every analytical row keyed to no one."""
+    _load_dss(home_paths)
+    matching = landed(home_paths.home, "DSS", "matching")
+    before = _rows(home_paths, "matching.dss", home_paths.hub_db)
+    good = matching.read_bytes()
+    matching.write_bytes(_column_value(good, "FakeID", lambda v: b"Z" + v))  # same name, other people's FakeIDs
+
+    [held] = load_feed(home_paths, ("DSS", "matching"))
+    partner = matching.name.replace(".matching", ".analytical")
+    assert (held.file_name, held.status) == (matching.name, "held"), held.reason
+    assert f"analytical partner {partner}" in held.reason and "not in" in held.reason, held.reason
+    assert _rows(home_paths, "matching.dss", home_paths.hub_db) == before
+    assert [d.file_name for d in feed_status(home_paths, ("DSS", "matching")).open_problems] == [matching.name]
+
+    corrected = replace_field(good, 2, "LastName", "SMYTHE")  # the same people, one name corrected: it fits
+    matching.write_bytes(corrected)
+    [loaded] = load_feed(home_paths, ("DSS", "matching"))
+    assert loaded.status == "loaded" and not feed_status(home_paths, ("DSS", "matching")).open_problems
+    assert load_feed(home_paths, ("DSS", "analytical")) == []  # the partner stays current as it was
+
+
 def test_a_mostly_bad_delivery_is_rejected_whole_and_every_other_feed_loads(home_paths):
     original = landed(home_paths.home, "DSS", "matching")
     _load_dss(home_paths)

@@ -47,13 +47,14 @@ def test_new_unchanged_and_changed_files(fresh_home):
         new.write_bytes(next((fresh_home / "landing" / "DCF").glob("*.analytical")).read_bytes()[:-1] + b"\n")
         requests, cursor = _tick(instance, fresh_home, cursor)
         [request] = _new(requests, seen)
-        assert request.asset_selection == [dg.AssetKey(["DCF", "DCF_analytical"])]
+        # No request here is run, so DCF's matching file is still to load: the run loads it too, matching file first
+        assert request.asset_selection == [dg.AssetKey(["DCF", "DCF_analytical"]), dg.AssetKey(["DCF", "DCF_matching"])]
         assert request.run_key.startswith("DCF/DCF.000.12_31_2030.analytical@")
 
         path.write_bytes(path.read_bytes() + path.read_bytes().split(b"\n")[1] + b"\n")
         requests, cursor = _tick(instance, fresh_home, cursor)
         [changed] = _new(requests, seen)
-        assert changed.asset_selection == [dg.AssetKey(["DOC", "DOC_matching"])]
+        assert changed.asset_selection == [dg.AssetKey(["DOC", "DOC_matching"]), dg.AssetKey(["DOC", "DOC_analytical"])]
         assert changed.run_key != next(r.run_key for r in first if r.run_key.startswith(f"DOC/{path.name}@"))
 
         stray = fresh_home / "landing" / "notes.txt"
