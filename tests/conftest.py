@@ -2,9 +2,10 @@
 
 Tiers: `synth_home` (deliveries and truth, generated once) is the base; `built_home` adds one real
 `dbt build` on it (the analytical feeds loaded, the oracle index from truth/), shared by every test
-that reads marts without needing Dagster; tests that check Dagster runs build their own. The small
-population's Splink model is trained once for the shared homes (`indexed_home`); `linked_home` and the
-rebuild-on-delivery test score with it (`shared_homes.store_trained_model`).
+that reads marts without needing Dagster; `run` is one Dagster run to the published report, shared by the
+report tests and the rebuild-on-delivery test. The small population's Splink model is trained once for
+the shared homes (`indexed_home`); `linked_home` and the rebuild-on-delivery test score with it
+(`shared_homes.store_trained_model`).
 
 Session homes are built once per test run, not once per xdist worker (`shared_dir`): under
 `pytest -n 2` the first worker to need one builds it while holding a file lock, the other waits for it
@@ -21,6 +22,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from report_run import build as build_report_run
 from shared_homes import shared_dir, store_trained_model
 
 from p20_platform.evaluation.marts import write_oracle_mpi
@@ -68,10 +70,10 @@ def pytest_configure(config: pytest.Config) -> None:
 # this order, a worker taking the next when it is nearly done: the longest first (seconds measured on
 # the 2-core machine), so the two longest run side by side from the start and short units fill the end.
 LONGEST_FIRST = (
-    "tests/schedules/test_rebuild_on_delivery.py",  # about 200 s: loads, two rebuilds, report
+    "tests/report/",  # the report run (one Dagster run to the report), headless Chromium, then the
+                      # rebuild-on-delivery test on a copy of the run's home: one rebuild
     "tests/linkage/test_spark_engine.py",  # Spark session and scoring, a Dagster build; first the shared
                                            # dbt homes it compares with (which tests/dbt reads after)
-    "tests/report/",  # one Dagster run to the report (about 120 s), then headless Chromium
     "tests/dbt/test_dbt_estimate.py",  # a second population drawn, linked and built
     "tests/dbt/",  # the shared dbt builds: the oracle index and the real one
     "tests/assets/test_marts.py",
@@ -80,9 +82,13 @@ LONGEST_FIRST = (
 )
 
 
+# One unit with tests/report/: it starts from a copy of the report run, a per-process session fixture (`run`).
+REBUILD_ON_DELIVERY = "tests/schedules/test_rebuild_on_delivery.py"
+
+
 def _work_unit(nodeid: str) -> str:
     path = nodeid.split("::", 1)[0]
-    return "tests/report/" if path.startswith("tests/report/") else path
+    return "tests/report/" if path.startswith("tests/report/") or path == REBUILD_ON_DELIVERY else path
 
 
 def _start_rank(item: pytest.Item) -> int:
@@ -163,6 +169,18 @@ def built_home(synth_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
         assert result.returncode == 0, result.stdout[-4000:]
 
     return paths(shared_dir(tmp_path_factory, "dbt_home", build) / "home")
+
+
+@pytest.fixture(scope="session")
+def run(synth_home: Path, tmp_path_factory: pytest.TempPathFactory):
+    """The report run (tests/report_run.py): one real Dagster run from the deliveries, with the demo's faults, to
+    the published report; (home, result). For tests/report, and the rebuild-on-delivery test, which starts from a
+    copy of its home and Dagster instance. Tests read it, or copy it before changing anything.
+
+    Built once per process, not shared between xdist workers: tests read its result object, and `_work_unit`
+    keeps the tests that use it on one worker."""
+    home = tmp_path_factory.mktemp("report_run") / "home"
+    return paths(home), build_report_run(synth_home, home)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,7 @@
-"""The report package's run: feeds (with the demo's row-level faults) -> index -> linkage evaluation -> dbt
--> published marts -> report, brief and dashboard, on a fresh copy of the small synthetic population."""
+"""The report run: feeds (with the demo's row-level faults) -> index -> linkage evaluation -> dbt -> published
+marts -> report, brief and dashboard, on a fresh copy of the small synthetic population. Its Dagster instance is
+kept in the home's dagster/ (where `make demo` keeps it), so a copy of the home carries its run history:
+tests/schedules/test_rebuild_on_delivery.py starts the sensors on one, as `make ui` starts after `make demo`."""
 
 from __future__ import annotations
 
@@ -29,12 +31,19 @@ def build(synth_home: Path, home: Path, secrets_of: Path | None = None) -> dg.Ex
     else:
         share_secrets(secrets_of, home)
     feeds = [a for a in feed_assets if a.key.path[-1].endswith(("_matching", "_analytical"))]
-    return dg.materialize(
-        [*feeds, crosswalk, linkage_evaluation, p20_dbt_models, undecided_status, published_marts, annual_report,
-         crossover_brief],
-        resources={"data_home": DataHome(home=str(home))}, raise_on_error=False,
-        run_config={"ops": {"mpi__crosswalk": {"config": {"strategy": "deterministic"}},
-                            "mpi__linkage_evaluation": {"config": {"compare_with": ["pet-keys"]}}}})
+    instance_dir(home).mkdir()
+    with dg.DagsterInstance.local_temp(str(instance_dir(home))) as instance:
+        return dg.materialize(
+            [*feeds, crosswalk, linkage_evaluation, p20_dbt_models, undecided_status, published_marts, annual_report,
+             crossover_brief],
+            instance=instance, resources={"data_home": DataHome(home=str(home))}, raise_on_error=False,
+            run_config={"ops": {"mpi__crosswalk": {"config": {"strategy": "deterministic"}},
+                                "mpi__linkage_evaluation": {"config": {"compare_with": ["pet-keys"]}}}})
+
+
+def instance_dir(home: Path) -> Path:
+    """The Dagster instance (run and event history) of the build at `home`."""
+    return home / "dagster"
 
 
 def share_secrets(source: Path, home: Path) -> None:
