@@ -226,8 +226,8 @@ def split_corrections(candidates: pd.DataFrame, disconnected: pd.DataFrame, paid
     disconnected: 0 or 1 where the data decide, the estimate where they do not), `decided`,
     `job_connects` (a job would make the youth connected: not so for one without a diploma, who is
     disconnected either way) and the parts of the status (`disconnected_probabilities`); `paid` the
-    (p20_id, report_year) in which an entry has a paid wage record; `students` the entries' state student ids (`student_ids`): pairs of two students (`two_students`)
-    are no candidates. `candidates` are entry pairs (a, b, p: `candidate_pairs`).
+    (p20_id, report_year) in which an entry has a paid wage record; `students` the entries' state student
+    ids (`student_ids`): pairs of two students (`two_students`) are no candidates. `candidates` are entry pairs (a, b, p: `candidate_pairs`).
     """
     if students is not None:
         candidates = candidates[~two_students(candidates, students)]

@@ -39,8 +39,8 @@ no pair found by surname and initial, or by a near SSN, enters the crosswalk).
 4. Unknown diplomas (youth never in a CT public school). Past the on-time graduation year, the
    probability of holding a diploma is the share with one among out-of-school youth of the same
    age and report year seen in CT public schools doing the same (a job, college or training,
-   neither; for a youth whose job is estimated, the job's share weighs with the job); before it (presumed in school elsewhere), the
-   probability of being a dropout is the share of such youth out of school without a diploma;
+   neither; for a youth whose job is estimated, the job's share weighs with the job); before it
+   (presumed in school elsewhere), the probability of being a dropout is the share of such youth out of school without a diploma;
    each with its binomial uncertainty, never zero or one. Cohorts older than the school records
    hold students who left before them among the unknowns (`_before_school_records`).
 
@@ -540,9 +540,7 @@ def _share_draws(rows: pd.DataFrame, flag: pd.Series, target: pd.DataFrame, repl
     if prior is None:
         yes, no = hits + 0.5, total - hits + 0.5
     else:
-        first_row = np.full(len(cells), -1)
-        first_row[cell_of_row[::-1]] = np.arange(len(cell_of_row))[::-1]
-        share = prior[first_row]
+        share = pd.Series(prior).groupby(cell_of_row).first().to_numpy()  # every cell holds a target row
         yes, no = hits + ACTIVITY_PRIOR_WEIGHT * share, total - hits + ACTIVITY_PRIOR_WEIGHT * (1.0 - share)
     draws = rng.beta(yes[:, None], no[:, None], (len(cells), replicates))
     point = yes / (yes + no)
@@ -729,7 +727,8 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     # youth with a job counts with it and that of youth doing nothing with its absence.
     diplomas = diploma_probabilities(person_years, target, replicates, first_school_year=first_school_year)
     seen_doing = activity(target)
-    as_seen = np.select([(seen_doing == doing)[:, None] for doing in ACTIVITIES], list(diplomas.values()))
+    as_seen = np.select([(seen_doing == doing)[:, None] for doing in ACTIVITIES],
+                        [diplomas[doing] for doing in ACTIVITIES])
     diploma = np.where(fitted[:, None], diplomas["job"], as_seen)
     diploma_if_idle = np.where(fitted[:, None], diplomas["none"], as_seen)
     # Severely disconnected: no diploma and no job. Seen active in college or training only (or

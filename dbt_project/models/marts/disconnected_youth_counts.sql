@@ -152,18 +152,19 @@ allocated as (
     -- Sex and race/ethnicity: the estimate for the youth truly in each category. Youth whose records
     -- give none (Unknown) are shared among the recorded categories of the year in proportion to their
     -- estimates, which assumes the unrecorded are spread like the recorded (on the bench homes about 2%
-    -- of the disconnected, two thirds of them White; without them the White estimate ran 1-2% low and
-    -- its interval held the true count in 77% of cells).
+    -- of the disconnected; on the demo home 56 of 86 of them White; without them the White estimate ran
+    -- 1-2% low and its interval held the true count in 77% of sweep cells).
+    {%- set allocated_dimensions = "('sex', 'race_ethnicity')" %}
     select
         cell.*,
         case
-            when cell.dimension not in ('sex', 'race_ethnicity') then cell.disconnected_point
+            when cell.dimension not in {{ allocated_dimensions }} then cell.disconnected_point
             when cell.dimension_value <> 'Unknown'
                 then cell.disconnected_point
                 + coalesce(unknown.disconnected_point * cell.disconnected_point / nullif(recorded.point, 0), 0)
         end as allocated_point,
         case
-            when cell.dimension not in ('sex', 'race_ethnicity') then cell.disconnected_standard_error
+            when cell.dimension not in {{ allocated_dimensions }} then cell.disconnected_standard_error
             when cell.dimension_value <> 'Unknown'
                 then sqrt(
                     cell.disconnected_standard_error ^ 2
@@ -183,7 +184,7 @@ allocated as (
     left join (
         select report_year, dimension, sum(disconnected_point) as point
         from with_totals
-        where dimension_value <> 'Unknown'
+        where dimension in {{ allocated_dimensions }} and dimension_value <> 'Unknown'
         group by all
     ) as recorded
         on recorded.report_year = cell.report_year and recorded.dimension = cell.dimension
