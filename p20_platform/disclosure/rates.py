@@ -48,21 +48,33 @@ def publish_rates(numerator: PublishedTable, denominator: PublishedTable, *, nam
     over = (pairs["count_num"] > pairs["count_den"]).fillna(False)
     if over.any():
         raise ValueError(f"rates {name!r}: numerator exceeds denominator in {pairs.loc[over, dims].head(3).to_dict('records')}")
-    statuses, percents = [], []
-    for count, total in zip(pairs["count_num"], pairs["count_den"]):
-        status = _rate_status(count, total, policy)
-        statuses.append(status)
-        percents.append(_percent(int(count), int(total), policy.rate_decimals) if status == SHOWN else pd.NA)
-    cells = pairs[dims].assign(percent=pd.array(percents, dtype="Float64"), status=statuses)
+    rates = [rate(count, total, policy) for count, total in zip(pairs["count_num"], pairs["count_den"])]
+    cells = pairs[dims].assign(percent=pd.array([pd.NA if p is None else p for _, p in rates], dtype="Float64"),
+                               status=[status for status, _ in rates])
     return PublishedRates(name=name, numerator=numerator.measure, denominator=denominator.measure,
                           dimensions=tuple(dims), cells=cells, policy=policy)
 
 
 def display_rates(rates: PublishedRates) -> pd.Series:
     """The public text of each rate: '12.3%', the suppression symbol, or '-' when undefined."""
-    text = rates.cells["percent"].map(lambda p: f"{p:.{rates.policy.rate_decimals}f}%", na_action="ignore")
-    undefined = rates.cells["status"] == NOT_APPLICABLE
-    return text.astype("string").mask(undefined, NOT_APPLICABLE_SYMBOL).fillna(SUPPRESSED_SYMBOL).rename("display")
+    texts = [rate_text(status, None if pd.isna(percent) else float(percent), rates.policy.rate_decimals)
+             for status, percent in zip(rates.cells["status"], rates.cells["percent"])]
+    return pd.Series(texts, index=rates.cells.index, dtype="string", name="display")
+
+
+def rate(count: object, total: object, policy: DisclosurePolicy) -> tuple[str, float | None]:
+    """One cell's rate: its status and, when SHOWN, the percentage (None otherwise). A count is
+    missing (None or NA) where it is suppressed. `publish_rates` applies it to every cell; a
+    report that needs a few cells of a large table calls it directly."""
+    status = _rate_status(count, total, policy)
+    return status, _percent(int(count), int(total), policy.rate_decimals) if status == SHOWN else None
+
+
+def rate_text(status: str, percent: float | None, decimals: int) -> str:
+    """A rate's public text: '12.3%', the suppression symbol, or '-' when undefined."""
+    if status == NOT_APPLICABLE:
+        return NOT_APPLICABLE_SYMBOL
+    return SUPPRESSED_SYMBOL if percent is None else f"{percent:.{decimals}f}%"
 
 
 def _rate_status(count: object, total: object, policy: DisclosurePolicy) -> str:

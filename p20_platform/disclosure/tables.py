@@ -190,8 +190,13 @@ def from_crosstab(wide: pd.DataFrame, *, name: str, rows: str, columns: str, mea
 def display_counts(table: PublishedTable) -> pd.Series:
     """The public text of each cell: the count with thousands separators (1,457), or one
     suppression symbol for every suppressed cell."""
-    text = table.cells["count"].map(lambda count: f"{int(count):,}", na_action="ignore")
-    return text.astype("string").fillna(SUPPRESSED_SYMBOL).rename("display")
+    return pd.Series([count_text(count) for count in table.cells["count"]], index=table.cells.index, dtype="string",
+                     name="display")
+
+
+def count_text(count: object) -> str:
+    """One cell's public text: 1,457, or the suppression symbol where the count is missing."""
+    return SUPPRESSED_SYMBOL if pd.isna(count) else f"{int(count):,}"
 
 
 def to_crosstab(table: PublishedTable, *, rows: str, columns: str, display: pd.Series | None = None) -> pd.DataFrame:

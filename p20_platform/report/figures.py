@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from p20_platform.disclosure import TOTAL, PublishedTable, display_counts, display_rates, publish_rates
-from p20_platform.disclosure.rates import NOT_APPLICABLE_SYMBOL
-from p20_platform.disclosure.tables import SUPPRESSED_SYMBOL
+from p20_platform.disclosure import TOTAL, PublishedTable
+from p20_platform.disclosure.rates import NOT_APPLICABLE_SYMBOL, rate, rate_text
+from p20_platform.disclosure.tables import SUPPRESSED_SYMBOL, count_text
 
 COUNT, PERCENT, STATISTIC = "count", "percent", "statistic"
 
@@ -66,12 +66,9 @@ class PublishedCells:
 
     def __init__(self, table: PublishedTable) -> None:
         self.table = table
-        dims = list(table.dimensions)
-        texts = display_counts(table).tolist()
-        counts = table.cells["count"].tolist()
-        self._cells = {tuple(row): (text, None if pd.isna(count) else int(count))
-                       for row, text, count in zip(table.cells[dims].itertuples(index=False), texts, counts)}
-        self._rates: dict[tuple[str, Hashable, Hashable], dict[tuple[Hashable, ...], tuple[str, float | None]]] = {}
+        coordinates = zip(*(table.cells[d].tolist() for d in table.dimensions))
+        self._cells = {row: (count_text(count), None if pd.isna(count) else int(count))
+                       for row, count in zip(coordinates, table.cells["count"].tolist())}
 
     def _coordinates(self, where: Mapping[str, Hashable]) -> tuple[Hashable, ...]:
         unknown = set(where) - set(self.table.dimensions)
@@ -88,34 +85,18 @@ class PublishedCells:
                 **where: Hashable) -> Figure:
         """Percent of category `numerator` of dimension `over` among `denominator`, at `where`.
 
-        Through `publish_rates`: shown only where both counts are shown and the denominator
-        meets the policy's minimum, so a percentage never reveals a suppressed count.
+        By the rule `publish_rates` applies to whole tables (`rate`): shown only where both counts
+        are shown and the denominator meets the policy's minimum, so a percentage never reveals a
+        suppressed count. One cell at a time: a report shows a few of a large table's rates.
         """
-        key = (over, numerator, denominator)
-        if key not in self._rates:
-            self._rates[key] = self._publish_rates(over, numerator, denominator)
-        others = tuple(where.get(d, TOTAL) for d in self.table.dimensions if d != over)
-        text, percent = self._rates[key][others]
-        return Figure(text=text, kind=PERCENT, value=percent, trace=trace)
+        [count, total] = [self._cells[self._coordinates({**where, over: value})][1] for value in (numerator, denominator)]
+        if count is not None and total is not None and count > total:
+            raise ValueError(f"table {self.table.name!r}: {over}={numerator!r} ({count}) exceeds {over}={denominator!r} "
+                             f"({total}) at {where}")
+        status, percent = rate(count, total, self.table.policy)
+        return Figure(text=rate_text(status, percent, self.table.policy.rate_decimals), kind=PERCENT, value=percent,
+                      trace=trace)
 
-    def _publish_rates(self, over: str, numerator: Hashable, denominator: Hashable
-                       ) -> dict[tuple[Hashable, ...], tuple[str, float | None]]:
-        others = [d for d in self.table.dimensions if d != over]
-        num, den = (PublishedTable(name=f"{self.table.name}[{over}={value}]", measure=self.table.measure,
-                                   dimensions=tuple(others), policy=self.table.policy, sources=self.table.sources,
-                                   cells=self.table.cells[self.table.cells[over] == value].drop(columns=over)
-                                   .reset_index(drop=True))
-                    for value in (numerator, denominator))
-        # Nested tables hold some categories only under some parents: rate the cells both have.
-        common = num.cells[others].merge(den.cells[others])
-        num, den = (PublishedTable(name=t.name, measure=t.measure, dimensions=t.dimensions, policy=t.policy,
-                                   sources=t.sources, cells=common.merge(t.cells, on=others))
-                    for t in (num, den))
-        rates = publish_rates(num, den, name=f"{self.table.name}: {numerator} in {denominator}")
-        texts = display_rates(rates).tolist()
-        percents = [None if pd.isna(p) else float(p) for p in rates.cells["percent"]]
-        return {tuple(row): (text, percent) for row, text, percent in
-                zip(rates.cells[others].itertuples(index=False), texts, percents)}
 
 def statistic(value: Any, decimals: int, trace: Trace, shown: bool) -> Figure:
     """A mean, median or ratio from a mart, shown only when the group it describes is shown."""
