@@ -63,7 +63,7 @@ def _materialize(args: argparse.Namespace) -> int:
     from p20_platform.pipeline import materialize_all
 
     try:
-        return 0 if materialize_all(paths(args.home), with_evaluation=args.with_evaluation) else 1
+        return 0 if materialize_all(paths(args.home), with_evaluation=args.with_evaluation, force=args.force) else 1
     except OpenStoreError as refused:
         print(f"p20: refusing to run: {refused}", file=sys.stderr)
         return 2
@@ -287,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
     materialize.add_argument("--home", default=None, help="data home (default: $P20_HOME or ./data)")
     materialize.add_argument("--with-evaluation", action="store_true",
                              help="also score every linkage strategy (on demand otherwise), before the reports")
+    materialize.add_argument("--force", action="store_true",
+                             help="build even when nothing is new since the last build (which is skipped otherwise)")
     materialize.set_defaults(run=_materialize)
 
     confirm = commands.add_parser("confirm", help="accept a delivery held for a sharp change in its row count")

@@ -70,9 +70,10 @@ def write_instance_config(config: Path) -> None:
         config.write_text(existing.rstrip("\n") + "\n" + "".join(missing))
 
 
-def materialize_all(paths: Paths, *, with_evaluation: bool = False) -> bool:
+def materialize_all(paths: Paths, *, with_evaluation: bool = False, force: bool = False) -> bool:
     """Run the main job (every asset and check but the on-demand linkage evaluation) in one run, or
     with the evaluation every asset (the reports then cite all strategies); print what was built.
+    Skipped when nothing is new since the last build (p20_platform/unchanged.py), unless `force`.
 
     Refuses to start while an identifier store is open to other users. Before the run, clears what
     a dead run left (its run marked failed, pool slots freed, an orphaned dbt build ended) and says
@@ -86,7 +87,7 @@ def materialize_all(paths: Paths, *, with_evaluation: bool = False) -> bool:
 
     with DagsterInstance.get() as instance:
         inputs = BuildInputs.now(paths, with_evaluation)
-        reason = why_rebuild(instance, paths, inputs)
+        reason = "asked to (--force)" if force else why_rebuild(instance, paths, inputs)
         if reason is None:
             print(describe_skip(instance, paths), flush=True)
             return True

@@ -166,7 +166,7 @@ def describe_skip(instance, home: Paths) -> str:
         f"  skipped: loading, linkage, dbt, checks and reports ({built} in that build)",
         f"  published (analysts):     {home.published} unchanged",
         f"  reports:                  {home.reports} unchanged",
-        "  next: `make ui` opens the Dagster UI on this run history",
+        "  next: `make ui` opens the Dagster UI on this run history; `p20 materialize --force` builds anyway",
     ])
 
 

@@ -45,9 +45,10 @@ CLEARED = "p20: cleared what an earlier run left"
 
 
 def _materialize(home: Paths) -> subprocess.Popen:
+    """`p20 materialize --force`: a copy of the clean home has nothing new, and every run here must build."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("DAGSTER_HOME", None)
-    return subprocess.Popen([P20, "materialize", "--home", str(home.home)], stdout=subprocess.PIPE,
+    return subprocess.Popen([P20, "materialize", "--home", str(home.home), "--force"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env)
 
 
