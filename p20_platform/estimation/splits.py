@@ -44,7 +44,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from p20_platform.estimation.unseen import SCHOOL_AGENCIES, WAGE_AGENCY, status_rests_on_wages
+from p20_platform.estimation.unseen import SCHOOL_AGENCIES, WAGE_AGENCY, among, status_rests_on_wages
 
 DISCONNECTED = ("disconnected_moderate", "disconnected_severe")
 COLUMNS = ["p20_id", "report_year", "disconnected_overcount", "overcount_variance"]
@@ -88,7 +88,7 @@ def birth_date_pairs(records: pd.DataFrame, crosswalk: pd.DataFrame, youth: pd.S
     """
     entries = records[["record_id", "agency", "first_name", "last_name", "dob", "ssn", "sasid"]].merge(
         crosswalk[["record_id", "p20_id"]])
-    entries = entries[entries["p20_id"].isin(youth) & entries["dob"].notna()]
+    entries = entries[among(entries["p20_id"], youth) & entries["dob"].notna()]
     return duckdb.sql(f"""
         WITH kept AS (
             SELECT p20_id, CAST(dob AS DATE) AS dob, left(first_name, 1) AS initial,
@@ -105,6 +105,7 @@ def birth_date_pairs(records: pd.DataFrame, crosswalk: pd.DataFrame, youth: pd.S
                    list_filter(list_distinct(flatten(list(any_day_keys))), lambda key: key IS NOT NULL) AS any_day,
                    list_filter(list_distinct(flatten(list(same_day_keys))), lambda key: key IS NOT NULL) AS same_day
             FROM kept GROUP BY ALL),
+        schooled AS (SELECT p20_id AS s, dob, initials, any_day || same_day AS keys FROM sides WHERE schooled),
         unschooled AS (
             SELECT p20_id, initials, dob AS born, false AS swapped, any_day || same_day AS keys
             FROM sides WHERE NOT schooled
@@ -112,13 +113,25 @@ def birth_date_pairs(records: pd.DataFrame, crosswalk: pd.DataFrame, youth: pd.S
             SELECT p20_id, initials, make_date(year(dob), day(dob), month(dob)), true, any_day
             FROM sides WHERE NOT schooled AND day(dob) <= 12 AND day(dob) <> month(dob)),
         shifts AS (SELECT unnest([0, {", ".join(map(str, CHANCE_SHIFTS))}]) AS days),
-        met AS (
-            SELECT o.p20_id AS o, s.p20_id AS s, o.swapped, shifts.days,
-                   len(o.initials) = 0 OR len(s.initials) = 0 AS initial_missing
-            FROM unschooled AS o CROSS JOIN shifts
-            JOIN sides AS s ON s.schooled AND s.dob = o.born + shifts.days
-            WHERE len(list_intersect(o.keys, s.any_day || s.same_day)) = 0
-                AND (initial_missing OR len(list_intersect(o.initials, s.initials)) > 0)),
+        -- one row per unschooled side (o, swapped, born) and day it is compared on
+        looked AS (
+            SELECT p20_id AS o, swapped, born, days, born + days AS dob, initials, keys
+            FROM unschooled CROSS JOIN shifts),
+        -- sides born on the looked-at day whose initials agree, or one has none (equality joins on the day, not a
+        -- comparison of lists per pair: at 1.2M persons that took minutes)
+        dated AS (
+            SELECT DISTINCT o, swapped, born, days, s, dob, false AS initial_missing
+            FROM (SELECT o, swapped, born, days, dob, unnest(initials) AS initial FROM looked)
+            JOIN (SELECT s, dob, unnest(initials) AS initial FROM schooled) USING (dob, initial)
+            UNION ALL
+            SELECT o, swapped, born, days, s, dob, true
+            FROM looked JOIN schooled USING (dob) WHERE len(looked.initials) = 0 OR len(schooled.initials) = 0),
+        -- ... of whom these share a key that a blocking rule compares
+        keyed AS (
+            SELECT DISTINCT o, swapped, born, days, s
+            FROM (SELECT o, swapped, born, days, dob, unnest(keys) AS key FROM looked)
+            JOIN (SELECT s, dob, unnest(keys) AS key FROM schooled) USING (dob, key)),
+        met AS (SELECT o, s, swapped, days, initial_missing FROM dated ANTI JOIN keyed USING (o, swapped, born, days, s)),
         chance AS (
             SELECT swapped, initial_missing, count(*) / {len(CHANCE_SHIFTS)} AS pairs
             FROM met WHERE days <> 0 GROUP BY ALL),
