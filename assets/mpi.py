@@ -16,7 +16,7 @@ from p20_platform.feeds.stores import connect
 from p20_platform.linkage import STRATEGIES
 from p20_platform.linkage.checks import conflicting_entries, match_rate_drift, oversized_entries
 from p20_platform.linkage.hub import read_table, update_index
-from p20_platform.linkage.report import evaluate_index
+from p20_platform.linkage.scorecard import evaluate_index
 from p20_platform.registry import AGENCIES
 from p20_platform.resources import DataHome
 

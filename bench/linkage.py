@@ -25,8 +25,8 @@ from pathlib import Path
 
 from bench import command_line, engine_result_name
 from p20_platform.linkage import read_matching_files, standardise_records
-from p20_platform.linkage.evaluation import linkable_recall, load_truth, match_rate, pairwise_scores
 from p20_platform.linkage.probabilistic import REFERENCE_MODEL_PATH, person_clusters, score_pairs, train_model
+from p20_platform.linkage.truth_scores import linkable_recall, load_truth, match_rate, pairwise_scores
 from p20_platform.settings import paths
 
 

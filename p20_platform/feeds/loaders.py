@@ -26,10 +26,10 @@ import pyarrow as pa
 from p20_platform.feeds import manifest
 from p20_platform.feeds.archive import archive_bytes, require_private_stores
 from p20_platform.feeds.contracts import FAILED_RULES, LINE_NUMBER, UNKNOWN_FAKEID
+from p20_platform.feeds.delivery_check import Inspection, delivery_columns, inspect_delivery, partner_name
 from p20_platform.feeds.landing import Feed, StillArriving, files_of_feed, read_landing_file, unread_marker
 from p20_platform.feeds.naming import DeliveryName, DeliveryRejected, parse_delivery_name
 from p20_platform.feeds.stores import connect, quote, table_exists
-from p20_platform.feeds.validation import Inspection, delivery_columns, inspect_delivery, partner_name
 from p20_platform.registry import PII_FIELDS, agency
 from p20_platform.settings import Paths
 

@@ -34,7 +34,6 @@ import pandas as pd
 from p20_platform.feeds.stores import connect, quote, table_exists
 from p20_platform.linkage import cluster_records, standardise_records
 from p20_platform.linkage.index import IdIssuer, assign_p20_ids
-from p20_platform.linkage.evaluation import clerical_review, match_rate
 from p20_platform.linkage.probabilistic import (
     MATCH_THRESHOLD,
     person_clusters,
@@ -42,6 +41,7 @@ from p20_platform.linkage.probabilistic import (
     score_pairs,
     train_model,
 )
+from p20_platform.linkage.truth_scores import clerical_review, match_rate
 from p20_platform.registry import AGENCIES, MATCHING_FIELDS
 from p20_platform.settings import paths
 

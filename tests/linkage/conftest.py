@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from p20_platform.linkage import read_matching_files, standardise_records
-from p20_platform.linkage.evaluation import load_truth
+from p20_platform.linkage.truth_scores import load_truth
 from p20_platform.settings import paths
 
 

@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 
 from p20_platform.feeds import load_feed
-from p20_platform.linkage.evaluation import pairwise_scores
 from p20_platform.linkage.hub import link_new_delivery, rebuild_index
 from p20_platform.linkage.pet_key import create_demo_key
+from p20_platform.linkage.truth_scores import pairwise_scores
 from p20_platform.settings import paths
 
 

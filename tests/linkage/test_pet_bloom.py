@@ -24,9 +24,9 @@ from p20_platform.linkage.bloom import (
     identifier_collision_u,
     score_bloom_pairs,
 )
-from p20_platform.linkage.evaluation import linkable_recall, pairwise_scores
 from p20_platform.linkage.pet import link_pet_keys, plaintext_leaks
 from p20_platform.linkage.pet_key import KEY_ENV
+from p20_platform.linkage.truth_scores import linkable_recall, pairwise_scores
 
 KEY = bytes.fromhex("33" * 32)
 OTHER_KEY = bytes.fromhex("44" * 32)

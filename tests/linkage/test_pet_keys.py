@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from p20_platform.linkage import STANDARD_COLUMNS, cluster_records
-from p20_platform.linkage.evaluation import linkable_recall, pairwise_scores
 from p20_platform.linkage.pet import (
     KEY_RULE_COLUMNS,
     KEY_RULES,
@@ -17,6 +16,7 @@ from p20_platform.linkage.pet import (
     soundex,
 )
 from p20_platform.linkage.pet_key import KEY_ENV
+from p20_platform.linkage.truth_scores import linkable_recall, pairwise_scores
 
 KEY = bytes.fromhex("11" * 32)
 OTHER_KEY = bytes.fromhex("22" * 32)
@@ -180,7 +180,7 @@ def duplicated_records(tmp_path_factory: pytest.TempPathFactory):
     """A population whose agencies hold a third of their people twice, with more typos: the held-out
     kind of set where pet-keys once fell far below the deterministic cascade."""
     from p20_platform.linkage import read_matching_files, standardise_records
-    from p20_platform.linkage.evaluation import load_truth
+    from p20_platform.linkage.truth_scores import load_truth
     from p20_platform.settings import paths
     from p20_platform.synth import NoiseConfig, generate
 

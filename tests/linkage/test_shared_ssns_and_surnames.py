@@ -12,7 +12,7 @@ import pytest
 
 from p20_platform.linkage import STANDARD_COLUMNS, cluster_records, read_matching_files, standardise_records
 from p20_platform.linkage.clusters import split_conflicting_clusters
-from p20_platform.linkage.evaluation import linkable_recall, load_truth, pairwise_scores
+from p20_platform.linkage.truth_scores import linkable_recall, load_truth, pairwise_scores
 from p20_platform.settings import paths
 
 BORROWING_PERSONS = 2_500  # a population of its own: the shared one has too few borrowed SSNs to measure

@@ -20,8 +20,8 @@ import pytest
 
 from assets.estimation import undecided_status
 from assets.marts import p20_dbt_models, published_marts
-from p20_platform.linkage.evaluation import load_truth, pairwise_scores
 from p20_platform.linkage.hub import read_table, rebuild_index
+from p20_platform.linkage.truth_scores import load_truth, pairwise_scores
 from p20_platform.resources import DataHome
 from p20_platform.settings import Paths, paths
 from p20_platform.transform import MART_TABLES, published_dir

@@ -15,8 +15,8 @@ from assets.feeds import DUCKDB_POOL
 from assets.marts import published_marts
 from assets.quality import mart_quality_checks
 from p20_platform.quality.catalog import COUNTS, FACTORS, PERSON_YEAR, SUITES_BY_MART
+from p20_platform.quality.mart_validation import quality_dir, quality_page, read_marts, run_suites, validate_mart
 from p20_platform.quality.suites import mart_suites
-from p20_platform.quality.validation import quality_dir, quality_page, read_marts, run_suites, validate_mart
 from p20_platform.resources import DataHome
 from p20_platform.settings import Paths
 

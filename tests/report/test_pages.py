@@ -15,7 +15,7 @@ from browser import Browser
 
 from p20_platform.analyst_docs import write_data_dictionary, write_dbt_docs
 from p20_platform.quality.deliveries import INDEX
-from p20_platform.quality.validation import quality_dir, validate_mart
+from p20_platform.quality.mart_validation import quality_dir, validate_mart
 from p20_platform.report.pdf import browser
 from p20_platform.synth.faults import FAULTS
 from p20_platform.transform import MART_TABLES, PUBLISHED_DATABASE

@@ -14,9 +14,9 @@ from typing import Any
 
 from p20_platform.feeds.stores import connect, table_exists
 from p20_platform.linkage import cluster_records
-from p20_platform.linkage.evaluation import Evaluation, evaluate, load_truth, render_markdown
 from p20_platform.linkage.hub import read_table, stored_model
 from p20_platform.linkage.pet_key import PetKeyError
+from p20_platform.linkage.truth_scores import Evaluation, evaluate, load_truth, render_markdown
 from p20_platform.settings import paths
 
 REPORT_NAME = "linkage_evaluation.md"
