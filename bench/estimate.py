@@ -57,7 +57,7 @@ def build_through_counts(home: Paths) -> None:
     """Feeds -> probabilistic index -> marts up to person-years -> the hub's estimate -> counts mart."""
     for feed in FEEDS:
         load_feed(home, feed)
-    rebuild_index(home.home, "probabilistic")
+    rebuild_index(home, "probabilistic")
     _dbt(home, "build", "--exclude", "source:estimation+")
     estimate_and_count(home)
 

@@ -35,7 +35,7 @@ def _synth(args: argparse.Namespace) -> int:
         from p20_platform.synth.faults import add_demo_faults
 
         print("row-level faults planted for the demo (they will be quarantined):",
-              *add_demo_faults(Path(args.out), args.seed), sep="\n  ")
+              *add_demo_faults(home, args.seed), sep="\n  ")
     record_synth(home, arguments)
     return 0
 
@@ -133,7 +133,7 @@ def _pet_key(args: argparse.Namespace) -> int:
     from p20_platform.linkage.pet_key import PetKeyError, create_demo_key
 
     try:
-        print(f"PET demo key created (owner-only): {create_demo_key(paths(args.home).home)}")
+        print(f"PET demo key created (owner-only): {create_demo_key(paths(args.home))}")
     except PetKeyError as kept:  # never replace a key: every encoding made with it would be orphaned
         print(f"PET key kept: {kept}")
     return 0

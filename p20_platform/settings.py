@@ -78,8 +78,9 @@ def data_home() -> Path:
     return Path(os.environ.get("P20_HOME", DEFAULT_HOME)).resolve()
 
 
-def paths(home: str | os.PathLike[str] | None = None) -> Paths:
-    return Paths(Path(home).resolve() if home is not None else data_home())
+def paths(home_dir: str | os.PathLike[str] | None = None) -> Paths:
+    """The locations under `home_dir` (resolved), or under the environment's data home when None."""
+    return Paths(Path(home_dir).resolve() if home_dir is not None else data_home())
 
 
 def engine() -> str:

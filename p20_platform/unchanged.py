@@ -76,7 +76,7 @@ def key_fingerprint(home: Paths) -> str:
     from p20_platform.linkage.pet_key import PetKeyError, load_pet_key
 
     try:
-        key = load_pet_key(home.home)
+        key = load_pet_key(home)
     except (PetKeyError, OSError):
         return "none"
     return hashlib.sha256(b"p20 PET key fingerprint\0" + key).hexdigest()[:16]

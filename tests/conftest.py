@@ -208,7 +208,7 @@ def indexed_home(hub_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
     def build(directory: Path) -> None:
         shutil.copytree(hub_home, directory / "home")
-        rebuild_index(directory / "home", "probabilistic")
+        rebuild_index(paths(directory / "home"), "probabilistic")
 
     return shared_dir(tmp_path_factory, "indexed_home", build) / "home"
 
@@ -232,7 +232,7 @@ def linked_home(built_home: Paths, indexed_home: Path, tmp_path_factory: pytest.
         shutil.copytree(built_home.home, home.home)
         load_matching_feeds(home)
         store_trained_model(indexed_home, home.home)
-        assert not rebuild_index(home.home, "probabilistic").model_trained
+        assert not rebuild_index(home, "probabilistic").model_trained
         result = run_dbt(DBT_PROJECT_DIR, home.home, "build")
         assert result.returncode == 0, result.stdout[-4000:]
 

@@ -165,9 +165,9 @@ def test_a_new_run_clears_what_a_dead_run_left_and_says_so(dagster_home, tmp_pat
     subprocess.run(["bash", "-c", f"(exec -a dbt {sys.executable} -c 'import time; time.sleep(120)' build --vars '{dbt_vars}' "
                     ">/dev/null 2>&1 &)"], check=True)
     deadline = time.monotonic() + 10
-    while not orphaned_dbt(home.home) and time.monotonic() < deadline:
+    while not orphaned_dbt(home) and time.monotonic() < deadline:
         time.sleep(0.1)
-    [orphan] = orphaned_dbt(home.home)
+    [orphan] = orphaned_dbt(home)
 
     with dg.DagsterInstance.get() as instance:
         storage = instance.event_log_storage

@@ -32,7 +32,7 @@ def estimated_home_more_bridges(small_population: dict[str, int], dbt_cli,
     generate(**small_population, out=home.home, progress=False, bridge_rate=3.0)
     for feed in FEEDS:
         load_feed(home, feed)
-    rebuild_index(home.home, "probabilistic")
+    rebuild_index(home, "probabilistic")
     models_only = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
     for step in (("--exclude", "source:estimation+"), ("--select", "source:estimation+")):
         if step[0] == "--select":

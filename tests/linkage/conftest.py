@@ -30,4 +30,4 @@ def synth_records(synth_home: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def synth_truth(synth_home: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return load_truth(synth_home)
+    return load_truth(paths(synth_home))

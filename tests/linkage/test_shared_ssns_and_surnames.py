@@ -38,7 +38,7 @@ def linked(borrowing_home: Path) -> dict:
     flags = flags.assign(record_id=flags["file"].astype(str) + "|" + flags["FakeID"].astype(str))
     persons = pd.read_parquet(paths(borrowing_home).truth / "persons.parquet")
     return {"records": records, "flags": flags, "persons": persons,
-            "clusters": cluster_records(records, "probabilistic"), "truth": load_truth(borrowing_home)[0]}
+            "clusters": cluster_records(records, "probabilistic"), "truth": load_truth(paths(borrowing_home))[0]}
 
 
 @pytest.fixture(scope="module")

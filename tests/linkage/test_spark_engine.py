@@ -44,7 +44,7 @@ def _on_spark(linked_home: Paths, home: Path, monkeypatch: pytest.MonkeyPatch) -
     shutil.copytree(linked_home.home, home)
     with monkeypatch.context() as env:
         env.setenv("P20_ENGINE", "spark")
-        build = rebuild_index(home, "probabilistic")
+        build = rebuild_index(paths(home), "probabilistic")
     assert not build.model_trained  # the stored model, scored on Spark
     # The models only: their dbt tests ran on the DuckDB side's build of the same deliveries (`estimated_home`),
     # and the marts are compared with it row for row below.
@@ -62,7 +62,7 @@ def test_spark_links_as_well_as_duckdb_and_gives_the_same_marts(linked_home: Pat
     duck = _on_duckdb(estimated_home, tmp_path / "duckdb")
     spark = _on_spark(linked_home, tmp_path / "spark", monkeypatch)
 
-    truth, _ = load_truth(duck)
+    truth, _ = load_truth(paths(duck))
     duck_links, spark_links = _crosswalk(duck), _crosswalk(spark)
     as_clusters = {"p20_id": "cluster_id"}
     duck_scores = pairwise_scores(duck_links.rename(columns=as_clusters), truth)
