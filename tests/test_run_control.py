@@ -57,6 +57,7 @@ CHILD = textwrap.dedent("""
 
 @pytest.fixture
 def dagster_home(tmp_path: Path, monkeypatch) -> Path:
+    """A Dagster instance directory (DAGSTER_HOME, a Path), not a data home."""
     home = tmp_path / "dagster"
     home.mkdir()
     write_instance_config(home / "dagster.yaml")

@@ -27,7 +27,7 @@ def estimated_home_more_bridges(small_population: dict[str, int], dbt_cli,
     """The small population drawn again with three times the DOL claim bridges (about half the
     unlinkable share). The issue asks the estimator to hold at two linkability levels, and the level
     is fixed when the population is drawn, so this is a second build: feeds, real Splink linkage, the
-    models (their dbt tests ran on the shared homes and are not repeated), the estimate."""
+    models (their dbt tests ran on the shared homes and are not repeated), the estimate. A Paths."""
     home = paths(tmp_path_factory.mktemp("more_bridges") / "home")
     generate(**small_population, out=home.home, progress=False, bridge_rate=3.0)
     for feed in FEEDS:

@@ -16,7 +16,7 @@ from p20_platform.settings import paths
 
 @pytest.fixture
 def indexed_copy(indexed_home: Path, tmp_path: Path) -> Path:
-    """A writable copy of `indexed_home` for tests that rebuild or add deliveries."""
+    """A writable copy of `indexed_home` for tests that rebuild or add deliveries. The directory (a Path; `paths()` of it is the Paths)."""
     home = tmp_path / "home"
     shutil.copytree(indexed_home, home)
     return home

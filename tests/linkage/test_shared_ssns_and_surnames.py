@@ -20,7 +20,7 @@ BORROWING_PERSONS = 2_500  # a population of its own: the shared one has too few
 
 @pytest.fixture(scope="module")
 def borrowing_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """SSNs lent ten times as often as by default (5% of wage records, 1% of other records)."""
+    """SSNs lent ten times as often as by default (5% of wage records, 1% of other records). The directory (a Path; `paths()` of it is the Paths)."""
     from p20_platform.synth import NoiseConfig, generate
 
     config = NoiseConfig()
