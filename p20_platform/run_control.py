@@ -134,7 +134,7 @@ def _is_dbt_for(pid: int, home: Paths) -> bool:
     """A `dbt build` whose --vars name this data home (`{"p20_home": "<home>"}`, as the dbt asset passes it)."""
     command = _command(pid)
     return (any(Path(part).name == "dbt" for part in command[:2]) and "build" in command
-            and any(f'"p20_home": "{home.home}"' in part for part in command))
+            and any(f'"p20_home": "{home.home_dir}"' in part for part in command))
 
 
 def orphaned_dbt(home: Paths) -> list[int]:
@@ -219,7 +219,7 @@ def _remove_scratch(paths: Paths) -> list[str]:
         for leftover in sorted(folder.rglob(SCRATCH)):
             if leftover.is_symlink() or leftover.is_file():
                 leftover.unlink()
-                removed.append(str(leftover.relative_to(paths.home)))
+                removed.append(str(leftover.relative_to(paths.home_dir)))
     return removed
 
 

@@ -23,42 +23,42 @@ DEFAULT_SPARK_MASTER = "local[*]"
 class Paths:
     """All locations under one data home (`P20_HOME`, default `./data`)."""
 
-    home: Path
+    home_dir: Path
 
     @property
     def landing(self) -> Path:
         """Where agencies drop deliveries: landing/<AGENCY>/<file>."""
-        return self.home / "landing"
+        return self.home_dir / "landing"
 
     @property
     def truth(self) -> Path:
         """Synthetic ground truth; read only by evaluation code and tests."""
-        return self.home / "truth"
+        return self.home_dir / "truth"
 
     @property
     def archive(self) -> Path:
         """Every delivery, unchanged, content-addressed by sha256."""
-        return self.home / "archive"
+        return self.home_dir / "archive"
 
     @property
     def hub_db(self) -> Path:
         """The Data Integration Hub's store: the only place identifiers live."""
-        return self.home / "hub.duckdb"
+        return self.home_dir / "hub.duckdb"
 
     @property
     def warehouse_db(self) -> Path:
         """Analytical content keyed by pseudonymous ids; no identifiers."""
-        return self.home / "warehouse.duckdb"
+        return self.home_dir / "warehouse.duckdb"
 
     @property
     def reports(self) -> Path:
         """Published, disclosure-checked outputs."""
-        return self.home / "reports"
+        return self.home_dir / "reports"
 
     @property
     def published(self) -> Path:
         """Read-only copies for analysts and operators: the marts and the delivery manifest."""
-        return self.home / "published"
+        return self.home_dir / "published"
 
     @property
     def published_manifest(self) -> Path:
@@ -68,7 +68,7 @@ class Paths:
     @property
     def dagster_home(self) -> Path:
         """The Dagster instance (run history, event logs) that `make demo` and `make ui` share."""
-        return self.home / "dagster"
+        return self.home_dir / "dagster"
 
     def agency_landing(self, agency_code: str) -> Path:
         return self.landing / agency_code

@@ -160,12 +160,12 @@ def load_oracle_warehouse(home: Paths) -> None:
 def built_home(synth_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Paths:
     """A data home whose warehouse holds every dbt model, built by `dbt build` (tests included).
 
-    Shared: tests read it, or copy it before changing anything. A Paths (its directory is `.home`)."""
+    Shared: tests read it, or copy it before changing anything. A Paths (its directory is `.home_dir`)."""
     def build(directory: Path) -> None:
         home = paths(directory / "home")
-        shutil.copytree(synth_home, home.home)
+        shutil.copytree(synth_home, home.home_dir)
         load_oracle_warehouse(home)
-        result = run_dbt(DBT_PROJECT_DIR, home.home, "build")
+        result = run_dbt(DBT_PROJECT_DIR, home.home_dir, "build")
         assert result.returncode == 0, result.stdout[-4000:]
 
     return paths(shared_dir(tmp_path_factory, "dbt_home", build) / "home")
@@ -230,11 +230,11 @@ def linked_home(built_home: Paths, indexed_home: Path, tmp_path_factory: pytest.
 
     def build(directory: Path) -> None:
         home = paths(directory / "home")
-        shutil.copytree(built_home.home, home.home)
+        shutil.copytree(built_home.home_dir, home.home_dir)
         load_matching_feeds(home)
-        store_trained_model(indexed_home, home.home)
+        store_trained_model(indexed_home, home.home_dir)
         assert not rebuild_index(home, "probabilistic").model_trained
-        result = run_dbt(DBT_PROJECT_DIR, home.home, "build")
+        result = run_dbt(DBT_PROJECT_DIR, home.home_dir, "build")
         assert result.returncode == 0, result.stdout[-4000:]
 
     return paths(shared_dir(tmp_path_factory, "real_index", build) / "home")
@@ -249,9 +249,9 @@ def estimated_home(linked_home: Paths, tmp_path_factory: pytest.TempPathFactory)
 
     def build(directory: Path) -> None:
         home = paths(directory / "home")
-        shutil.copytree(linked_home.home, home.home)
+        shutil.copytree(linked_home.home_dir, home.home_dir)
         publish_undecided_status(home)
-        result = run_dbt(DBT_PROJECT_DIR, home.home, "build", "--select", "source:estimation+")
+        result = run_dbt(DBT_PROJECT_DIR, home.home_dir, "build", "--select", "source:estimation+")
         assert result.returncode == 0, result.stdout[-4000:]
 
     return paths(shared_dir(tmp_path_factory, "estimated", build) / "home")

@@ -94,7 +94,7 @@ def test_a_rewritten_but_identical_landing_set_does_not_rebuild(built):
 
 def test_a_changed_pet_key_rebuilds(built):
     home, instance = built
-    (home.home / KEY_FILE_NAME).unlink()
+    (home.home_dir / KEY_FILE_NAME).unlink()
     create_demo_key(home)
     assert why_rebuild(instance, home, BuildInputs.now(home, False)).startswith("the PET key changed since build")
 

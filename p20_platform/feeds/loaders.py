@@ -121,7 +121,7 @@ def load_delivery(paths: Paths, file: Path, feed: Feed | None) -> manifest.Deliv
             load_seq=manifest.next_sequence(warehouse), file_name=file.name,
             landing_path=str(file.relative_to(paths.landing)), agency=agency_code, content=content,
             request_number=name.request if name else None, delivery_date=name.delivery_date if name else None,
-            sha256=sha256, archive_path=str(archived.relative_to(paths.home)), size_bytes=len(data),
+            sha256=sha256, archive_path=str(archived.relative_to(paths.home_dir)), size_bytes=len(data),
             status=status, reason=reason, rows_read=inspection.rows_read if inspection.verdict else None,
             rows_accepted=len(inspection.verdict.accepted) if inspection.verdict else None,
             rows_quarantined=len(inspection.verdict.quarantined) if inspection.verdict else None,

@@ -38,7 +38,7 @@ def _parse_hex_key(text: str, origin: str) -> bytes:
 def key_file_path(home: Paths | None = None) -> Path:
     """Where the key file is expected: `P20_PET_KEY_FILE`, else `<home>/pet.key`."""
     override = os.environ.get(KEY_FILE_ENV)
-    return Path(override) if override else (home or paths()).home / KEY_FILE_NAME
+    return Path(override) if override else (home or paths()).home_dir / KEY_FILE_NAME
 
 
 def load_pet_key(home: Paths | None = None) -> bytes:
@@ -59,7 +59,7 @@ def load_pet_key(home: Paths | None = None) -> bytes:
 
 def create_demo_key(home: Paths | None = None) -> Path:
     """Write a fresh random key to `<home>/pet.key` (mode 0600); never overwrite one."""
-    path = (home or paths()).home / KEY_FILE_NAME
+    path = (home or paths()).home_dir / KEY_FILE_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         # O_EXCL: refuse to replace an existing key, which would orphan every encoding made with it.

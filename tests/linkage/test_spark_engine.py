@@ -35,13 +35,13 @@ def _materialize(home: Path, assets: list, selection: dg.AssetSelection | None =
 
 def _on_duckdb(estimated_home: Paths, home: Path) -> Path:
     """A copy of the session's DuckDB build, published by Dagster (the shared home stays unchanged)."""
-    shutil.copytree(estimated_home.home, home)
+    shutil.copytree(estimated_home.home_dir, home)
     _materialize(home, [published_marts])
     return home
 
 
 def _on_spark(linked_home: Paths, home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(linked_home.home, home)
+    shutil.copytree(linked_home.home_dir, home)
     with monkeypatch.context() as env:
         env.setenv("P20_ENGINE", "spark")
         build = rebuild_index(paths(home), "probabilistic")

@@ -120,7 +120,7 @@ def demo_built(run, indexed_home: Path, tmp_path: Path, monkeypatch: pytest.Monk
     location's data home (`P20_HOME`, as in a deployment) is the copy. The index scores with the session's one
     training (`store_trained_model`)."""
     home = tmp_path / "home"
-    shutil.copytree(run[0].home, home, symlinks=True)  # published/marts is a link to the current copy
+    shutil.copytree(run[0].home_dir, home, symlinks=True)  # published/marts is a link to the current copy
     store_trained_model(indexed_home, home)
     monkeypatch.setenv("P20_HOME", str(home))
     with dg.DagsterInstance.local_temp(str(instance_dir(home))) as instance:
