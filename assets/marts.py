@@ -74,8 +74,8 @@ def p20_dbt_models(context: AssetExecutionContext, data_home: DataHome):
     blocking quality checks that open the warehouse read-only next fail ("Can't open a connection
     to same database file with a different configuration").
     """
-    home = data_home.paths.home
-    dbt_vars = json.dumps({"p20_home": str(home)})
+    home_dir = data_home.paths.home_dir
+    dbt_vars = json.dumps({"p20_home": str(home_dir)})
     yield from dbt_cli_resource().cli(["build", "--vars", dbt_vars], context=context).stream()
     prune_dbt_targets()  # in every run, however started (the UI, a sensor, a schedule, `p20 materialize`)
 
@@ -89,7 +89,7 @@ def published_marts(data_home: DataHome) -> MaterializeResult:
     """A read-only copy of the marts (DuckDB file and Parquet) analysts open while the platform runs."""
     rows = publish_marts(data_home.paths)
     return MaterializeResult(metadata={"rows": MetadataValue.json(rows),
-                                       "published_to": str(data_home.paths.home / "published")})
+                                       "published_to": str(data_home.paths.home_dir / "published")})
 
 
 MARTS_CHECK = "marts_match_truth"

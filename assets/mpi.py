@@ -16,7 +16,7 @@ from p20_platform.feeds.stores import connect
 from p20_platform.linkage import STRATEGIES
 from p20_platform.linkage.checks import conflicting_entries, match_rate_drift, oversized_entries
 from p20_platform.linkage.hub import read_table, update_index
-from p20_platform.linkage.report import evaluate_index
+from p20_platform.linkage.scorecard import evaluate_index
 from p20_platform.registry import AGENCIES
 from p20_platform.resources import DataHome
 
@@ -44,7 +44,7 @@ class EvaluationConfig(dg.Config):
 def crosswalk(context: dg.AssetExecutionContext, config: CrosswalkConfig, data_home: DataHome
               ) -> dg.MaterializeResult:
     full_relink = config.full_relink or context.run.tags.get(FULL_RELINK_TAG) == "true"
-    build = update_index(data_home.paths.home, config.strategy, full_relink=full_relink, retrain=config.retrain)
+    build = update_index(data_home.paths, config.strategy, full_relink=full_relink, retrain=config.retrain)
     how = f"incrementally ({build.records_scored} new records scored)" if build.incremental else "in full"
     context.log.info(f"linked {build.records} records into {build.persons} persons ({build.strategy}, {how})")
     return dg.MaterializeResult(metadata={**build.metadata(), "dagster/row_count": build.records})
@@ -75,7 +75,7 @@ def crosswalk_checks(data_home: DataHome) -> Iterator[dg.AssetCheckResult]:
           description="On demand: match rate, precision/recall against truth, subgroup and agency-pair breakdowns.")
 def linkage_evaluation(context: dg.AssetExecutionContext, config: EvaluationConfig, data_home: DataHome
                        ) -> dg.MaterializeResult:
-    report = evaluate_index(data_home.paths.home, compare_with=config.compare_with)
+    report = evaluate_index(data_home.paths, compare_with=config.compare_with)
     context.log.info(f"linkage evaluation written to {report.path}")
     return dg.MaterializeResult(metadata=report.metadata())
 

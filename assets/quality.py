@@ -27,7 +27,7 @@ def mart_quality_check(mart: str) -> AssetChecksDefinition:
     @multi_asset_check(specs=specs, name=f"{mart}_quality", pool=DUCKDB_POOL,
                        description=f"Great Expectations suites on marts.{mart}.")
     def check(context: AssetCheckExecutionContext, data_home: DataHome) -> Iterator[AssetCheckResult]:
-        from p20_platform.quality.validation import validate_mart  # GX loads when a check runs, not with the defs
+        from p20_platform.quality.mart_validation import validate_mart  # GX loads when a check runs, not with the defs
 
         results, page = validate_mart(data_home.paths, mart)
         for result in results:

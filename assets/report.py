@@ -23,6 +23,7 @@ from p20_platform.report.disconnected import COUNTS_MART, FACTORS_MART
 from p20_platform.report.dashboard import publish_dashboard
 from p20_platform.report.pdf import browser, print_pdf
 from p20_platform.resources import DataHome
+from p20_platform.settings import Paths
 from p20_platform.transform import published_dir
 
 PUBLISHED_MARTS = dg.AssetKey(["marts", "published"])
@@ -33,7 +34,7 @@ class AnnualReportConfig(dg.Config):
     report_years: list[int] = Field(default=[], description="report years to publish; empty: every year in the marts")
 
 
-def _linkage(home):
+def _linkage(home: Paths):
     """The per-strategy scores the documents cite, read from the hub's score tables. The evaluation runs
     on demand (not in the main job): where none was run since the index was last built, the index's
     own match rate, and the other scores "not scored"."""

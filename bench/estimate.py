@@ -40,8 +40,8 @@ DBT = str(Path(sys.executable).with_name("dbt"))
 
 def _dbt(home: Paths, *args: str) -> None:
     command = [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-               "--target-path", str(home.home / "dbt_target"), "--log-path", str(home.home / "dbt_logs"),
-               "--vars", json.dumps({"p20_home": str(home.home)})]
+               "--target-path", str(home.home_dir / "dbt_target"), "--log-path", str(home.home_dir / "dbt_logs"),
+               "--vars", json.dumps({"p20_home": str(home.home_dir)})]
     result = subprocess.run(command, capture_output=True, text=True, cwd=DBT_PROJECT_DIR)
     if result.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(args)} failed:\n{result.stdout[-3000:]}")
@@ -57,7 +57,7 @@ def build_through_counts(home: Paths) -> None:
     """Feeds -> probabilistic index -> marts up to person-years -> the hub's estimate -> counts mart."""
     for feed in FEEDS:
         load_feed(home, feed)
-    rebuild_index(home.home, "probabilistic")
+    rebuild_index(home, "probabilistic")
     _dbt(home, "build", "--exclude", "source:estimation+")
     estimate_and_count(home)
 
@@ -125,7 +125,7 @@ def run_one(persons: int, seed: int, bridge_rate: float | None) -> dict:
         home = paths(scratch)
         started = time.perf_counter()
         options = {} if bridge_rate is None else {"bridge_rate": bridge_rate}
-        generate(persons=persons, seed=seed, out=home.home, progress=False, **options)
+        generate(persons=persons, seed=seed, out=home.home_dir, progress=False, **options)
         build_through_counts(home)
         return measure(home, seed, bridge_rate, started)
 

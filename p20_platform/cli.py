@@ -25,7 +25,7 @@ def _synth(args: argparse.Namespace) -> int:
     arguments = {"persons": args.persons, "seed": args.seed, "bridge_rate": args.bridge_rate,
                  "demo_faults": args.demo_faults}
     if synth_unchanged(home, arguments):  # same seed, same bytes: rewriting them would only take time
-        print(f"synthetic population: {args.persons:,} persons (seed {args.seed}) already in {home.home} "
+        print(f"synthetic population: {args.persons:,} persons (seed {args.seed}) already in {home.home_dir} "
               f"with the same code and unchanged files: not regenerated")
         return 0
     result = generate(persons=args.persons, seed=args.seed, out=Path(args.out), progress=not args.quiet,
@@ -35,7 +35,7 @@ def _synth(args: argparse.Namespace) -> int:
         from p20_platform.synth.faults import add_demo_faults
 
         print("row-level faults planted for the demo (they will be quarantined):",
-              *add_demo_faults(Path(args.out), args.seed), sep="\n  ")
+              *add_demo_faults(home, args.seed), sep="\n  ")
     record_synth(home, arguments)
     return 0
 
@@ -124,8 +124,8 @@ def _restore(args: argparse.Namespace) -> int:
     except (BackupError, OpenStoreError) as error:
         print(f"p20: not restored: {error}", file=sys.stderr)
         return 1
-    print(f"restored the backup of {manifest['home']} taken {manifest['taken_at']} into {home.home}; "
-          f"`p20 materialize --home {home.home}` rebuilds the marts and reports (the released ones kept as released)")
+    print(f"restored the backup of {manifest['home']} taken {manifest['taken_at']} into {home.home_dir}; "
+          f"`p20 materialize --home {home.home_dir}` rebuilds the marts and reports (the released ones kept as released)")
     return 0
 
 
@@ -133,7 +133,7 @@ def _pet_key(args: argparse.Namespace) -> int:
     from p20_platform.linkage.pet_key import PetKeyError, create_demo_key
 
     try:
-        print(f"PET demo key created (owner-only): {create_demo_key(paths(args.home).home)}")
+        print(f"PET demo key created (owner-only): {create_demo_key(paths(args.home))}")
     except PetKeyError as kept:  # never replace a key: every encoding made with it would be orphaned
         print(f"PET key kept: {kept}")
     return 0
@@ -264,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     synth = commands.add_parser("synth", help="write a synthetic P20 population's deliveries and truth")
     synth.add_argument("--persons", type=int, default=20_000)
     synth.add_argument("--seed", type=int, default=2026)
-    synth.add_argument("--out", default=str(paths().home), help="data home to write landing/ and truth/ into")
+    synth.add_argument("--out", default=str(paths().home_dir), help="data home to write landing/ and truth/ into")
     synth.add_argument("--bridge-rate", type=float, default=1.0,
                        help="multiplies the rate of DOL's DOB-bearing UI claims, the bridge that makes wages "
                             "linkable to youth (1 = documented default; about 3 halves the unlinkable share)")

@@ -54,10 +54,10 @@ QUIET_CONSOLE = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 def prepare_environment(paths: Paths) -> Path:
     """Point Dagster and the platform's resources at one data home; return DAGSTER_HOME."""
-    paths.home.mkdir(parents=True, exist_ok=True)
+    paths.home_dir.mkdir(parents=True, exist_ok=True)
     paths.dagster_home.mkdir(parents=True, exist_ok=True)
     write_instance_config(paths.dagster_home / "dagster.yaml")
-    os.environ["P20_HOME"] = str(paths.home)
+    os.environ["P20_HOME"] = str(paths.home_dir)
     os.environ["DAGSTER_HOME"] = str(paths.dagster_home)
     return paths.dagster_home
 
@@ -136,7 +136,7 @@ def summarise_run(result, paths: Paths) -> str:
         f"  hub store (identifiers):  {paths.hub_db}",
         f"  warehouse (pseudonymous): {paths.warehouse_db}",
         f"  reports:                  {paths.reports}",
-        f"  published (analysts):     {paths.home / 'published'} (marts copy, dashboard, data dictionary, dbt docs)",
+        f"  published (analysts):     {paths.home_dir / 'published'} (marts copy, dashboard, data dictionary, dbt docs)",
         "  next: `make ui` opens the Dagster UI on this run history",
     ]
     return "\n".join(lines)

@@ -130,14 +130,14 @@ def _end(pids: list[int], wait_seconds: float) -> list[int]:
     return ended
 
 
-def _is_dbt_for(pid: int, home: Path) -> bool:
+def _is_dbt_for(pid: int, home: Paths) -> bool:
     """A `dbt build` whose --vars name this data home (`{"p20_home": "<home>"}`, as the dbt asset passes it)."""
     command = _command(pid)
     return (any(Path(part).name == "dbt" for part in command[:2]) and "build" in command
-            and any(f'"p20_home": "{home}"' in part for part in command))
+            and any(f'"p20_home": "{home.home_dir}"' in part for part in command))
 
 
-def orphaned_dbt(home: Path) -> list[int]:
+def orphaned_dbt(home: Paths) -> list[int]:
     """`dbt build` processes for this data home whose parent is gone (reparented away from a Python parent)."""
     orphans = []
     for pid in _processes():
@@ -203,7 +203,7 @@ def clear_leftovers(instance: DagsterInstance, paths: Paths) -> Leftovers:
                 found.freed_slots.append(run_id[:8])
             elif run_id in {slot.run_id for slot in info.claimed_slots}:
                 found.busy_with.append(f"{run_id[:8]} (pid {run.tags.get(PID_TAG, 'unknown')})")
-    found.ended_dbt = _end(orphaned_dbt(paths.home), STOP_GRACE_SECONDS / 2)
+    found.ended_dbt = _end(orphaned_dbt(paths), STOP_GRACE_SECONDS / 2)
     if not others_live:
         found.scratch = _remove_scratch(paths)
     return found
@@ -219,7 +219,7 @@ def _remove_scratch(paths: Paths) -> list[str]:
         for leftover in sorted(folder.rglob(SCRATCH)):
             if leftover.is_symlink() or leftover.is_file():
                 leftover.unlink()
-                removed.append(str(leftover.relative_to(paths.home)))
+                removed.append(str(leftover.relative_to(paths.home_dir)))
     return removed
 
 

@@ -23,42 +23,42 @@ DEFAULT_SPARK_MASTER = "local[*]"
 class Paths:
     """All locations under one data home (`P20_HOME`, default `./data`)."""
 
-    home: Path
+    home_dir: Path
 
     @property
     def landing(self) -> Path:
         """Where agencies drop deliveries: landing/<AGENCY>/<file>."""
-        return self.home / "landing"
+        return self.home_dir / "landing"
 
     @property
     def truth(self) -> Path:
         """Synthetic ground truth; read only by evaluation code and tests."""
-        return self.home / "truth"
+        return self.home_dir / "truth"
 
     @property
     def archive(self) -> Path:
         """Every delivery, unchanged, content-addressed by sha256."""
-        return self.home / "archive"
+        return self.home_dir / "archive"
 
     @property
     def hub_db(self) -> Path:
         """The Data Integration Hub's store: the only place identifiers live."""
-        return self.home / "hub.duckdb"
+        return self.home_dir / "hub.duckdb"
 
     @property
     def warehouse_db(self) -> Path:
         """Analytical content keyed by pseudonymous ids; no identifiers."""
-        return self.home / "warehouse.duckdb"
+        return self.home_dir / "warehouse.duckdb"
 
     @property
     def reports(self) -> Path:
         """Published, disclosure-checked outputs."""
-        return self.home / "reports"
+        return self.home_dir / "reports"
 
     @property
     def published(self) -> Path:
         """Read-only copies for analysts and operators: the marts and the delivery manifest."""
-        return self.home / "published"
+        return self.home_dir / "published"
 
     @property
     def published_manifest(self) -> Path:
@@ -68,7 +68,7 @@ class Paths:
     @property
     def dagster_home(self) -> Path:
         """The Dagster instance (run history, event logs) that `make demo` and `make ui` share."""
-        return self.home / "dagster"
+        return self.home_dir / "dagster"
 
     def agency_landing(self, agency_code: str) -> Path:
         return self.landing / agency_code
@@ -78,8 +78,9 @@ def data_home() -> Path:
     return Path(os.environ.get("P20_HOME", DEFAULT_HOME)).resolve()
 
 
-def paths(home: str | os.PathLike[str] | None = None) -> Paths:
-    return Paths(Path(home).resolve() if home is not None else data_home())
+def paths(home_dir: str | os.PathLike[str] | None = None) -> Paths:
+    """The locations under `home_dir` (resolved), or under the environment's data home when None."""
+    return Paths(Path(home_dir).resolve() if home_dir is not None else data_home())
 
 
 def engine() -> str:

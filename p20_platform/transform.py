@@ -65,7 +65,7 @@ PUBLISHED_DATABASE = "p20_marts.duckdb"
 
 def published_dir(home: Paths) -> Path:
     """Where analysts read marts while the platform writes the warehouse."""
-    return home.home / "published"
+    return home.home_dir / "published"
 
 
 # The published copy is written in a storage format the DuckDB prompt from PyPI (duckdb-cli, pinned

@@ -76,7 +76,7 @@ def key_fingerprint(home: Paths) -> str:
     from p20_platform.linkage.pet_key import PetKeyError, load_pet_key
 
     try:
-        key = load_pet_key(home.home)
+        key = load_pet_key(home)
     except (PetKeyError, OSError):
         return "none"
     return hashlib.sha256(b"p20 PET key fingerprint\0" + key).hexdigest()[:16]
@@ -193,12 +193,12 @@ def synth_unchanged(home: Paths, arguments: dict) -> bool:
     record = json.loads(record_file.read_text())
     if record.get("arguments") != arguments or record.get("code") != code_fingerprint():
         return False
-    root = home.home
+    root = home.home_dir
     return all((root / name).is_file() and _sha256(root / name) == sha for name, sha in record["files"].items())
 
 
 def record_synth(home: Paths, arguments: dict) -> None:
     """Record the arguments, code fingerprint and every landing and truth file `p20 synth` just wrote."""
-    files = {str(f.relative_to(home.home)): _sha256(f) for f in _synth_files(home)}
+    files = {str(f.relative_to(home.home_dir)): _sha256(f) for f in _synth_files(home)}
     (home.truth / SYNTH_RECORD).write_text(json.dumps({"arguments": arguments, "code": code_fingerprint(),
                                                        "files": files}, indent=1) + "\n")

@@ -122,7 +122,7 @@ def small_population() -> dict[str, int]:
 
 @pytest.fixture(scope="session")
 def synth_home(small_population: dict[str, int], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data home holding landing/ and truth/ for a small population (read-only for tests)."""
+    """A data home holding landing/ and truth/ for a small population (read-only for tests). The directory (a Path; `paths()` of it is the Paths)."""
     from p20_platform.synth import generate
 
     return shared_dir(tmp_path_factory, "p20_home",
@@ -131,7 +131,7 @@ def synth_home(small_population: dict[str, int], tmp_path_factory: pytest.TempPa
 
 @pytest.fixture
 def fresh_home(synth_home: Path, tmp_path: Path) -> Path:
-    """A writable copy of the small population's data home, for tests that load or mutate."""
+    """A writable copy of the small population's data home, for tests that load or mutate. The directory (a Path; `paths()` of it is the Paths)."""
     home = tmp_path / "home"
     shutil.copytree(synth_home, home)
     return home
@@ -160,12 +160,12 @@ def load_oracle_warehouse(home: Paths) -> None:
 def built_home(synth_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Paths:
     """A data home whose warehouse holds every dbt model, built by `dbt build` (tests included).
 
-    Shared: tests read it, or copy it before changing anything."""
+    Shared: tests read it, or copy it before changing anything. A Paths (its directory is `.home_dir`)."""
     def build(directory: Path) -> None:
         home = paths(directory / "home")
-        shutil.copytree(synth_home, home.home)
+        shutil.copytree(synth_home, home.home_dir)
         load_oracle_warehouse(home)
-        result = run_dbt(DBT_PROJECT_DIR, home.home, "build")
+        result = run_dbt(DBT_PROJECT_DIR, home.home_dir, "build")
         assert result.returncode == 0, result.stdout[-4000:]
 
     return paths(shared_dir(tmp_path_factory, "dbt_home", build) / "home")
@@ -191,7 +191,7 @@ def dbt_cli():
 
 @pytest.fixture(scope="session")
 def hub_home(synth_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The synthetic home with every agency's matching delivery loaded into hub.duckdb."""
+    """The synthetic home with every agency's matching delivery loaded into hub.duckdb. The directory (a Path; `paths()` of it is the Paths)."""
     def build(directory: Path) -> None:
         home = directory / "home"
         shutil.copytree(synth_home, home)
@@ -203,12 +203,13 @@ def hub_home(synth_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 @pytest.fixture(scope="session")
 def indexed_home(hub_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """`hub_home` after one full probabilistic build of the master person index: the one Splink training of the
-    small population per test run, stored in its hub (read-only for tests; `store_trained_model` lends it)."""
+    small population per test run, stored in its hub (read-only for tests; `store_trained_model` lends it).
+    The directory (a Path; `paths()` of it is the Paths)."""
     from p20_platform.linkage.hub import rebuild_index
 
     def build(directory: Path) -> None:
         shutil.copytree(hub_home, directory / "home")
-        rebuild_index(directory / "home", "probabilistic")
+        rebuild_index(paths(directory / "home"), "probabilistic")
 
     return shared_dir(tmp_path_factory, "indexed_home", build) / "home"
 
@@ -224,16 +225,16 @@ def linked_home(built_home: Paths, indexed_home: Path, tmp_path_factory: pytest.
     """`built_home` (analytical feeds loaded) re-indexed by real Splink linkage (the session's trained model,
     `store_trained_model`, scored here) and rebuilt by `dbt build` (tests included: the singular test on
     unlinkable wages then sees many such youth). Its estimation table is still the oracle's empty one:
-    `estimated_home` adds the hub's estimate."""
+    `estimated_home` adds the hub's estimate. A Paths."""
     from p20_platform.linkage.hub import rebuild_index
 
     def build(directory: Path) -> None:
         home = paths(directory / "home")
-        shutil.copytree(built_home.home, home.home)
+        shutil.copytree(built_home.home_dir, home.home_dir)
         load_matching_feeds(home)
-        store_trained_model(indexed_home, home.home)
-        assert not rebuild_index(home.home, "probabilistic").model_trained
-        result = run_dbt(DBT_PROJECT_DIR, home.home, "build")
+        store_trained_model(indexed_home, home.home_dir)
+        assert not rebuild_index(home, "probabilistic").model_trained
+        result = run_dbt(DBT_PROJECT_DIR, home.home_dir, "build")
         assert result.returncode == 0, result.stdout[-4000:]
 
     return paths(shared_dir(tmp_path_factory, "real_index", build) / "home")
@@ -243,14 +244,14 @@ def linked_home(built_home: Paths, indexed_home: Path, tmp_path_factory: pytest.
 def estimated_home(linked_home: Paths, tmp_path_factory: pytest.TempPathFactory) -> Paths:
     """`linked_home` with the hub's estimate published and the models downstream of it rebuilt: the marts
     of the real index on DuckDB (tests/dbt/test_dbt_estimate.py; tests/linkage/test_spark_engine.py
-    compares Spark's with them)."""
+    compares Spark's with them). A Paths."""
     from p20_platform.estimation.publish import publish_undecided_status
 
     def build(directory: Path) -> None:
         home = paths(directory / "home")
-        shutil.copytree(linked_home.home, home.home)
+        shutil.copytree(linked_home.home_dir, home.home_dir)
         publish_undecided_status(home)
-        result = run_dbt(DBT_PROJECT_DIR, home.home, "build", "--select", "source:estimation+")
+        result = run_dbt(DBT_PROJECT_DIR, home.home_dir, "build", "--select", "source:estimation+")
         assert result.returncode == 0, result.stdout[-4000:]
 
     return paths(shared_dir(tmp_path_factory, "estimated", build) / "home")

@@ -18,6 +18,7 @@ from assets.mpi import crosswalk, linkage_evaluation
 from assets.report import annual_report, crossover_brief
 from p20_platform.linkage.pet_key import KEY_FILE_NAME, create_demo_key
 from p20_platform.resources import DataHome
+from p20_platform.settings import paths
 from p20_platform.synth.faults import add_demo_faults
 
 
@@ -25,9 +26,9 @@ def build(synth_home: Path, home: Path, secrets_of: Path | None = None) -> dg.Ex
     """The run on a copy of `synth_home` at `home`; with the deployment secrets of the home `secrets_of` when
     given (see `share_secrets`), fresh ones otherwise."""
     shutil.copytree(synth_home, home)
-    add_demo_faults(home, seed=1)
+    add_demo_faults(paths(home), seed=1)
     if secrets_of is None:
-        create_demo_key(home)
+        create_demo_key(paths(home))
     else:
         share_secrets(secrets_of, home)
     feeds = [a for a in feed_assets if a.key.path[-1].endswith(("_matching", "_analytical"))]

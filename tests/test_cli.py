@@ -55,7 +55,7 @@ def test_p20_ui_reaches_dagster_start_up_without_a_supersession_warning(tmp_path
     home = paths(tmp_path / "home")
     home.dagster_home.mkdir(parents=True)
     (home.dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: not-a-flag\n")
-    result = subprocess.run([str(Path(sys.executable).with_name("p20")), "ui", "--home", str(home.home)],
+    result = subprocess.run([str(Path(sys.executable).with_name("p20")), "ui", "--home", str(home.home_dir)],
                             capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "error::FutureWarning"})
     output = result.stdout + result.stderr
     assert result.returncode != 0 and "DagsterInvalidConfigError" in output, output[-3000:]

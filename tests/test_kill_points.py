@@ -48,7 +48,7 @@ def _materialize(home: Paths) -> subprocess.Popen:
     """`p20 materialize --force`: a copy of the clean home has nothing new, and every run here must build."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("DAGSTER_HOME", None)
-    return subprocess.Popen([P20, "materialize", "--home", str(home.home), "--force"], stdout=subprocess.PIPE,
+    return subprocess.Popen([P20, "materialize", "--home", str(home.home_dir), "--force"], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env=env)
 
 
@@ -79,12 +79,12 @@ def _in_step(step_key: str) -> Callable[[Paths, dg.DagsterInstance, str, set[Pat
 
 
 def _copies(home: Paths) -> set[Path]:
-    return set((home.home / "published" / VERSIONS).iterdir())
+    return set((home.home_dir / "published" / VERSIONS).iterdir())
 
 
 def _writing_copy(home: Paths, instance: dg.DagsterInstance, run_id: str, copies: set[Path]) -> bool:
     """A copy folder the run made exists under published/.marts/ and published/marts does not link to it yet."""
-    current = (home.home / "published" / CURRENT).resolve()
+    current = (home.home_dir / "published" / CURRENT).resolve()
     return any(folder.resolve() != current for folder in _copies(home) - copies)
 
 
@@ -135,7 +135,7 @@ def _kill_at(home: Paths, point: str, signum: int) -> str:
 def clean(synth_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Paths:
     """One clean `p20 materialize` of the small population: the reference and the home the chain starts from."""
     home = paths(tmp_path_factory.mktemp("kill_points") / "clean")
-    shutil.copytree(synth_home, home.home)
+    shutil.copytree(synth_home, home.home_dir)
     child = _materialize(home)
     output = child.communicate()[0]
     assert child.returncode == 0, output[-3000:]
@@ -144,7 +144,7 @@ def clean(synth_home: Path, tmp_path_factory: pytest.TempPathFactory) -> Paths:
 
 def test_runs_killed_at_linkage_publish_and_report_leave_nothing_the_next_run_does_not_clear(clean, tmp_path):
     home = paths(tmp_path / "home")
-    shutil.copytree(clean.home, home.home, symlinks=True)
+    shutil.copytree(clean.home_dir, home.home_dir, symlinks=True)
     reference = published_tables(clean)
     chain = [("linkage", signal.SIGTERM), ("publish", signal.SIGKILL), ("report", signal.SIGTERM),
              ("linkage", signal.SIGKILL), ("publish", signal.SIGTERM), ("report", signal.SIGKILL)]
@@ -174,7 +174,7 @@ def test_a_run_killed_while_dbt_builds_is_cleared_by_the_next_run_which_equals_a
     and publishes the same tables as a clean run, with no process of the home left. About 5.5 min on top of the
     clean run (323 s on the shared 2-core machine at a load average near 3)."""
     home = paths(tmp_path / "home")
-    shutil.copytree(clean.home, home.home, symlinks=True)
+    shutil.copytree(clean.home_dir, home.home_dir, symlinks=True)
     reference = published_tables(clean)
     _kill_at(home, "dbt", signal.SIGKILL)
     assert published_tables(home) == reference
@@ -188,7 +188,7 @@ def test_a_run_killed_while_dbt_builds_is_cleared_by_the_next_run_which_equals_a
 
 def _scratch(home: Paths) -> list[Path]:
     """Partly written files (each writer's `*.next` before its rename) under reports/ and published/."""
-    return [*home.reports.rglob("*.next"), *(home.home / "published").rglob("*.next")]
+    return [*home.reports.rglob("*.next"), *(home.home_dir / "published").rglob("*.next")]
 
 
 def _processes_naming(home: Paths) -> list[str]:
@@ -199,6 +199,6 @@ def _processes_naming(home: Paths) -> list[str]:
             command = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
         except OSError:
             continue
-        if str(home.home) in command and int(pid) != os.getpid():
+        if str(home.home_dir) in command and int(pid) != os.getpid():
             found.append(command)
     return found

@@ -57,6 +57,7 @@ CHILD = textwrap.dedent("""
 
 @pytest.fixture
 def dagster_home(tmp_path: Path, monkeypatch) -> Path:
+    """A Dagster instance directory (DAGSTER_HOME, a Path), not a data home."""
     home = tmp_path / "dagster"
     home.mkdir()
     write_instance_config(home / "dagster.yaml")
@@ -161,13 +162,13 @@ def test_a_new_run_clears_what_a_dead_run_left_and_says_so(dagster_home, tmp_pat
     gone.kill()
     gone.wait()
     # A dbt build of this home whose parent died: double-forked, so it is reparented away from us.
-    dbt_vars = json.dumps({"p20_home": str(home.home)})
+    dbt_vars = json.dumps({"p20_home": str(home.home_dir)})
     subprocess.run(["bash", "-c", f"(exec -a dbt {sys.executable} -c 'import time; time.sleep(120)' build --vars '{dbt_vars}' "
                     ">/dev/null 2>&1 &)"], check=True)
     deadline = time.monotonic() + 10
-    while not orphaned_dbt(home.home) and time.monotonic() < deadline:
+    while not orphaned_dbt(home) and time.monotonic() < deadline:
         time.sleep(0.1)
-    [orphan] = orphaned_dbt(home.home)
+    [orphan] = orphaned_dbt(home)
 
     with dg.DagsterInstance.get() as instance:
         storage = instance.event_log_storage
@@ -223,7 +224,7 @@ OUTSIDE_JOB = textwrap.dedent("""
 
     @dg.op(pool="duckdb_writer")
     def hold_the_pool(data_home: DataHome):
-        (data_home.paths.home / "started").write_text("yes")
+        (data_home.paths.home_dir / "started").write_text("yes")
         time.sleep(600)
 
     @dg.job(resource_defs={"data_home": DataHome()}, executor_def=dg.in_process_executor)  # as the platform's
@@ -232,7 +233,7 @@ OUTSIDE_JOB = textwrap.dedent("""
 
     @dg.op(pool="duckdb_writer")
     def write_quickly(data_home: DataHome):
-        (data_home.paths.home / "written").write_text("yes")
+        (data_home.paths.home_dir / "written").write_text("yes")
 
     @dg.job(resource_defs={"data_home": DataHome()}, executor_def=dg.in_process_executor)
     def next_run():

@@ -57,7 +57,7 @@ def built(fresh_home: Path, tmp_path: Path):
     home = paths(fresh_home)
     for file in landing_files(home):
         archive_bytes(home.archive, file.read_bytes())
-    create_demo_key(home.home)
+    create_demo_key(home)
     (home.published / "marts").mkdir(parents=True)
     home.reports.mkdir()
     (tmp_path / "dagster").mkdir()
@@ -94,8 +94,8 @@ def test_a_rewritten_but_identical_landing_set_does_not_rebuild(built):
 
 def test_a_changed_pet_key_rebuilds(built):
     home, instance = built
-    (home.home / KEY_FILE_NAME).unlink()
-    create_demo_key(home.home)
+    (home.home_dir / KEY_FILE_NAME).unlink()
+    create_demo_key(home)
     assert why_rebuild(instance, home, BuildInputs.now(home, False)).startswith("the PET key changed since build")
 
 

@@ -3,13 +3,13 @@
 Plain functions over files and tables; the Dagster assets in `assets/feeds.py` are thin wrappers.
 """
 
+from p20_platform.feeds.delivery_check import ValidationReport, inspect_delivery, validate_files
 from p20_platform.feeds.landing import (FEEDS, Arrival, Feed, feed_key_path, feed_of, files_of_feed,
                                         landing_files, scan_landing)
 from p20_platform.feeds.loaders import (analytical_schema, identifier_columns, load_delivery, load_feed,
                                         matching_table)
 from p20_platform.feeds.naming import DeliveryName, DeliveryRejected, parse_delivery_name
 from p20_platform.feeds.status import FeedStatus, fakeid_problems, feed_status, warehouse_identifier_columns
-from p20_platform.feeds.validation import ValidationReport, inspect_delivery, validate_files
 
 __all__ = ["FEEDS", "Arrival", "DeliveryName", "DeliveryRejected", "Feed", "FeedStatus", "ValidationReport",
            "analytical_schema", "fakeid_problems", "feed_key_path", "feed_of", "feed_status", "files_of_feed",

@@ -22,7 +22,7 @@ def confirm_delivery(paths: Paths, file: str, confirmed_by: str) -> manifest.Del
     """Record the confirmation of a held delivery (by file name or landing path); return its manifest row."""
     name = Path(file).name
     if not paths.warehouse_db.exists():
-        raise ConfirmError(f"{paths.home} has no warehouse yet: nothing has been held")
+        raise ConfirmError(f"{paths.home_dir} has no warehouse yet: nothing has been held")
     with connect(paths.warehouse_db) as warehouse:
         manifest.ensure_manifest(warehouse)
         latest = manifest.latest_by_file(warehouse, name)

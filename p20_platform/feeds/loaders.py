@@ -26,10 +26,10 @@ import pyarrow as pa
 from p20_platform.feeds import manifest
 from p20_platform.feeds.archive import archive_bytes, require_private_stores
 from p20_platform.feeds.contracts import FAILED_RULES, LINE_NUMBER, UNKNOWN_FAKEID
+from p20_platform.feeds.delivery_check import Inspection, delivery_columns, inspect_delivery, partner_name
 from p20_platform.feeds.landing import Feed, StillArriving, files_of_feed, read_landing_file, unread_marker
 from p20_platform.feeds.naming import DeliveryName, DeliveryRejected, parse_delivery_name
 from p20_platform.feeds.stores import connect, quote, table_exists
-from p20_platform.feeds.validation import Inspection, delivery_columns, inspect_delivery, partner_name
 from p20_platform.registry import PII_FIELDS, agency
 from p20_platform.settings import Paths
 
@@ -121,7 +121,7 @@ def load_delivery(paths: Paths, file: Path, feed: Feed | None) -> manifest.Deliv
             load_seq=manifest.next_sequence(warehouse), file_name=file.name,
             landing_path=str(file.relative_to(paths.landing)), agency=agency_code, content=content,
             request_number=name.request if name else None, delivery_date=name.delivery_date if name else None,
-            sha256=sha256, archive_path=str(archived.relative_to(paths.home)), size_bytes=len(data),
+            sha256=sha256, archive_path=str(archived.relative_to(paths.home_dir)), size_bytes=len(data),
             status=status, reason=reason, rows_read=inspection.rows_read if inspection.verdict else None,
             rows_accepted=len(inspection.verdict.accepted) if inspection.verdict else None,
             rows_quarantined=len(inspection.verdict.quarantined) if inspection.verdict else None,

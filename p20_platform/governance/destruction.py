@@ -230,7 +230,7 @@ def destroy(paths: Paths, item: MatchingInput, needed_sha256: frozenset[str] = f
     landing = (paths.landing / item.landing_path if item.landing_path
                else paths.agency_landing(item.agency or "") / item.file_name)
     if landing.is_file() and not landing.is_symlink() and hashlib.sha256(landing.read_bytes()).hexdigest() == item.sha256:
-        destroyed.append({"what": "landing copy", "where": str(landing.relative_to(paths.home)),
+        destroyed.append({"what": "landing copy", "where": str(landing.relative_to(paths.home_dir)),
                           **_remove_file(landing)})
     if item.sha256 in needed_sha256:
         destroyed.append({"what": "archive copy kept", "sha256": item.sha256,
@@ -239,7 +239,7 @@ def destroy(paths: Paths, item: MatchingInput, needed_sha256: frozenset[str] = f
     archived = archive_path(paths.archive, item.sha256)
     removed = _remove_file(archived)
     if removed:
-        destroyed.append({"what": "archive copy", "where": str(archived.relative_to(paths.home)), **removed})
+        destroyed.append({"what": "archive copy", "where": str(archived.relative_to(paths.home_dir)), **removed})
     if item.agency is None or not paths.hub_db.exists():
         return destroyed
     quarantine = f"{matching_table(item.agency).split('.')[1]}_matching"

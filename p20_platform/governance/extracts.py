@@ -96,7 +96,7 @@ def build_extract(paths: Paths, request: DataRequest, today: dt.date | None = No
         frames = {code: _agency_rows(warehouse, code, data.elements) for code, data in request.agencies.items()}
     with connect(paths.hub_db) as hub:
         key = request_key(hub, request.number)
-    folder = paths.home / "extracts" / request.number
+    folder = paths.home_dir / "extracts" / request.number
     folder.mkdir(parents=True, exist_ok=True)
     files, rows, persons = [], {}, {}
     for code, frame in frames.items():

@@ -15,6 +15,7 @@ import pandas as pd
 from p20_platform.linkage.index import IdIssuer, assign_p20_ids
 from p20_platform.linkage.matching_files import read_matching_files
 from p20_platform.linkage.standardise import STANDARD_COLUMNS, standardise_records
+from p20_platform.settings import Paths
 
 STRATEGIES: tuple[str, ...] = ("deterministic", "probabilistic", "pet-keys", "pet-bloom")
 
@@ -22,12 +23,12 @@ __all__ = ["STANDARD_COLUMNS", "STRATEGIES", "cluster_records", "link_files", "r
            "standardise_records"]
 
 
-def cluster_records(records: pd.DataFrame, strategy: str, *, home: Path | None = None,
+def cluster_records(records: pd.DataFrame, strategy: str, *, home: Paths | None = None,
                     model: dict | None = None) -> pd.DataFrame:
     """Standardised records -> DataFrame[record_id, cluster_id] with the named strategy.
 
-    `model` is a saved probabilistic model (trained on `records` when None); `home` is where the
-    PET strategies look for their key.
+    `model` is a saved probabilistic model (trained on `records` when None); `home` is the data home
+    where the PET strategies look for their key (the environment's when None).
     """
     if strategy == "deterministic":
         from p20_platform.linkage.deterministic import link_deterministic

@@ -25,7 +25,6 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -34,7 +33,6 @@ import pandas as pd
 from p20_platform.feeds.stores import connect, quote, table_exists
 from p20_platform.linkage import cluster_records, standardise_records
 from p20_platform.linkage.index import IdIssuer, assign_p20_ids
-from p20_platform.linkage.evaluation import clerical_review, match_rate
 from p20_platform.linkage.probabilistic import (
     MATCH_THRESHOLD,
     person_clusters,
@@ -42,8 +40,9 @@ from p20_platform.linkage.probabilistic import (
     score_pairs,
     train_model,
 )
+from p20_platform.linkage.truth_scores import clerical_review, match_rate
 from p20_platform.registry import AGENCIES, MATCHING_FIELDS
-from p20_platform.settings import paths
+from p20_platform.settings import Paths, paths
 
 WAGE_AGENCY = "DOL"  # its UI wage records are the marts' only evidence of employment
 
@@ -118,7 +117,7 @@ def _issuer(connection: duckdb.DuckDBPyConnection) -> IdIssuer:
     return IdIssuer.new() if stored is None else IdIssuer(stored["salt"].iloc[0], int(stored["issued"].iloc[0]))
 
 
-def _save_index(connection: duckdb.DuckDBPyConnection, home: Path, strategy: str, records: pd.DataFrame,
+def _save_index(connection: duckdb.DuckDBPyConnection, home: Paths, strategy: str, records: pd.DataFrame,
                 clusters: pd.DataFrame, pairs: pd.DataFrame | None, records_scored: int, model_trained: bool,
                 incremental: bool = False) -> IndexBuild:
     """Assign stable ids, write the hub tables and publish the pseudonymous crosswalk."""
@@ -134,7 +133,7 @@ def _save_index(connection: duckdb.DuckDBPyConnection, home: Path, strategy: str
         _write_table(connection, "mpi", "clerical_review", clerical_review(pairs, MATCH_THRESHOLD))
     else:  # another strategy's pairs would name entries this build no longer has (and feed estimation/splits.py)
         connection.execute("DROP TABLE IF EXISTS mpi.pairs; DROP TABLE IF EXISTS mpi.clerical_review")
-    with connect(paths(home).warehouse_db) as warehouse:
+    with connect(home.warehouse_db) as warehouse:
         _write_table(warehouse, "mpi", "crosswalk", crosswalk[["agency", "FakeID", "p20_id"]])
         _write_table(warehouse, "mpi", "persons", person_attributes(records, ids))
     build = IndexBuild(strategy, len(records), int(crosswalk["p20_id"].nunique()),
@@ -179,10 +178,10 @@ def person_attributes(records: pd.DataFrame, ids: pd.DataFrame) -> pd.DataFrame:
     """, params={"wage_agency": WAGE_AGENCY}).df()
 
 
-def rebuild_index(home: Path | None = None, strategy: str = "probabilistic", *, retrain: bool = False) -> IndexBuild:
+def rebuild_index(home: Paths | None = None, strategy: str = "probabilistic", *, retrain: bool = False) -> IndexBuild:
     """Link every current delivery in the hub from scratch (reusing the stored model)."""
-    home = paths(home).home
-    with connect(paths(home).hub_db) as hub:
+    home = home or paths()
+    with connect(home.hub_db) as hub:
         records = standardise_records(read_hub_matching(hub))
         trained, pairs = False, None
         if strategy == "probabilistic":
@@ -206,15 +205,15 @@ def changed_agencies(existing: pd.DataFrame, current: pd.DataFrame) -> list[str]
     return [agency for agency in agencies if not rows(existing, agency).equals(rows(current, agency))]
 
 
-def link_new_delivery(home: Path | None = None, agencies: Sequence[str] = ()) -> IndexBuild:
+def link_new_delivery(home: Paths | None = None, agencies: Sequence[str] = ()) -> IndexBuild:
     """Replace these agencies' records by their current hub deliveries and link only those records.
 
     Only pairs touching the new records are scored, with the stored model (cost grows with the
     delivery); the stored pairs among everyone else are reused and all links are re-clustered,
     as a full rebuild would; ids stay stable through the prior crosswalk.
     """
-    home = paths(home).home
-    with connect(paths(home).hub_db) as hub:
+    home = home or paths()
+    with connect(home.hub_db) as hub:
         model = stored_model(hub)
         existing, stored_pairs = read_table(hub, "mpi", "records"), read_table(hub, "mpi", "pairs")
         if model is None or existing is None or stored_pairs is None:
@@ -223,7 +222,7 @@ def link_new_delivery(home: Path | None = None, agencies: Sequence[str] = ()) ->
                                    standardise_records(read_hub_matching(hub, list(agencies))))
 
 
-def _link_incrementally(hub: duckdb.DuckDBPyConnection, home: Path, model: dict[str, Any], existing: pd.DataFrame,
+def _link_incrementally(hub: duckdb.DuckDBPyConnection, home: Paths, model: dict[str, Any], existing: pd.DataFrame,
                         stored_pairs: pd.DataFrame, new: pd.DataFrame) -> IndexBuild:
     kept = existing[~existing["agency"].isin(set(new["agency"]))]
     kept_ids = set(kept["record_id"])
@@ -236,7 +235,7 @@ def _link_incrementally(hub: duckdb.DuckDBPyConnection, home: Path, model: dict[
     return _save_index(hub, home, "probabilistic", records, clusters, pairs, len(new), False, incremental=True)
 
 
-def update_index(home: Path | None = None, strategy: str = "probabilistic", *, full_relink: bool = False,
+def update_index(home: Paths | None = None, strategy: str = "probabilistic", *, full_relink: bool = False,
                  retrain: bool = False) -> IndexBuild:
     """Bring the index up to the hub's current deliveries, incrementally where it can.
 
@@ -244,9 +243,9 @@ def update_index(home: Path | None = None, strategy: str = "probabilistic", *, f
     and so is the strategy asked for, and the changed agencies hold at most half the records;
     otherwise, or when `full_relink` or `retrain` is asked for, a full rebuild.
     """
-    home = paths(home).home
+    home = home or paths()
     if strategy == "probabilistic" and not (full_relink or retrain):
-        with connect(paths(home).hub_db) as hub:
+        with connect(home.hub_db) as hub:
             model, existing = stored_model(hub), read_table(hub, "mpi", "records")
             stored_pairs, prior = read_table(hub, "mpi", "pairs"), read_table(hub, "mpi", "crosswalk")
             if (model is not None and existing is not None and stored_pairs is not None and prior is not None

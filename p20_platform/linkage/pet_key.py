@@ -12,7 +12,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from p20_platform.settings import paths
+from p20_platform.settings import Paths, paths
 
 KEY_ENV = "P20_PET_KEY"
 KEY_FILE_ENV = "P20_PET_KEY_FILE"
@@ -35,13 +35,13 @@ def _parse_hex_key(text: str, origin: str) -> bytes:
     return key
 
 
-def key_file_path(home: Path | None = None) -> Path:
+def key_file_path(home: Paths | None = None) -> Path:
     """Where the key file is expected: `P20_PET_KEY_FILE`, else `<home>/pet.key`."""
     override = os.environ.get(KEY_FILE_ENV)
-    return Path(override) if override else paths(home).home / KEY_FILE_NAME
+    return Path(override) if override else (home or paths()).home_dir / KEY_FILE_NAME
 
 
-def load_pet_key(home: Path | None = None) -> bytes:
+def load_pet_key(home: Paths | None = None) -> bytes:
     """The shared secret: `P20_PET_KEY` (hex) wins, else the key file (hex text)."""
     from_env = os.environ.get(KEY_ENV)
     if from_env:
@@ -57,9 +57,9 @@ def load_pet_key(home: Path | None = None) -> bytes:
     return _parse_hex_key(path.read_text(), str(path))
 
 
-def create_demo_key(home: Path | None = None) -> Path:
+def create_demo_key(home: Paths | None = None) -> Path:
     """Write a fresh random key to `<home>/pet.key` (mode 0600); never overwrite one."""
-    path = paths(home).home / KEY_FILE_NAME
+    path = (home or paths()).home_dir / KEY_FILE_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         # O_EXCL: refuse to replace an existing key, which would orphan every encoding made with it.

@@ -2,5 +2,5 @@
 
 - `catalog`: which suites run on which mart (no GX import, for declaring the asset checks);
 - `suites`: the suites, built from mart tables;
-- `validation`: running them with GX and rendering the results page.
+- `mart_validation`: running them with GX and rendering the results page.
 """

@@ -18,7 +18,7 @@ from p20_platform.report.figures import Figure
 from p20_platform.settings import Paths
 
 EVALUATION_ASSET = "mpi/linkage_evaluation"
-SCORES_TABLE = "mpi.linkage_scores"  # written by the evaluation (p20_platform/linkage/report.py)
+SCORES_TABLE = "mpi.linkage_scores"  # written by the evaluation (p20_platform/linkage/scorecard.py)
 BUILDS_TABLE = "mpi.builds"  # one row per index build (p20_platform/linkage/hub.py)
 SCORES = {"match_rate": "Records linked to another agency's record",
           "pairwise_precision": "Links that are correct", "pairwise_recall": "True links found",

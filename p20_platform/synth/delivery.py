@@ -21,6 +21,7 @@ import pyarrow.compute  # noqa: F401  (registers pa.compute)
 import pyarrow.csv as pacsv
 
 from p20_platform.registry import Agency, Element
+from p20_platform.settings import Paths
 from p20_platform.synth.demographics import demographic_columns
 from p20_platform.synth.noise import NoiseConfig, apply_noise
 
@@ -189,12 +190,12 @@ def write_table(tables: pa.Table | pd.DataFrame | Iterable[pa.Table], agency: Ag
     return rows
 
 
-def redeliver_two_thirds(home: Path, agency_code: str, date: str) -> int:
+def redeliver_two_thirds(home: Paths, agency_code: str, date: str) -> int:
     """A newer delivery of one agency (`date` as MM_DD_YYYY): the first two thirds of its people,
     matching and analytical alike, beside its current files in landing/; returns the people sent.
 
     Two thirds, not half: a drop to half or less is held for confirmation as a sharp change."""
-    folder = home / "landing" / agency_code
+    folder = home.agency_landing(agency_code)
     [matching] = folder.glob("*.matching")
     [analytical] = folder.glob("*.analytical")
     lines = matching.read_text().splitlines(keepends=True)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
+
+from p20_platform.settings import Paths
 
 
 @dataclass(frozen=True)
@@ -40,12 +41,12 @@ FAULTS = (
 )
 
 
-def add_demo_faults(home: Path, seed: int) -> list[str]:
+def add_demo_faults(home: Paths, seed: int) -> list[str]:
     """Plant `FAULTS` in the landing files under `home`; returns one line per fault planted."""
     rng = np.random.default_rng(seed)
     planted = []
     for fault in FAULTS:
-        [path] = sorted((home / "landing" / fault.agency).glob(f"{fault.agency}.*.{fault.content}"))
+        [path] = sorted((home.landing / fault.agency).glob(f"{fault.agency}.*.{fault.content}"))
         data = path.read_bytes()
         newline = b"\r\n" if b"\r\n" in data[:4096] else b"\n"
         lines = data.split(newline)

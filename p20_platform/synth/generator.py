@@ -100,7 +100,7 @@ def generate(persons: int, seed: int, out: Path, *, progress: bool = True, noise
     _check_arguments(persons, seed, request, bridge_rate)
     noise = noise or NoiseConfig()
     home = paths(out)
-    result = SynthResult(persons=persons, seed=seed, out=home.home, truth_dir=home.truth)
+    result = SynthResult(persons=persons, seed=seed, out=home.home_dir, truth_dir=home.truth)
     stages = tqdm(total=4 + len(AGENCIES), desc="p20 synth", unit="stage", disable=not progress)
 
     stages.set_postfix_str("population")

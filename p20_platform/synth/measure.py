@@ -9,34 +9,31 @@ Evaluation only: it reads truth/.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from p20_platform.linkage import read_matching_files, standardise_records
+from p20_platform.settings import Paths
 from p20_platform.synth.truth import AGE_RANGE
 
 
-def bridged_persons(home: Path) -> pd.Series:
+def bridged_persons(home: Paths) -> pd.Series:
     """Bridge agencies per true person (index: person_id): the agencies of their delivered
     records that carry a usable SSN and DOB, as a sorted comma-joined string ('' if none)."""
-    home = Path(home)
-    records = pd.read_parquet(home / "truth" / "records.parquet", columns=["file", "FakeID", "person_id"])
-    files = sorted((home / "landing").glob("*/*.matching"))
+    records = pd.read_parquet(home.truth / "records.parquet", columns=["file", "FakeID", "person_id"])
+    files = sorted(home.landing.glob("*/*.matching"))
     standard = standardise_records(read_matching_files(files))
     bridges = standard[standard["ssn"].notna() & standard["dob"].notna()]
     owner = bridges.merge(records.assign(record_id=records["file"] + "|" + records["FakeID"]), on="record_id",
                           validate="one_to_one")
     agencies = owner.groupby("person_id")["agency"].agg(lambda a: ",".join(sorted(set(a))))
-    people = pd.read_parquet(home / "truth" / "persons.parquet", columns=["person_id"])["person_id"]
+    people = pd.read_parquet(home.truth / "persons.parquet", columns=["person_id"])["person_id"]
     return agencies.reindex(people, fill_value="")
 
 
-def summary(home: Path) -> dict:
+def summary(home: Paths) -> dict:
     """Yearly truth figures and wage-bridge coverage of youth (aged 14–26 in a report year)."""
-    home = Path(home)
-    status = pd.read_parquet(home / "truth" / "status.parquet")
-    persons = pd.read_parquet(home / "truth" / "persons.parquet", columns=["person_id", "public_school"])
+    status = pd.read_parquet(home.truth / "status.parquet")
+    persons = pd.read_parquet(home.truth / "persons.parquet", columns=["person_id", "public_school"])
     by_year = status.assign(
         at_risk=status["status"].str.startswith("at_risk"),
         disconnected=status["status"].str.startswith("disconnected"),

@@ -26,10 +26,10 @@ def _marts(warehouse) -> dict[str, tuple[int, str]]:
 
 def test_a_restored_home_rebuilds_the_same_marts(built_home, dbt_cli, tmp_path, capsys):
     backup, restored = tmp_path / "backup", paths(tmp_path / "restored")
-    assert main(["backup", str(backup), "--home", str(built_home.home)]) == 0
+    assert main(["backup", str(backup), "--home", str(built_home.home_dir)]) == 0
     assert stat.S_IMODE(backup.stat().st_mode) == 0o700
-    assert main(["restore", str(backup), "--home", str(restored.home)]) == 0
-    assert main(["restore", str(backup), "--home", str(restored.home)]) == 1  # never over an existing home
+    assert main(["restore", str(backup), "--home", str(restored.home_dir)]) == 0
+    assert main(["restore", str(backup), "--home", str(restored.home_dir)]) == 1  # never over an existing home
     assert "not restored" in capsys.readouterr().err
     assert stat.S_IMODE(restored.warehouse_db.stat().st_mode) == 0o600
     assert sorted(p.name for p in restored.archive.rglob("*") if p.is_file()) == sorted(
@@ -38,14 +38,14 @@ def test_a_restored_home_rebuilds_the_same_marts(built_home, dbt_cli, tmp_path, 
     # The restored stores hold no marts the test could compare by accident: rebuild them from scratch.
     with duckdb.connect(str(restored.warehouse_db)) as warehouse:
         warehouse.execute("DROP SCHEMA IF EXISTS marts CASCADE")
-    result = dbt_cli(DBT_PROJECT_DIR, restored.home, "build")
+    result = dbt_cli(DBT_PROJECT_DIR, restored.home_dir, "build")
     assert result.returncode == 0, result.stdout[-3000:]
     assert _marts(restored.warehouse_db) == _marts(built_home.warehouse_db)
 
 
 def test_a_damaged_backup_is_refused(built_home, tmp_path, capsys):
     backup = tmp_path / "backup"
-    assert main(["backup", str(backup), "--home", str(built_home.home)]) == 0
+    assert main(["backup", str(backup), "--home", str(built_home.home_dir)]) == 0
     (backup / "warehouse.duckdb").chmod(0o600)
     with (backup / "warehouse.duckdb").open("ab") as handle:
         handle.write(b"x")
@@ -73,7 +73,7 @@ def test_released_reports_and_their_ledger_are_backed_up_and_restored_as_release
     rendering as release 1. The ledger, every released document (the dashboard's per-year JSON among them), the
     earlier release kept under `releases/` and a pending revision come back byte for byte, with their modes."""
     home, restored = paths(tmp_path / "home"), paths(tmp_path / "restored")
-    home.home.mkdir()
+    home.home_dir.mkdir()
     duckdb.connect(str(home.warehouse_db)).close()
     home.warehouse_db.chmod(0o600)
     reports, dashboard = home.reports, "dashboard/disconnected_youth_2025.json"
@@ -88,16 +88,16 @@ def test_released_reports_and_their_ledger_are_backed_up_and_restored_as_release
     (reports / "linkage_evaluation.md").write_text("rebuilt from the marts")
     release_state = {f"reports/{name}": content for name, content in _files(reports).items()
                      if not name.endswith((".pdf", ".md"))}
-    release_state |= {f"{SUPERSEDED_DIR}/{n}": c for n, c in _files(home.home / SUPERSEDED_DIR).items()}
+    release_state |= {f"{SUPERSEDED_DIR}/{n}": c for n, c in _files(home.home_dir / SUPERSEDED_DIR).items()}
     assert {"reports/annual/releases/disconnected_youth_2025.release_1.html", f"reports/{dashboard}",
             f"{SUPERSEDED_DIR}/{dashboard}/pending.json"} <= set(release_state)
 
     backup = tmp_path / "backup"
-    assert main(["backup", str(backup), "--home", str(home.home)]) == 0
+    assert main(["backup", str(backup), "--home", str(home.home_dir)]) == 0
     assert f"{len(release_state)} release file(s)" in capsys.readouterr().out
-    assert main(["restore", str(backup), "--home", str(restored.home)]) == 0
+    assert main(["restore", str(backup), "--home", str(restored.home_dir)]) == 0
     back = {f"reports/{n}": c for n, c in _files(restored.reports).items()}
-    back |= {f"{SUPERSEDED_DIR}/{n}": c for n, c in _files(restored.home / SUPERSEDED_DIR).items()}
+    back |= {f"{SUPERSEDED_DIR}/{n}": c for n, c in _files(restored.home_dir / SUPERSEDED_DIR).items()}
     assert back == release_state
     # The restored ledger still holds the release: a later rendering waits as a revision instead of replacing it.
     assert not _render(restored.reports, dashboard, '{"Hartford": "1,400"}', _build("DOC.000.03_15_2026.matching"))

@@ -27,17 +27,17 @@ def estimated_home_more_bridges(small_population: dict[str, int], dbt_cli,
     """The small population drawn again with three times the DOL claim bridges (about half the
     unlinkable share). The issue asks the estimator to hold at two linkability levels, and the level
     is fixed when the population is drawn, so this is a second build: feeds, real Splink linkage, the
-    models (their dbt tests ran on the shared homes and are not repeated), the estimate."""
+    models (their dbt tests ran on the shared homes and are not repeated), the estimate. A Paths."""
     home = paths(tmp_path_factory.mktemp("more_bridges") / "home")
-    generate(**small_population, out=home.home, progress=False, bridge_rate=3.0)
+    generate(**small_population, out=home.home_dir, progress=False, bridge_rate=3.0)
     for feed in FEEDS:
         load_feed(home, feed)
-    rebuild_index(home.home, "probabilistic")
+    rebuild_index(home, "probabilistic")
     models_only = ("--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
     for step in (("--exclude", "source:estimation+"), ("--select", "source:estimation+")):
         if step[0] == "--select":
             publish_undecided_status(home)
-        result = dbt_cli(DBT_PROJECT_DIR, home.home, "build", *step, *models_only)
+        result = dbt_cli(DBT_PROJECT_DIR, home.home_dir, "build", *step, *models_only)
         assert result.returncode == 0, result.stdout[-4000:]
     return home
 

@@ -111,11 +111,11 @@ def test_a_mart_whose_column_breaks_its_contract_is_not_built(built_home, dbt_cl
 
 def test_published_copy_holds_every_mart_for_read_only_readers(built_home, tmp_path):
     home = paths(tmp_path / "home")
-    home.home.mkdir()
+    home.home_dir.mkdir()
     shutil.copy(built_home.warehouse_db, home.warehouse_db)
     rows = publish_marts(home)
     assert set(rows) == set(MART_TABLES) and all(n > 0 for n in rows.values())
-    published = home.home / "published"
+    published = home.home_dir / "published"
     with duckdb.connect(str(published / PUBLISHED_DATABASE), read_only=True) as reader:
         for table, count in rows.items():
             assert reader.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0] == count
@@ -136,13 +136,13 @@ PUBLISH = ("import sys\nfrom p20_platform.settings import paths\nfrom p20_platfo
 
 def test_a_publish_killed_while_writing_leaves_the_previous_copy_whole_and_the_next_clears_it(built_home, tmp_path):
     home = paths(tmp_path / "home")
-    home.home.mkdir()
+    home.home_dir.mkdir()
     shutil.copy(built_home.warehouse_db, home.warehouse_db)
     publish_marts(home)
-    published, before = home.home / "published", published_tables(home)
+    published, before = home.home_dir / "published", published_tables(home)
     current = (published / CURRENT).resolve()
 
-    child = subprocess.Popen([sys.executable, "-c", PUBLISH, str(home.home)])
+    child = subprocess.Popen([sys.executable, "-c", PUBLISH, str(home.home_dir)])
     deadline = time.monotonic() + 120
     while not [v for v in (published / VERSIONS).iterdir() if v.resolve() != current]:
         assert child.poll() is None and time.monotonic() < deadline, "the publish never started writing"

@@ -19,17 +19,17 @@ from p20_platform.transform import CURRENT, DBT_PROJECT_DIR, MART_TABLES, publis
 
 
 def _published_bytes(home: Paths) -> dict[str, bytes]:
-    folder = (home.home / "published" / CURRENT).resolve() / "parquet"
+    folder = (home.home_dir / "published" / CURRENT).resolve() / "parquet"
     return {table: (folder / f"{table}.parquet").read_bytes() for table in MART_TABLES}
 
 
 def test_a_second_run_on_unchanged_input_publishes_byte_identical_marts(estimated_home, dbt_cli, tmp_path):
     home = paths(tmp_path / "home")
-    shutil.copytree(estimated_home.home, home.home, symlinks=True)
+    shutil.copytree(estimated_home.home_dir, home.home_dir, symlinks=True)
     first_rows = publish_marts(home)
     first = _published_bytes(home)
 
-    rerun = dbt_cli(DBT_PROJECT_DIR, home.home, "run")
+    rerun = dbt_cli(DBT_PROJECT_DIR, home.home_dir, "run")
     assert rerun.returncode == 0, rerun.stdout[-3000:]
     assert publish_marts(home) == first_rows
     second = _published_bytes(home)

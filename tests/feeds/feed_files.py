@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from p20_platform.feeds import parse_delivery_name
-from p20_platform.feeds.validation import partner_name
+from p20_platform.feeds.delivery_check import partner_name
 
 
 def landed(home: Path, agency_code: str, content: str) -> Path:

@@ -58,7 +58,7 @@ def test_all_feeds_load_into_their_stores_and_a_rerun_is_a_no_op(home_paths):
 
 
 def test_landing_files_stay_byte_identical_and_the_archive_holds_them(home_paths):
-    path = landed(home_paths.home, "DOL", "matching")
+    path = landed(home_paths.home_dir, "DOL", "matching")
     before = path.read_bytes()
     stat_before = path.stat()
     [delivery] = load_feed(home_paths, ("DOL", "matching"))
@@ -66,13 +66,13 @@ def test_landing_files_stay_byte_identical_and_the_archive_holds_them(home_paths
     assert path.read_bytes() == before and path.stat().st_mtime_ns == stat_before.st_mtime_ns
     sha = hashlib.sha256(before).hexdigest()
     archived = archive_path(home_paths.archive, sha)
-    assert delivery.sha256 == sha and home_paths.home / delivery.archive_path == archived
+    assert delivery.sha256 == sha and home_paths.home_dir / delivery.archive_path == archived
     assert archived.read_bytes() == before
     assert not archived.stat().st_mode & 0o222  # read-only
 
 
 def test_bad_rows_are_quarantined_with_original_values_and_good_rows_load(home_paths):
-    path = landed(home_paths.home, "DOL", "matching")
+    path = landed(home_paths.home_dir, "DOL", "matching")
     load_feed(home_paths, ("DOL", "matching"))
     clean_rows = _query(home_paths.hub_db, "SELECT count(*) FROM matching.dol")[0][0]
     data = replace_field(path.read_bytes(), 2, "SSN", "12345678")
@@ -96,7 +96,7 @@ def test_bad_rows_are_quarantined_with_original_values_and_good_rows_load(home_p
 
 @pytest.mark.parametrize("corruption", ["truncated", "missing column", "non-UTF-8", "wrong delimiter"])
 def test_a_rejected_delivery_leaves_the_previous_one_current(home_paths, corruption):
-    path = landed(home_paths.home, "SDE", "analytical")
+    path = landed(home_paths.home_dir, "SDE", "analytical")
     load_feed(home_paths, ("SDE", "analytical"))
     before = _query(home_paths.warehouse_db, "SELECT count(*), min(source_file) FROM raw_sde.analytical")
     data = path.read_bytes()
@@ -114,7 +114,7 @@ def test_a_rejected_delivery_leaves_the_previous_one_current(home_paths, corrupt
 
 
 def test_versions_duplicates_and_late_older_deliveries(home_paths):
-    path = landed(home_paths.home, "CSSD", "analytical")
+    path = landed(home_paths.home_dir, "CSSD", "analytical")
     data = path.read_bytes()
     one_more_record = data + data.split(b"\n")[1] + b"\n"
     load_feed(home_paths, ("CSSD", "analytical"))
@@ -140,7 +140,7 @@ def test_versions_duplicates_and_late_older_deliveries(home_paths):
 
 def test_files_outside_agency_folders_are_archived_and_rejected(home_paths):
     stray = home_paths.landing / "DOL.000.01_15_2024.matching"
-    stray.write_bytes(landed(home_paths.home, "DOL", "matching").read_bytes())
+    stray.write_bytes(landed(home_paths.home_dir, "DOL", "matching").read_bytes())
     [delivery] = load_feed(home_paths, None)
     assert delivery.status == "rejected" and "not inside an agency's landing folder" in delivery.reason
     assert archive_path(home_paths.archive, delivery.sha256).exists()

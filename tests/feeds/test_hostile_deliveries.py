@@ -170,7 +170,7 @@ def test_links_and_special_files_are_refused_unread_and_recorded(home_paths, tmp
     before = _rows(home_paths, "raw_dss.analytical")
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    real = landed(home_paths.home, "DSS", "analytical")
+    real = landed(home_paths.home_dir, "DSS", "analytical")
     other = redeliver(real, real.read_bytes(), days_later=2)
     target = elsewhere / other.name
     os.replace(other, target)
@@ -214,7 +214,7 @@ class _UploadClock:
 
 def test_a_file_still_being_written_is_left_for_the_next_run(home_paths, monkeypatch):
     _load_dss(home_paths)
-    original = landed(home_paths.home, "DSS", "analytical")
+    original = landed(home_paths.home_dir, "DSS", "analytical")
     data = original.read_bytes()
     data += _lines(data)[1] + b"\n"  # one more record than the current delivery
     partial = redeliver_pair(original, data[: len(data) // 3])
@@ -241,7 +241,7 @@ def test_a_file_still_being_written_is_left_for_the_next_run(home_paths, monkeyp
 
 def test_a_sharp_drop_in_rows_is_held_until_confirmed(home_paths):
     _load_dss(home_paths)
-    original = landed(home_paths.home, "DSS", "matching")
+    original = landed(home_paths.home_dir, "DSS", "matching")
     lines = original.read_bytes().split(b"\n")
     half = redeliver_pair(original, b"\n".join(lines[: len(lines) // 2 - 1]) + b"\n")  # cut at a line boundary
     before = _rows(home_paths, "matching.dss", home_paths.hub_db)
@@ -261,7 +261,7 @@ def test_a_sharp_drop_in_rows_is_held_until_confirmed(home_paths):
 
 def test_an_analytical_file_of_other_people_is_held_and_the_previous_stays(home_paths):
     _load_dss(home_paths)
-    original = landed(home_paths.home, "DSS", "analytical")
+    original = landed(home_paths.home_dir, "DSS", "analytical")
     before = _rows(home_paths, "raw_dss.analytical")
     foreign = redeliver(original, _column_value(original.read_bytes(), "FakeID", lambda v: b"Z" + v))
     [held] = load_feed(home_paths, ("DSS", "analytical"))
@@ -279,7 +279,7 @@ def _landing_sensor_selection(home_paths, arrival) -> list[str]:
     from schedules.sensors import landing_sensor
 
     with dg.DagsterInstance.ephemeral() as instance:
-        context = dg.build_sensor_context(instance=instance, resources={"data_home": DataHome(home=str(home_paths.home))})
+        context = dg.build_sensor_context(instance=instance, resources={"data_home": DataHome(home=str(home_paths.home_dir))})
         [request] = [r for r in landing_sensor(context).run_requests if r.run_key.startswith(f"DSS/{arrival.name}@")]
     return [key.to_user_string() for key in request.asset_selection]
 
@@ -288,7 +288,7 @@ def test_a_file_without_its_partner_is_held_until_the_partner_arrives(home_paths
     """Issue 13: a matching file with no analytical partner (or the reverse) is held, naming the partner and the
     fix; the agency's previous pair stays current; the pair loads together once the partner arrives."""
     _load_dss(home_paths)
-    matching, analytical = landed(home_paths.home, "DSS", "matching"), landed(home_paths.home, "DSS", "analytical")
+    matching, analytical = landed(home_paths.home_dir, "DSS", "matching"), landed(home_paths.home_dir, "DSS", "analytical")
     before = _rows(home_paths, "matching.dss", home_paths.hub_db), _rows(home_paths, "raw_dss.analytical")
     lonely = redeliver(matching, b"\n".join(_lines(matching.read_bytes())[:-2]) + b"\n")  # one person fewer
 
@@ -325,7 +325,7 @@ def test_a_pair_becomes_current_together_or_not_at_all(home_paths):
     """Issue 13: a matching file whose analytical partner would not load is held with it, so no mismatched pair
     becomes current; a corrected partner makes both current; a rejected matching file holds its partner too."""
     _load_dss(home_paths)
-    matching, analytical = landed(home_paths.home, "DSS", "matching"), landed(home_paths.home, "DSS", "analytical")
+    matching, analytical = landed(home_paths.home_dir, "DSS", "matching"), landed(home_paths.home_dir, "DSS", "analytical")
     before = _rows(home_paths, "matching.dss", home_paths.hub_db), _rows(home_paths, "raw_dss.analytical")
     fewer = redeliver(matching, b"\n".join(_lines(matching.read_bytes())[:-2]) + b"\n")  # one person fewer
     bad = redeliver(analytical, analytical.read_bytes().replace(b"\t", b";"))  # wrong delimiter: rejected whole
@@ -358,7 +358,7 @@ def test_a_pair_arriving_together_loads_in_one_run_whichever_run_the_sensor_star
     file held; the matching file's run would then make the new matching file current beside the old analytical one,
     whose rows it does not key. So each file's run loads the agency's pair, matching file first."""
     _load_dss(home_paths)
-    matching, analytical = landed(home_paths.home, "DSS", "matching"), landed(home_paths.home, "DSS", "analytical")
+    matching, analytical = landed(home_paths.home_dir, "DSS", "matching"), landed(home_paths.home_dir, "DSS", "analytical")
     new_people = [redeliver(file, _column_value(file.read_bytes(), "FakeID", lambda v: b"Z" + v))
                   for file in (matching, analytical)]
     assert _landing_sensor_selection(home_paths, new_people[1]) == ["DSS/DSS_analytical", "DSS/DSS_matching"]
@@ -371,7 +371,7 @@ def test_a_matching_file_sent_again_is_checked_against_its_loaded_analytical_par
     """A matching file sent again under its name, after its pair loaded, must still fit the analytical file that
     stays current: one of other people (new FakeIDs) would leave every analytical row keyed to no one."""
     _load_dss(home_paths)
-    matching = landed(home_paths.home, "DSS", "matching")
+    matching = landed(home_paths.home_dir, "DSS", "matching")
     before = _rows(home_paths, "matching.dss", home_paths.hub_db)
     good = matching.read_bytes()
     matching.write_bytes(_column_value(good, "FakeID", lambda v: b"Z" + v))  # same name, other people's FakeIDs
@@ -391,7 +391,7 @@ def test_a_matching_file_sent_again_is_checked_against_its_loaded_analytical_par
 
 
 def test_a_mostly_bad_delivery_is_rejected_whole_and_every_other_feed_loads(home_paths):
-    original = landed(home_paths.home, "DSS", "matching")
+    original = landed(home_paths.home_dir, "DSS", "matching")
     _load_dss(home_paths)
     before = _rows(home_paths, "matching.dss", home_paths.hub_db)
     quoted = redeliver(original, _quote_all(original.read_bytes()))

@@ -36,11 +36,11 @@ def _checksums(home) -> dict[str, tuple]:
 def test_a_load_killed_midway_completes_on_the_next_run_as_a_clean_one(synth_home, tmp_path):
     clean, killed = paths(tmp_path / "clean"), paths(tmp_path / "killed")
     for home in (clean, killed):
-        shutil.copytree(synth_home, home.home)
+        shutil.copytree(synth_home, home.home_dir)
     for feed in FEEDS:
         load_feed(clean, feed)
 
-    child = subprocess.Popen([sys.executable, "-c", LOAD_ALL, str(killed.home)])
+    child = subprocess.Popen([sys.executable, "-c", LOAD_ALL, str(killed.home_dir)])
     deadline = time.monotonic() + 120
     while not (killed.published_manifest.exists() or time.monotonic() > deadline or child.poll() is not None):
         time.sleep(0.05)  # the first feed is recorded: the load is under way

@@ -106,7 +106,7 @@ def test_files_never_matched_are_destroyed_on_their_deadline_and_the_current_del
     assert set(logged.loc[logged["event"] == "received", "file_name"]) == {f.name for f in [*gone, current]}
 
     def destroy_at(moment: dt.datetime) -> dg.ExecuteInProcessResult:
-        return dg.materialize([destruction], resources={"data_home": DataHome(home=str(home.home))}, run_config={
+        return dg.materialize([destruction], resources={"data_home": DataHome(home=str(home.home_dir))}, run_config={
             "ops": {"governance__destruction": {"config": {"as_of": moment.isoformat()}}}})
 
     # Before the earliest deadline (24 hours) comes within the margin: nothing goes, nothing is at risk.

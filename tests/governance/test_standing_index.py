@@ -31,6 +31,7 @@ from p20_platform.settings import paths
 
 @pytest.fixture
 def dcf_home(synth_home: Path, tmp_path: Path) -> Path:
+    """A data home holding only DCF's delivery, its matching file loaded into the hub. The directory (a Path; `paths()` of it is the Paths)."""
     home = tmp_path / "home"
     (home / "landing" / "DCF").mkdir(parents=True)
     for source in (synth_home / "landing" / "DCF").iterdir():  # the pair: a matching file alone is held

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 
 from p20_platform.linkage import read_matching_files, standardise_records
-from p20_platform.linkage.evaluation import load_truth
+from p20_platform.linkage.truth_scores import load_truth
 from p20_platform.settings import paths
 
 
 @pytest.fixture
 def indexed_copy(indexed_home: Path, tmp_path: Path) -> Path:
-    """A writable copy of `indexed_home` for tests that rebuild or add deliveries."""
+    """A writable copy of `indexed_home` for tests that rebuild or add deliveries. The directory (a Path; `paths()` of it is the Paths)."""
     home = tmp_path / "home"
     shutil.copytree(indexed_home, home)
     return home
@@ -30,4 +30,4 @@ def synth_records(synth_home: Path) -> pd.DataFrame:
 
 @pytest.fixture(scope="session")
 def synth_truth(synth_home: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return load_truth(synth_home)
+    return load_truth(paths(synth_home))

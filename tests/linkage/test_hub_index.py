@@ -8,9 +8,9 @@ import duckdb
 import pandas as pd
 
 from p20_platform.feeds import load_feed
-from p20_platform.linkage.evaluation import pairwise_scores
 from p20_platform.linkage.hub import link_new_delivery, rebuild_index
 from p20_platform.linkage.pet_key import create_demo_key
+from p20_platform.linkage.truth_scores import pairwise_scores
 from p20_platform.settings import paths
 
 
@@ -35,7 +35,7 @@ def test_published_crosswalk_is_pseudonymous_and_covers_every_record(indexed_hom
 
 def test_rebuild_reuses_the_stored_model_and_keeps_every_id(indexed_copy):
     before = _crosswalk(indexed_copy)
-    build = rebuild_index(indexed_copy, "probabilistic")
+    build = rebuild_index(paths(indexed_copy), "probabilistic")
     assert not build.model_trained and build.records == len(before)
     after = _crosswalk(indexed_copy)
     assert before.merge(after, on="record_id").eval("p20_id_x == p20_id_y").all()
@@ -43,7 +43,7 @@ def test_rebuild_reuses_the_stored_model_and_keeps_every_id(indexed_copy):
 
 def test_other_strategy_rebuild_keeps_most_ids(indexed_copy):
     before = _crosswalk(indexed_copy)
-    build = rebuild_index(indexed_copy, "deterministic")
+    build = rebuild_index(paths(indexed_copy), "deterministic")
     after = _crosswalk(indexed_copy)
     kept = before.merge(after, on="record_id").eval("p20_id_x == p20_id_y").mean()
     assert build.strategy == "deterministic" and kept > 0.9
@@ -71,12 +71,12 @@ def test_incremental_delivery_matches_a_full_rebuild(indexed_copy):
     assert [d.status for d in load_feed(home, ("DOC", "matching"))] == ["loaded"]
     before = _crosswalk(indexed_copy)
 
-    build = link_new_delivery(indexed_copy, ["DOC"])
+    build = link_new_delivery(paths(indexed_copy), ["DOC"])
     incremental = _crosswalk(indexed_copy)
     assert build.records_scored == len(renamed) < build.records
     assert set(incremental.loc[incremental["agency"] == "DOC", "FakeID"]) == {r.split("\t")[fake] for r in renamed}
 
-    rebuild_index(indexed_copy, "probabilistic")
+    rebuild_index(paths(indexed_copy), "probabilistic")
     full = _crosswalk(indexed_copy)
     agreement = pairwise_scores(incremental.rename(columns={"p20_id": "cluster_id"}),
                                 full.rename(columns={"p20_id": "person_id"}))
@@ -129,8 +129,8 @@ def test_published_wage_linkable_says_whether_an_entry_holds_an_ssn_for_every_st
         assert 0.5 < published.mean() < 1.0  # youth known only to education have no SSN
 
     assert_published_flag_is_the_hubs()
-    create_demo_key(indexed_copy)
-    rebuild_index(indexed_copy, "pet-keys")
+    create_demo_key(paths(indexed_copy))
+    rebuild_index(paths(indexed_copy), "pet-keys")
     assert_published_flag_is_the_hubs()
     columns = _table(paths(indexed_copy).warehouse_db, "SELECT * FROM mpi.persons LIMIT 0").columns
     assert list(columns) == ["p20_id", "birth_year", "born_by_june_30", "sex", "wage_linkable"]

@@ -12,7 +12,7 @@ import pandas as pd
 from assets.mpi import FULL_RELINK_TAG, crosswalk, crosswalk_checks
 from p20_platform.feeds import load_feed
 from p20_platform.linkage.checks import conflicting_entries, match_rate_drift, oversized_entries
-from p20_platform.linkage.evaluation import pairwise_scores
+from p20_platform.linkage.truth_scores import pairwise_scores
 from p20_platform.resources import DataHome
 from p20_platform.settings import paths
 

@@ -24,9 +24,10 @@ from p20_platform.linkage.bloom import (
     identifier_collision_u,
     score_bloom_pairs,
 )
-from p20_platform.linkage.evaluation import linkable_recall, pairwise_scores
 from p20_platform.linkage.pet import link_pet_keys, plaintext_leaks
 from p20_platform.linkage.pet_key import KEY_ENV
+from p20_platform.linkage.truth_scores import linkable_recall, pairwise_scores
+from p20_platform.settings import paths
 
 KEY = bytes.fromhex("33" * 32)
 OTHER_KEY = bytes.fromhex("44" * 32)
@@ -136,7 +137,7 @@ def test_dispatch_links_a_subset_with_the_key_from_the_environment(synth_records
     monkeypatch.setenv(KEY_ENV, KEY.hex())
     subset = synth_records[synth_records["agency"].isin(["DSS", "CSCU", "DOC", "DCF"])]
 
-    clusters = cluster_records(subset, "pet-bloom", home=tmp_path)
+    clusters = cluster_records(subset, "pet-bloom", home=paths(tmp_path))
 
     assert sorted(clusters["record_id"]) == sorted(subset["record_id"])
     scores = pairwise_scores(clusters, synth_truth[0])

@@ -6,7 +6,6 @@ import pandas as pd
 import pytest
 
 from p20_platform.linkage import STANDARD_COLUMNS, cluster_records
-from p20_platform.linkage.evaluation import linkable_recall, pairwise_scores
 from p20_platform.linkage.pet import (
     KEY_RULE_COLUMNS,
     KEY_RULES,
@@ -17,6 +16,8 @@ from p20_platform.linkage.pet import (
     soundex,
 )
 from p20_platform.linkage.pet_key import KEY_ENV
+from p20_platform.linkage.truth_scores import linkable_recall, pairwise_scores
+from p20_platform.settings import paths
 
 KEY = bytes.fromhex("11" * 32)
 OTHER_KEY = bytes.fromhex("22" * 32)
@@ -161,7 +162,7 @@ def test_synthetic_encodings_show_no_identifier(synth_records):
 def test_dispatch_reads_the_key_from_the_environment(synth_records, monkeypatch, tmp_path, synth_pet_keys):
     monkeypatch.setenv(KEY_ENV, KEY.hex())
 
-    clusters = cluster_records(synth_records, "pet-keys", home=tmp_path)
+    clusters = cluster_records(synth_records, "pet-keys", home=paths(tmp_path))
 
     merged = clusters.merge(synth_pet_keys, on="record_id")
     assert len(merged) == len(synth_records)
@@ -180,8 +181,7 @@ def duplicated_records(tmp_path_factory: pytest.TempPathFactory):
     """A population whose agencies hold a third of their people twice, with more typos: the held-out
     kind of set where pet-keys once fell far below the deterministic cascade."""
     from p20_platform.linkage import read_matching_files, standardise_records
-    from p20_platform.linkage.evaluation import load_truth
-    from p20_platform.settings import paths
+    from p20_platform.linkage.truth_scores import load_truth
     from p20_platform.synth import NoiseConfig, generate
 
     config = NoiseConfig()
@@ -189,7 +189,7 @@ def duplicated_records(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("duplicated")
     generate(persons=1_500, seed=9, out=home, progress=False, noise=config)
     records = standardise_records(read_matching_files(sorted(paths(home).landing.glob("*/*.matching"))))
-    return records, load_truth(home)[0]
+    return records, load_truth(paths(home))[0]
 
 
 def test_pet_keys_recall_is_not_below_the_deterministic_cascade(synth_records, synth_truth, synth_pet_keys,

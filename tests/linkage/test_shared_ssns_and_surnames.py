@@ -12,7 +12,7 @@ import pytest
 
 from p20_platform.linkage import STANDARD_COLUMNS, cluster_records, read_matching_files, standardise_records
 from p20_platform.linkage.clusters import split_conflicting_clusters
-from p20_platform.linkage.evaluation import linkable_recall, load_truth, pairwise_scores
+from p20_platform.linkage.truth_scores import linkable_recall, load_truth, pairwise_scores
 from p20_platform.settings import paths
 
 BORROWING_PERSONS = 2_500  # a population of its own: the shared one has too few borrowed SSNs to measure
@@ -20,7 +20,7 @@ BORROWING_PERSONS = 2_500  # a population of its own: the shared one has too few
 
 @pytest.fixture(scope="module")
 def borrowing_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """SSNs lent ten times as often as by default (5% of wage records, 1% of other records)."""
+    """SSNs lent ten times as often as by default (5% of wage records, 1% of other records). The directory (a Path; `paths()` of it is the Paths)."""
     from p20_platform.synth import NoiseConfig, generate
 
     config = NoiseConfig()
@@ -38,7 +38,7 @@ def linked(borrowing_home: Path) -> dict:
     flags = flags.assign(record_id=flags["file"].astype(str) + "|" + flags["FakeID"].astype(str))
     persons = pd.read_parquet(paths(borrowing_home).truth / "persons.parquet")
     return {"records": records, "flags": flags, "persons": persons,
-            "clusters": cluster_records(records, "probabilistic"), "truth": load_truth(borrowing_home)[0]}
+            "clusters": cluster_records(records, "probabilistic"), "truth": load_truth(paths(borrowing_home))[0]}
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ import pytest
 
 from assets.estimation import undecided_status
 from assets.marts import p20_dbt_models, published_marts
-from p20_platform.linkage.evaluation import load_truth, pairwise_scores
 from p20_platform.linkage.hub import read_table, rebuild_index
+from p20_platform.linkage.truth_scores import load_truth, pairwise_scores
 from p20_platform.resources import DataHome
 from p20_platform.settings import Paths, paths
 from p20_platform.transform import MART_TABLES, published_dir
@@ -35,16 +35,16 @@ def _materialize(home: Path, assets: list, selection: dg.AssetSelection | None =
 
 def _on_duckdb(estimated_home: Paths, home: Path) -> Path:
     """A copy of the session's DuckDB build, published by Dagster (the shared home stays unchanged)."""
-    shutil.copytree(estimated_home.home, home)
+    shutil.copytree(estimated_home.home_dir, home)
     _materialize(home, [published_marts])
     return home
 
 
 def _on_spark(linked_home: Paths, home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(linked_home.home, home)
+    shutil.copytree(linked_home.home_dir, home)
     with monkeypatch.context() as env:
         env.setenv("P20_ENGINE", "spark")
-        build = rebuild_index(home, "probabilistic")
+        build = rebuild_index(paths(home), "probabilistic")
     assert not build.model_trained  # the stored model, scored on Spark
     # The models only: their dbt tests ran on the DuckDB side's build of the same deliveries (`estimated_home`),
     # and the marts are compared with it row for row below.
@@ -62,7 +62,7 @@ def test_spark_links_as_well_as_duckdb_and_gives_the_same_marts(linked_home: Pat
     duck = _on_duckdb(estimated_home, tmp_path / "duckdb")
     spark = _on_spark(linked_home, tmp_path / "spark", monkeypatch)
 
-    truth, _ = load_truth(duck)
+    truth, _ = load_truth(paths(duck))
     duck_links, spark_links = _crosswalk(duck), _crosswalk(spark)
     as_clusters = {"p20_id": "cluster_id"}
     duck_scores = pairwise_scores(duck_links.rename(columns=as_clusters), truth)

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from p20_platform.linkage import cluster_records
-from p20_platform.linkage.evaluation import evaluate
 from p20_platform.linkage.probabilistic import identifier_collision_u, person_clusters, score_pairs, train_model
+from p20_platform.linkage.truth_scores import evaluate
 
 
 @pytest.fixture(scope="module")

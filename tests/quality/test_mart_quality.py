@@ -15,8 +15,8 @@ from assets.feeds import DUCKDB_POOL
 from assets.marts import published_marts
 from assets.quality import mart_quality_checks
 from p20_platform.quality.catalog import COUNTS, FACTORS, PERSON_YEAR, SUITES_BY_MART
+from p20_platform.quality.mart_validation import quality_dir, quality_page, read_marts, run_suites, validate_mart
 from p20_platform.quality.suites import mart_suites
-from p20_platform.quality.validation import quality_dir, quality_page, read_marts, run_suites, validate_mart
 from p20_platform.resources import DataHome
 from p20_platform.settings import Paths
 
@@ -108,7 +108,7 @@ def report_stand_in() -> None:
 
 def test_a_failed_blocking_suite_stops_everything_downstream_in_the_run(built_home: Paths, tmp_path: Path):
     home = tmp_path / "home"
-    shutil.copytree(built_home.home, home)
+    shutil.copytree(built_home.home_dir, home)
     counts_check = next(c for c in mart_quality_checks if COUNTS_KEY in {k.asset_key for k in c.check_keys})
     result = materialize([broken_counts_mart, counts_check, published_marts, report_stand_in],
                          resources={"data_home": DataHome(home=str(home))}, raise_on_error=False)

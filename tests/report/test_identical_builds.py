@@ -21,7 +21,7 @@ BUILD_DATE = re.compile(r"built\s+\d{1,2} \w+ \d{4}")
 def _documents(home: Paths) -> dict[str, str]:
     """Every HTML document a build publishes, with the build date (the clock, not the data) normalised."""
     pages = [*sorted(home.reports.rglob("*.html")), published_dir(home) / "dashboard.html"]
-    return {str(page.relative_to(home.home)): BUILD_DATE.sub("built <date>", page.read_text()) for page in pages}
+    return {str(page.relative_to(home.home_dir)): BUILD_DATE.sub("built <date>", page.read_text()) for page in pages}
 
 
 def test_a_second_build_of_the_same_deliveries_publishes_identical_tables_and_documents(run, synth_home, tmp_path):
@@ -41,7 +41,7 @@ def test_a_second_build_of_the_same_deliveries_publishes_identical_tables_and_do
     """
     first, _ = run
     second = paths(tmp_path / "home")
-    assert build(synth_home, second.home, secrets_of=first.home).success
+    assert build(synth_home, second.home_dir, secrets_of=first.home_dir).success
     assert published_tables(second) == published_tables(first)
     ours, theirs = _documents(second), _documents(first)
     assert len(ours) >= 3 and ours.keys() == theirs.keys()

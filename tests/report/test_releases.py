@@ -122,7 +122,7 @@ def test_the_dashboard_shows_each_year_as_released_and_a_revision_only_once_rele
     assert _page_data(page) == released  # the page still shows the release
     changed = _ledger(home.reports)["pending"][document]["what_changed"]
     assert changed["numbers_changed"] > 0 and changed["changed_by_1_to_10"] > 0
-    refused = subprocess.run([P20, "release-revision", document, "--reason", "SDE resent", "--home", str(home.home)],
+    refused = subprocess.run([P20, "release-revision", document, "--reason", "SDE resent", "--home", str(home.home_dir)],
                              capture_output=True, text=True)
     assert refused.returncode == 1 and "differ from release 1 by 1-10" in refused.stderr
     assert _page_data(page) == released
@@ -137,7 +137,7 @@ def test_the_dashboard_shows_each_year_as_released_and_a_revision_only_once_rele
                               tables.published, _build("SDE.000.03_15_2026.matching"))
     assert revision.revisions_pending == (document,)
     assert _page_data(page) == released
-    done = subprocess.run([P20, "release-revision", document, "--reason", "SDE resent", "--home", str(home.home)],
+    done = subprocess.run([P20, "release-revision", document, "--reason", "SDE resent", "--home", str(home.home_dir)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     shown = _page_data(page)

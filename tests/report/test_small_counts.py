@@ -7,7 +7,7 @@ import html
 import re
 
 from p20_platform.quality.catalog import SUITES_BY_MART
-from p20_platform.quality.validation import validate_mart
+from p20_platform.quality.mart_validation import validate_mart
 
 
 SMALL = "(?:[1-9]|10)"  # PLATFORM_BASELINE: counts 1-10 are suppressed, zero is shown

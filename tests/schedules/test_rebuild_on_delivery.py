@@ -23,6 +23,7 @@ from p20_platform.quality.catalog import SUITES_BY_MART
 from p20_platform.registry import agency
 from p20_platform.report.publish import RELEASES
 from p20_platform.resources import RESOURCES
+from p20_platform.settings import paths
 from p20_platform.synth.delivery import redeliver_two_thirds
 from p20_platform.transform import PUBLISHED_DATABASE
 from schedules.automation import REBUILD_TAG, rebuild_on_delivery
@@ -119,7 +120,7 @@ def demo_built(run, indexed_home: Path, tmp_path: Path, monkeypatch: pytest.Monk
     location's data home (`P20_HOME`, as in a deployment) is the copy. The index scores with the session's one
     training (`store_trained_model`)."""
     home = tmp_path / "home"
-    shutil.copytree(run[0].home, home, symlinks=True)  # published/marts is a link to the current copy
+    shutil.copytree(run[0].home_dir, home, symlinks=True)  # published/marts is a link to the current copy
     store_trained_model(indexed_home, home)
     monkeypatch.setenv("P20_HOME", str(home))
     with dg.DagsterInstance.local_temp(str(instance_dir(home))) as instance:
@@ -151,7 +152,7 @@ def test_a_new_delivery_rebuilds_the_index_the_marts_and_the_report_once(demo_bu
 
     # CSSD delivers again with two thirds of its people: two files. While the analytical file is still loading,
     # nothing rebuilds, though Dagster's own eager parts would already rebuild the index.
-    cssd_people = redeliver_two_thirds(home, "CSSD", "02_15_2026")
+    cssd_people = redeliver_two_thirds(paths(home), "CSSD", "02_15_2026")
     arrivals = tick(landing_sensor, instance, landing_cursor)
     requests = {r.asset_selection[0].to_user_string(): r for r in arrivals.run_requests}
     assert sorted(requests) == ["CSSD/CSSD_analytical", "CSSD/CSSD_matching"]

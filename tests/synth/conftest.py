@@ -13,7 +13,7 @@ NOISY_PERSONS = 4_000
 
 @pytest.fixture(scope="session")
 def calibration_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Big enough that the calibration targets are measured with a few points of precision."""
+    """Big enough that the calibration targets are measured with a few points of precision. The directory (a Path; `paths()` of it is the Paths)."""
     from p20_platform.synth import generate
 
     return shared_dir(tmp_path_factory, "p20_calibration",
@@ -22,7 +22,8 @@ def calibration_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def noisy_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
-    """Every noise type at a rate high enough to measure on a few thousand records."""
+    """Every noise type at a rate high enough to measure on a few thousand records: (directory, its noise config);
+    the directory is a Path (`paths()` of it is the Paths)."""
     from p20_platform.synth import NOISE_TYPES, NoiseConfig, generate
 
     config = NoiseConfig(rates={noise: 0.1 for noise in NOISE_TYPES} | {"compound_partial": 0.5},

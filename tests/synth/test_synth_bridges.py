@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from p20_platform.settings import paths
 from p20_platform.synth import generate
 from p20_platform.synth.measure import bridged_persons, summary
 
@@ -43,7 +44,7 @@ def test_bridge_rate_raises_linkable_youth_and_changes_no_status(tmp_path: Path)
     homes = {rate: tmp_path / f"rate_{rate}" for rate in (1.0, 3.0)}
     for rate, home in homes.items():
         generate(persons=2_500, seed=5, out=home, progress=False, bridge_rate=rate)
-    default, raised = (summary(home) for home in homes.values())
+    default, raised = (summary(paths(home)) for home in homes.values())
     share = "youth_aged_18_plus_with_ssn_dob_bridge_share"
     assert raised[share] > default[share] + 0.05
     statuses = [pd.read_parquet(home / "truth" / "status.parquet") for home in homes.values()]
@@ -54,11 +55,11 @@ def test_bridge_rate_raises_linkable_youth_and_changes_no_status(tmp_path: Path)
 
 def test_bridges_reach_about_four_in_five_adult_youth(calibration_home: Path) -> None:
     """Default level: most youth aged 18+ have some record with SSN and DOB, not all (see data/README.md)."""
-    figures = summary(calibration_home)
+    figures = summary(paths(calibration_home))
     assert 0.70 < figures["youth_aged_18_plus_with_ssn_dob_bridge_share"] < 0.86, figures
     by_agency = figures["youth_aged_18_plus_bridge_share_by_agency"]
     assert {"DOL", "DSS", "OHE", "DOC", "DMHAS"} <= set(by_agency)
-    bridges = bridged_persons(calibration_home)
+    bridges = bridged_persons(paths(calibration_home))
     sde_only = bridges.index.isin(_linked(calibration_home, "SDE", "matching")["person_id"])
     assert (bridges[sde_only] == "").any() and (bridges[sde_only] != "").any()
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from p20_platform.feeds.stores import connect, table_exists
 from p20_platform.linkage import cluster_records
-from p20_platform.linkage.evaluation import Evaluation, evaluate, load_truth, render_markdown
 from p20_platform.linkage.hub import read_table, stored_model
 from p20_platform.linkage.pet_key import PetKeyError
-from p20_platform.settings import paths
+from p20_platform.linkage.truth_scores import Evaluation, evaluate, load_truth, render_markdown
+from p20_platform.settings import Paths, paths
 
 REPORT_NAME = "linkage_evaluation.md"
 SCORES_TABLE = "linkage_scores"  # hub schema mpi, beside mpi.builds
@@ -37,7 +37,7 @@ class EvaluationReport:
                 "not_evaluated": self.not_evaluated}
 
 
-def evaluate_index(home: Path | None = None,
+def evaluate_index(home: Paths | None = None,
                    compare_with: list[str] | tuple[str, ...] = ("deterministic", "pet-keys", "pet-bloom")
                    ) -> EvaluationReport:
     """Score the index in the hub (and the same records under other strategies) and write the report.
@@ -46,7 +46,7 @@ def evaluate_index(home: Path | None = None,
     A PET strategy needs the shared key; where none is configured it is reported as not
     evaluated instead of failing the whole evaluation.
     """
-    store = paths(home)
+    store = home or paths()
     with connect(store.hub_db, read_only=True) as hub:
         records, crosswalk = read_table(hub, "mpi", "records"), read_table(hub, "mpi", "crosswalk")
         if records is None or crosswalk is None:
@@ -56,7 +56,7 @@ def evaluate_index(home: Path | None = None,
         pairs = (hub.execute("SELECT record_id_l, record_id_r, match_weight FROM mpi.pairs").df()
                  if table_exists(hub, "mpi", "pairs") else None)
         model = stored_model(hub)
-    truth, persons = load_truth(store.home) if (store.truth / "records.parquet").exists() else (None, None)
+    truth, persons = load_truth(store) if (store.truth / "records.parquet").exists() else (None, None)
 
     index_strategy = str(crosswalk["strategy"].iloc[0])
     index_clusters = crosswalk[["record_id", "p20_id"]].rename(columns={"p20_id": "cluster_id"})
@@ -67,7 +67,7 @@ def evaluate_index(home: Path | None = None,
         if strategy == index_strategy:
             continue
         try:
-            clusters = cluster_records(records, strategy, home=store.home, model=model)
+            clusters = cluster_records(records, strategy, home=store, model=model)
         except PetKeyError as missing_key:
             not_evaluated[strategy] = str(missing_key)
             continue

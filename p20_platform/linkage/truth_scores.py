@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -19,7 +18,7 @@ import pandas as pd
 
 from p20_platform.disclosure.policy import PLATFORM_BASELINE, DisclosurePolicy
 from p20_platform.linkage.clusters import connected_components
-from p20_platform.settings import paths
+from p20_platform.settings import Paths, paths
 
 AGE_BANDS = (0, 14, 18, 27, 41, 200)
 AGE_BAND_LABELS = ("0-13", "14-17", "18-26", "27-40", "41+")
@@ -38,9 +37,9 @@ def _f1(precision: float, recall: float) -> float:
     return 2 * precision * recall / (precision + recall) if precision + recall else float("nan")
 
 
-def load_truth(home: Path | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_truth(home: Paths | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(records truth [record_id, agency, person_id], persons [person_id, race_spd15, sex, birth_date])."""
-    truth = paths(home).truth
+    truth = (home or paths()).truth
     records = pd.read_parquet(truth / "records.parquet", columns=["agency", "file", "FakeID", "person_id"])
     records = records.assign(record_id=records["file"].astype(str) + "|" + records["FakeID"].astype(str))
     persons = pd.read_parquet(truth / "persons.parquet", columns=["person_id", "race_spd15", "sex", "birth_date"])
