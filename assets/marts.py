@@ -89,7 +89,7 @@ def published_marts(data_home: DataHome) -> MaterializeResult:
     """A read-only copy of the marts (DuckDB file and Parquet) analysts open while the platform runs."""
     rows = publish_marts(data_home.paths)
     return MaterializeResult(metadata={"rows": MetadataValue.json(rows),
-                                       "published_to": str(data_home.paths.home_dir / "published")})
+                                       "published_to": str(data_home.paths.published)})
 
 
 MARTS_CHECK = "marts_match_truth"

@@ -24,7 +24,6 @@ from p20_platform.report.dashboard import publish_dashboard
 from p20_platform.report.pdf import browser, print_pdf
 from p20_platform.resources import DataHome
 from p20_platform.settings import Paths
-from p20_platform.transform import published_dir
 
 PUBLISHED_MARTS = dg.AssetKey(["marts", "published"])
 LINKAGE_EVALUATION = dg.AssetKey(EVALUATION_ASSET.split("/"))
@@ -66,7 +65,7 @@ def annual_report(context: dg.AssetExecutionContext, config: AnnualReportConfig,
     tables = protect_annual_report(counts, read_mart(home, FACTORS_MART), years)
     build = read_build_info(home)
     publication = _published(context, publish_annual_reports, tables, home.reports, _linkage(home), build)
-    dashboard, years = publish_dashboard(tables, home.reports, published_dir(home), build)
+    dashboard, years = publish_dashboard(tables, home.reports, home.published, build)
     return dg.MaterializeResult(metadata={**publication.metadata(), "report_years": list(tables.report_years),
                                           "dashboard": dg.MetadataValue.path(str(dashboard)),
                                           "dashboard_revisions_pending": list(years.revisions_pending),

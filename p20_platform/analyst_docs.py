@@ -20,7 +20,7 @@ from pathlib import Path
 from p20_platform.build_info import TABLE as BUILD_INFO
 from p20_platform.run_control import replace_text
 from p20_platform.settings import Paths
-from p20_platform.transform import MART_TABLES, PUBLISHED_DATABASE, dbt_cli_resource, dbt_project, published_dir
+from p20_platform.transform import MART_TABLES, PUBLISHED_DATABASE, dbt_cli_resource, dbt_project
 
 DICTIONARY, DBT_DOCS = "data_dictionary.html", "dbt_docs.html"
 BUILD_INFO_COLUMNS = {
@@ -77,20 +77,20 @@ def dictionary_page(manifest: dict) -> str:
 def write_data_dictionary(home: Paths, manifest_path: Path = dbt_project.manifest_path) -> Path:
     """`published/data_dictionary.html` from the dbt manifest."""
     manifest = json.loads(manifest_path.read_text())
-    return replace_text(published_dir(home) / DICTIONARY, dictionary_page(manifest))
+    return replace_text(home.published / DICTIONARY, dictionary_page(manifest))
 
 
 def write_dbt_docs(home: Paths, manifest_path: Path = dbt_project.manifest_path) -> tuple[Path, bool]:
     """`published/dbt_docs.html`, dbt's static site; returns (path, rebuilt). Not rebuilt when the
     dbt project's manifest is unchanged since the last build."""
-    target = published_dir(home) / DBT_DOCS
+    target = home.published / DBT_DOCS
     stamp = target.with_suffix(".manifest-sha256")
     checksum = hashlib.sha256(manifest_path.read_bytes()).hexdigest()
     if target.is_file() and stamp.is_file() and stamp.read_text() == checksum:
         return target, False
     with tempfile.TemporaryDirectory(prefix="p20-dbt-docs-") as scratch:
         # dbt's profile opens <p20_home>/warehouse.duckdb: point it at a scratch copy of the published marts.
-        shutil.copyfile(published_dir(home) / PUBLISHED_DATABASE, Path(scratch) / "warehouse.duckdb")
+        shutil.copyfile(home.published / PUBLISHED_DATABASE, Path(scratch) / "warehouse.duckdb")
         (Path(scratch) / "target").mkdir()
         shutil.copyfile(manifest_path, Path(scratch) / "target" / "manifest.json")  # --no-compile reads it
         dbt_cli_resource().cli(["docs", "generate", "--static", "--no-compile", "--vars",

@@ -73,7 +73,6 @@ def _release_revision(args: argparse.Namespace) -> int:
     from p20_platform.report import read_build_info
     from p20_platform.report.dashboard import DASHBOARD_DIR, render_dashboard
     from p20_platform.report.publish import RevisionRefused, release_revision
-    from p20_platform.transform import published_dir
 
     home = paths(args.home)
     try:
@@ -82,7 +81,7 @@ def _release_revision(args: argparse.Namespace) -> int:
         print(f"p20 release-revision: {refused}", file=sys.stderr)
         return 1
     if args.document.startswith(f"{DASHBOARD_DIR}/"):  # the page shows the released years: this one changed
-        print(f"rewrote {render_dashboard(home.reports, published_dir(home), read_build_info(home))}")
+        print(f"rewrote {render_dashboard(home.reports, home.published, read_build_info(home))}")
     print(f"released {args.document} as release {entry['release']}; release {entry['revises']} stays published at "
           f"reports/{entry['previous_release_kept_at']}")
     return 0

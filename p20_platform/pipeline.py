@@ -136,7 +136,7 @@ def summarise_run(result, paths: Paths) -> str:
         f"  hub store (identifiers):  {paths.hub_db}",
         f"  warehouse (pseudonymous): {paths.warehouse_db}",
         f"  reports:                  {paths.reports}",
-        f"  published (analysts):     {paths.home_dir / 'published'} (marts copy, dashboard, data dictionary, dbt docs)",
+        f"  published (analysts):     {paths.published} (marts copy, dashboard, data dictionary, dbt docs)",
         "  next: `make ui` opens the Dagster UI on this run history",
     ]
     return "\n".join(lines)

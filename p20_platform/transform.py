@@ -63,11 +63,6 @@ MART_TABLES = ("disconnected_youth_person_year", "disconnected_youth_counts", "d
 PUBLISHED_DATABASE = "p20_marts.duckdb"
 
 
-def published_dir(home: Paths) -> Path:
-    """Where analysts read marts while the platform writes the warehouse."""
-    return home.home_dir / "published"
-
-
 # The published copy is written in a storage format the DuckDB prompt from PyPI (duckdb-cli, pinned
 # in requirements.lock) opens too: its release line trails the Python package's.
 ANALYST_STORAGE_VERSION = "v1.5.0"
@@ -89,7 +84,7 @@ def publish_marts(home: Paths) -> dict[str, int]:
     copy or the new one, never a mix, and a run killed while writing leaves only an unlinked
     folder, which the next publish removes. A reader holding the previous copy open keeps reading it.
     """
-    target = published_dir(home)
+    target = home.published
     versions = target / VERSIONS
     versions.mkdir(parents=True, exist_ok=True)
     version = Path(tempfile.mkdtemp(prefix=f"{datetime.now(UTC):%Y%m%dT%H%M%S}-", dir=versions))

@@ -12,7 +12,7 @@ def published_tables(home: Paths) -> dict[str, tuple]:
     """Each table of the published copy, from the DuckDB file and from its Parquet file, as (rows, md5 of
     the sorted rows), and `build_info` without `built_at` (the build's clock). The analysts' paths must
     resolve into one copy folder (never a mix of two builds)."""
-    published = home.home_dir / "published"
+    published = home.published
     assert len({(published / entry).resolve().parent for entry in COPY_ENTRIES}) == 1
     sums: dict[str, tuple] = {}
     with duckdb.connect(str(published / PUBLISHED_DATABASE), read_only=True) as copy:

@@ -79,12 +79,12 @@ def _in_step(step_key: str) -> Callable[[Paths, dg.DagsterInstance, str, set[Pat
 
 
 def _copies(home: Paths) -> set[Path]:
-    return set((home.home_dir / "published" / VERSIONS).iterdir())
+    return set((home.published / VERSIONS).iterdir())
 
 
 def _writing_copy(home: Paths, instance: dg.DagsterInstance, run_id: str, copies: set[Path]) -> bool:
     """A copy folder the run made exists under published/.marts/ and published/marts does not link to it yet."""
-    current = (home.home_dir / "published" / CURRENT).resolve()
+    current = (home.published / CURRENT).resolve()
     return any(folder.resolve() != current for folder in _copies(home) - copies)
 
 
@@ -188,7 +188,7 @@ def test_a_run_killed_while_dbt_builds_is_cleared_by_the_next_run_which_equals_a
 
 def _scratch(home: Paths) -> list[Path]:
     """Partly written files (each writer's `*.next` before its rename) under reports/ and published/."""
-    return [*home.reports.rglob("*.next"), *(home.home_dir / "published").rglob("*.next")]
+    return [*home.reports.rglob("*.next"), *home.published.rglob("*.next")]
 
 
 def _processes_naming(home: Paths) -> list[str]:

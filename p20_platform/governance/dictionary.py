@@ -94,7 +94,7 @@ def write_dictionary(paths: Paths, manifest_path: Path | None = None) -> Path:
     agencies = [agency_entry(feed, manifest) for feed in AGENCIES]
     html = _templates.get_template("dictionary.html.j2").render(
         agencies=agencies, elements=sum(len(a["delivered"]) for a in agencies), dbt_docs=manifest is not None)
-    target = paths.home_dir / "published" / "dictionary" / "index.html"
+    target = paths.published / "dictionary" / "index.html"
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = target.with_suffix(".html.next")
     scratch.write_text(html, encoding="utf-8")

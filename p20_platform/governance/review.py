@@ -115,6 +115,6 @@ def pending_build(paths: Paths, number: str) -> str:
 
 def disseminate(paths: Paths, number: str, documents: Sequence[Path]) -> list[Path]:
     """Copy an approved build's documents to `published/requests/<REQUEST>/`."""
-    target = paths.home_dir / "published" / "requests" / number
+    target = paths.published / "requests" / number
     target.mkdir(parents=True, exist_ok=True)
     return [Path(shutil.copy2(document, target / Path(document).name)) for document in documents]

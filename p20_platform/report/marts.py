@@ -8,7 +8,7 @@ from p20_platform import build_info
 from p20_platform.build_info import BuildInfo
 from p20_platform.feeds.stores import connect
 from p20_platform.settings import Paths
-from p20_platform.transform import PUBLISHED_DATABASE, published_dir
+from p20_platform.transform import PUBLISHED_DATABASE
 
 
 def read_mart(home: Paths, mart: str) -> pd.DataFrame:
@@ -24,7 +24,7 @@ def read_build_info(home: Paths) -> BuildInfo:
 
 
 def _published(home: Paths):
-    database = published_dir(home) / PUBLISHED_DATABASE
+    database = home.published / PUBLISHED_DATABASE
     if not database.is_file():
         raise FileNotFoundError(f"no published marts at {database}; materialize marts/published first")
     return connect(database, read_only=True)

@@ -84,7 +84,7 @@ def test_analysts_read_the_published_copy_while_the_warehouse_is_held_by_a_write
     home, _ = run
     writer = duckdb.connect(str(home.warehouse_db))  # the platform writing
     try:
-        with duckdb.connect(str(home.home_dir / "published" / PUBLISHED_DATABASE), read_only=True) as reader:
+        with duckdb.connect(str(home.published / PUBLISHED_DATABASE), read_only=True) as reader:
             youth = reader.execute("SELECT sum(youth) FROM marts.disconnected_youth_counts "
                                    "WHERE dimension = 'all'").fetchone()[0]
         assert youth == writer.execute("SELECT count(*) FROM marts.disconnected_youth_person_year").fetchone()[0]

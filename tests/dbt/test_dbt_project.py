@@ -115,7 +115,7 @@ def test_published_copy_holds_every_mart_for_read_only_readers(built_home, tmp_p
     shutil.copy(built_home.warehouse_db, home.warehouse_db)
     rows = publish_marts(home)
     assert set(rows) == set(MART_TABLES) and all(n > 0 for n in rows.values())
-    published = home.home_dir / "published"
+    published = home.published
     with duckdb.connect(str(published / PUBLISHED_DATABASE), read_only=True) as reader:
         for table, count in rows.items():
             assert reader.execute(f"SELECT count(*) FROM marts.{table}").fetchone()[0] == count
@@ -139,7 +139,7 @@ def test_a_publish_killed_while_writing_leaves_the_previous_copy_whole_and_the_n
     home.home_dir.mkdir()
     shutil.copy(built_home.warehouse_db, home.warehouse_db)
     publish_marts(home)
-    published, before = home.home_dir / "published", published_tables(home)
+    published, before = home.published, published_tables(home)
     current = (published / CURRENT).resolve()
 
     child = subprocess.Popen([sys.executable, "-c", PUBLISH, str(home.home_dir)])

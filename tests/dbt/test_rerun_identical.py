@@ -19,7 +19,7 @@ from p20_platform.transform import CURRENT, DBT_PROJECT_DIR, MART_TABLES, publis
 
 
 def _published_bytes(home: Paths) -> dict[str, bytes]:
-    folder = (home.home_dir / "published" / CURRENT).resolve() / "parquet"
+    folder = (home.published / CURRENT).resolve() / "parquet"
     return {table: (folder / f"{table}.parquet").read_bytes() for table in MART_TABLES}
 
 

@@ -24,7 +24,7 @@ from p20_platform.linkage.hub import read_table, rebuild_index
 from p20_platform.linkage.truth_scores import load_truth, pairwise_scores
 from p20_platform.resources import DataHome
 from p20_platform.settings import Paths, paths
-from p20_platform.transform import MART_TABLES, published_dir
+from p20_platform.transform import MART_TABLES
 
 
 def _materialize(home: Path, assets: list, selection: dg.AssetSelection | None = None) -> None:
@@ -73,7 +73,7 @@ def test_spark_links_as_well_as_duckdb_and_gives_the_same_marts(linked_home: Pat
     assert len(same) == len(duck_links) == len(spark_links)  # every record in the same person, same id
 
     for mart in MART_TABLES:
-        tables = [published_dir(paths(home)) / "parquet" / f"{mart}.parquet" for home in (duck, spark)]
+        tables = [paths(home).published / "parquet" / f"{mart}.parquet" for home in (duck, spark)]
         with duckdb.connect() as connection:
             rows = connection.execute(f"SELECT count(*) FROM '{tables[0]}'").fetchall()[0][0]
             differing = connection.execute(
@@ -84,7 +84,7 @@ def test_spark_links_as_well_as_duckdb_and_gives_the_same_marts(linked_home: Pat
     # The published Parquet marts are what a Spark cluster reads: the same rows there.
     from p20_platform.linkage.backend import spark_session
 
-    counts = published_dir(paths(spark)) / "parquet" / "disconnected_youth_counts.parquet"
+    counts = paths(spark).published / "parquet" / "disconnected_youth_counts.parquet"
     with duckdb.connect() as connection:
         assert spark_session().read.parquet(str(counts)).count() == connection.execute(
             f"SELECT count(*) FROM '{counts}'").fetchall()[0][0]

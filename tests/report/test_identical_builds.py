@@ -10,7 +10,6 @@ from report_run import build
 from published_copy import published_tables
 
 from p20_platform.settings import Paths, paths
-from p20_platform.transform import published_dir
 
 # A second full build of the report package's run (about 8 minutes here): with `make test-slow`.
 pytestmark = pytest.mark.slow
@@ -20,7 +19,7 @@ BUILD_DATE = re.compile(r"built\s+\d{1,2} \w+ \d{4}")
 
 def _documents(home: Paths) -> dict[str, str]:
     """Every HTML document a build publishes, with the build date (the clock, not the data) normalised."""
-    pages = [*sorted(home.reports.rglob("*.html")), published_dir(home) / "dashboard.html"]
+    pages = [*sorted(home.reports.rglob("*.html")), home.published / "dashboard.html"]
     return {str(page.relative_to(home.home_dir)): BUILD_DATE.sub("built <date>", page.read_text()) for page in pages}
 
 

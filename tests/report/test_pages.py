@@ -55,7 +55,7 @@ def pages(run, analyst_docs) -> dict[str, Path]:
     dictionary, docs = analyst_docs
     return {"data dictionary": dictionary, "dbt docs": docs, "annual report (latest)": annual[-1], "annual report (earliest)": annual[0],
             "crossover brief": home.reports / "crossover" / "crossover_brief.html",
-            "dashboard": home.home_dir / "published" / "dashboard.html",
+            "dashboard": home.published / "dashboard.html",
             "quality index": quality_dir(home) / INDEX,
             "quality page": quality_dir(home) / "disconnected_youth_factors.html"}
 
@@ -146,7 +146,7 @@ def test_the_pdf_of_the_latest_report_has_real_pages(pages, tmp_path: Path):
 
 def test_the_published_database_says_which_build_it_holds(run):
     home, _ = run
-    with duckdb.connect(str(home.home_dir / "published" / PUBLISHED_DATABASE), read_only=True) as published:
+    with duckdb.connect(str(home.published / PUBLISHED_DATABASE), read_only=True) as published:
         built_at, code, vintage, deliveries, synthetic = published.execute(
             "SELECT built_at, code_version, data_vintage, deliveries, synthetic FROM marts.build_info").fetchone()
     assert synthetic and code and vintage is not None
@@ -155,7 +155,7 @@ def test_the_published_database_says_which_build_it_holds(run):
 
 def test_the_data_dictionary_describes_every_column_of_every_published_table(run, analyst_docs, chromium):
     home, _ = run
-    with duckdb.connect(str(home.home_dir / "published" / PUBLISHED_DATABASE), read_only=True) as published:
+    with duckdb.connect(str(home.published / PUBLISHED_DATABASE), read_only=True) as published:
         columns = published.execute("SELECT table_name, column_name FROM information_schema.columns "
                                     "WHERE table_schema = 'marts'").fetchall()
     chromium.open(analyst_docs[0].as_uri())
@@ -178,7 +178,7 @@ def test_the_duckdb_prompt_opens_the_published_copy(run):
     """ANALYSTS.md's command, as written: the CLI from requirements.lock reads the published copy."""
     home, _ = run
     prompt = Path(sys.executable).with_name("duckdb")
-    done = subprocess.run([str(prompt), "-readonly", str(home.home_dir / "published" / PUBLISHED_DATABASE), "-csv", "-c",
+    done = subprocess.run([str(prompt), "-readonly", str(home.published / PUBLISHED_DATABASE), "-csv", "-c",
                            "SELECT count(*) FROM marts.disconnected_youth_counts"],
                           capture_output=True, text=True, check=True)
     assert int(done.stdout.split()[-1]) > 0

@@ -24,7 +24,7 @@ from p20_platform.report.disconnected import COUNTS_MART, FACTORS_MART
 from p20_platform.report.publish import (RELEASES, SUPERSEDED_DIR, RevisionRefused, release_document,
                                          release_revision, write_releases)
 from p20_platform.settings import paths
-from p20_platform.transform import PUBLISHED_DATABASE, published_dir
+from p20_platform.transform import PUBLISHED_DATABASE
 
 DOCUMENT = "annual/disconnected_youth_2025.html"
 P20 = str(Path(sys.executable).with_name("p20"))
@@ -104,9 +104,9 @@ def test_the_dashboard_shows_each_year_as_released_and_a_revision_only_once_rele
     counts, factors = read_mart(built, COUNTS_MART), read_mart(built, FACTORS_MART)
     *_, earlier, latest = sorted(int(y) for y in counts["report_year"].unique())
     home = paths(tmp_path / "home")
-    published = published_dir(home)
+    published = home.published
     published.mkdir(parents=True)
-    shutil.copy(published_dir(built) / PUBLISHED_DATABASE, published / PUBLISHED_DATABASE)  # the build info
+    shutil.copy(built.published / PUBLISHED_DATABASE, published / PUBLISHED_DATABASE)  # the build info
     tables = protect_annual_report(counts, factors, [earlier, latest])
     page, publication = publish_dashboard(tables, home.reports, published, _build("SDE.000.01_15_2026.matching"))
     released = _page_data(page)

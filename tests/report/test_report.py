@@ -89,7 +89,7 @@ def test_the_run_publishes_both_documents_and_records_what_it_did(run):
     assert annual["report_years"] == years and len(years) > 1 and annual["audit"].startswith("passed")
     assert annual["paths"] == [str(home.reports / "annual" / f"disconnected_youth_{y}.html") for y in years]
     assert annual["pdf"] == str(home.reports / "annual" / f"disconnected_youth_{latest}.pdf")
-    assert annual["dashboard"] == str(home.home_dir / "published" / "dashboard.html")
+    assert annual["dashboard"] == str(home.published / "dashboard.html")
     assert annual["cells_shown"] > 0 and annual["cells_suppressed"] > 0
     brief = _metadata(result, "report__crossover_brief")
     assert brief["audit"].startswith("passed") and brief["cells_suppressed"] > 0
@@ -108,7 +108,7 @@ def test_every_number_in_the_documents_traces_to_a_mart_or_evaluation_value(run)
                       in hub.execute("SELECT strategy, score, value FROM mpi.linkage_scores").fetchall()}
     assert evaluation and all(metadata[key] == value for key, value in evaluation.items())
     checked = 0
-    with duckdb.connect(str(home.home_dir / "published" / PUBLISHED_DATABASE), read_only=True) as marts:
+    with duckdb.connect(str(home.published / PUBLISHED_DATABASE), read_only=True) as marts:
         for document in _documents(home):
             for text, owner in _numbers(document):
                 assert owner is not None, f"{document.name}: untraced number {text!r}"
@@ -246,7 +246,7 @@ def test_the_documents_read_the_scores_from_the_hub_and_fail_clearly_without_the
         hub.execute("DROP TABLE mpi.builds")
     with pytest.raises(LinkageNotRecorded, match="mpi/linkage_evaluation"):
         read_linkage_quality(copy)
-    shutil.copytree(home.home_dir / "published", copy.home_dir / "published", symlinks=True)
+    shutil.copytree(home.published, copy.published, symlinks=True)
     result = materialize([annual_report], resources={"data_home": DataHome(home=str(copy.home_dir))}, raise_on_error=False)
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
