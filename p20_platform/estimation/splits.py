@@ -120,11 +120,11 @@ def birth_date_pairs(records: pd.DataFrame, crosswalk: pd.DataFrame, youth: pd.S
         -- sides born on the looked-at day whose initials agree, or one has none (equality joins on the day, not a
         -- comparison of lists per pair: at 1.2M persons that took minutes)
         dated AS (
-            SELECT DISTINCT o, swapped, born, days, s, dob, false AS initial_missing
+            SELECT DISTINCT o, swapped, born, days, s, false AS initial_missing
             FROM (SELECT o, swapped, born, days, dob, unnest(initials) AS initial FROM looked)
             JOIN (SELECT s, dob, unnest(initials) AS initial FROM schooled) USING (dob, initial)
             UNION ALL
-            SELECT o, swapped, born, days, s, dob, true
+            SELECT o, swapped, born, days, s, true
             FROM looked JOIN schooled USING (dob) WHERE len(looked.initials) = 0 OR len(schooled.initials) = 0),
         -- ... of whom these share a key that a blocking rule compares
         keyed AS (
