@@ -43,9 +43,11 @@ class IdIssuer:
         return ids, IdIssuer(self.salt, counter)
 
 
-def assign_p20_ids(clusters: pd.DataFrame, prior: pd.DataFrame | None, issuer: IdIssuer
-                   ) -> tuple[pd.DataFrame, IdIssuer]:
+def assign_p20_ids(clusters: pd.DataFrame, prior: pd.DataFrame | None, issuer: IdIssuer, *,
+                   taken: set[str] | None = None) -> tuple[pd.DataFrame, IdIssuer]:
     """DataFrame[record_id, cluster_id] (+ prior DataFrame[record_id, p20_id]) -> [record_id, p20_id].
+
+    Fresh ids avoid `taken` (default: the prior's ids), so part of an index can be given ids alone.
 
     Inheritance is greedy by support: (cluster, prior id) candidates ranked by how many of the
     cluster's records held the id, ties broken by the id and then the cluster id, so the result
@@ -67,7 +69,7 @@ def assign_p20_ids(clusters: pd.DataFrame, prior: pd.DataFrame | None, issuer: I
         {"cluster_id": [], "p20_id": []}, dtype="string")
 
     orphans = sorted(set(clusters["cluster_id"]) - set(kept["cluster_id"]))
-    fresh_ids, issuer = issuer.issue(len(orphans), taken=set(prior["p20_id"]))
+    fresh_ids, issuer = issuer.issue(len(orphans), taken=set(prior["p20_id"]) if taken is None else set(taken))
     ids = pd.concat([kept, pd.DataFrame({"cluster_id": orphans, "p20_id": fresh_ids})], ignore_index=True)
     assigned = clusters.merge(ids, on="cluster_id", how="left")[["record_id", "p20_id"]]
     return assigned.astype("string"), issuer

@@ -9,6 +9,7 @@ The work is one DuckDB query so a statewide rebuild standardises millions of row
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import duckdb
 import pandas as pd
@@ -115,6 +116,12 @@ def _standardise_sql(today: dt.date) -> str:
             CASE WHEN regexp_full_match(school, '[0-9A-Z]{{6}}') THEN school END AS high_school_code
         FROM cleaned
     """
+
+
+def cleaning_rules_fingerprint() -> str:
+    """A checksum of the cleaning rules (the SQL, less today's date): records standardised under other
+    rules must be linked again."""
+    return hashlib.sha256(_standardise_sql(dt.date.min).encode()).hexdigest()[:16]
 
 
 def standardise_records(raw: pd.DataFrame, *, today: dt.date | None = None) -> pd.DataFrame:

@@ -46,11 +46,21 @@ def load_truth(home: Paths | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     return records[["record_id", "agency", "person_id"]], persons
 
 
+def match_rate_sql(linked: str) -> str:
+    """SQL for the share of records linked to at least one record of another agency (the briefing's
+    match rate), over `linked`: a relation with one row per record, cluster_id and agency."""
+    return (f"SELECT avg(CAST(agencies > 1 AS DOUBLE)) FROM {linked} JOIN (SELECT cluster_id, count(DISTINCT agency)"
+            f" AS agencies FROM {linked} GROUP BY cluster_id) USING (cluster_id)")
+
+
 def match_rate(clusters: pd.DataFrame, records: pd.DataFrame) -> float:
-    """Share of records linked to at least one record of another agency (the briefing's match rate)."""
-    agencies = clusters.merge(records[["record_id", "agency"]], on="record_id")
-    per_cluster = agencies.groupby("cluster_id")["agency"].nunique()
-    return float((agencies["cluster_id"].map(per_cluster) > 1).mean())
+    """The match rate (`match_rate_sql`) of clusters [record_id, cluster_id] of records [record_id, agency]."""
+    with duckdb.connect() as connection:
+        connection.register("clusters", clusters[["record_id", "cluster_id"]])
+        connection.register("records", records[["record_id", "agency"]])
+        rate = connection.execute(match_rate_sql("(SELECT cluster_id, agency FROM clusters JOIN records USING "
+                                                 "(record_id))")).fetchall()[0][0]
+    return float("nan") if rate is None else float(rate)
 
 
 def pairwise_scores(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
@@ -253,12 +263,19 @@ def suppress_small_counts(table: pd.DataFrame, within: str | None = None,
     return out
 
 
-def clerical_review(pairs: pd.DataFrame, threshold_probability: float, *, width: float = 4.0,
-                    limit: int = 1000) -> pd.DataFrame:
-    """The uncertain pairs a person should look at: match weight within `width` of the threshold,
+REVIEW_WIDTH = 4.0  # match weight either side of the threshold a clerical reviewer looks at
+
+
+def match_weight(probability: float) -> float:
+    """Splink's match weight (log2 Bayes factor, prior included) for a match probability."""
+    return float(np.log2(probability / (1 - probability)))
+
+
+def clerical_review(pairs: pd.DataFrame, threshold_probability: float, *, limit: int = 1000) -> pd.DataFrame:
+    """The uncertain pairs a person should look at: match weight within REVIEW_WIDTH of the threshold,
     closest first, both records' identifiers side by side with each field's weight (hub only)."""
-    threshold_weight = float(np.log2(threshold_probability / (1 - threshold_probability)))
-    near = pairs[(pairs["match_weight"] - threshold_weight).abs() <= width]
+    threshold_weight = match_weight(threshold_probability)
+    near = pairs[(pairs["match_weight"] - threshold_weight).abs() <= REVIEW_WIDTH]
     near = near.assign(distance=(near["match_weight"] - threshold_weight).abs(),
                        decision=np.where(near["match_probability"] >= threshold_probability, "linked", "not linked"))
     columns = ["decision", "match_weight", "match_probability", "record_id_l", "record_id_r",

@@ -8,8 +8,9 @@ import duckdb
 import pandas as pd
 
 from p20_platform.feeds import load_feed
-from p20_platform.linkage.hub import link_new_delivery, rebuild_index
+from p20_platform.linkage.hub import rebuild_index, update_index
 from p20_platform.linkage.pet_key import create_demo_key
+from p20_platform.linkage.probabilistic import person_clusters
 from p20_platform.linkage.truth_scores import pairwise_scores
 from p20_platform.settings import paths
 
@@ -71,10 +72,19 @@ def test_incremental_delivery_matches_a_full_rebuild(indexed_copy):
     assert [d.status for d in load_feed(home, ("DOC", "matching"))] == ["loaded"]
     before = _crosswalk(indexed_copy)
 
-    build = link_new_delivery(paths(indexed_copy), ["DOC"])
+    build = update_index(paths(indexed_copy))
     incremental = _crosswalk(indexed_copy)
-    assert build.records_scored == len(renamed) < build.records
+    assert build.incremental and build.records_scored == len(renamed) < build.records
     assert set(incremental.loc[incremental["agency"] == "DOC", "FakeID"]) == {r.split("\t")[fake] for r in renamed}
+    # only the persons the delivery reaches were clustered again: the same persons as clustering every stored pair
+    reclustered = person_clusters(_table(home.hub_db, "SELECT * FROM mpi.records"), _table(
+        home.hub_db, "SELECT record_id_l, record_id_r, match_probability FROM mpi.pairs"))
+    same = pairwise_scores(incremental.rename(columns={"p20_id": "cluster_id"}),
+                           reclustered.rename(columns={"cluster_id": "person_id"}))
+    assert same["pairwise_precision"] == same["pairwise_recall"] == 1.0
+    published = _table(home.warehouse_db, "SELECT agency, FakeID, p20_id FROM mpi.crosswalk")
+    assert published.sort_values(["agency", "FakeID"], ignore_index=True).equals(
+        incremental[["agency", "FakeID", "p20_id"]].sort_values(["agency", "FakeID"], ignore_index=True))
 
     rebuild_index(paths(indexed_copy), "probabilistic")
     full = _crosswalk(indexed_copy)
@@ -134,3 +144,26 @@ def test_published_wage_linkable_says_whether_an_entry_holds_an_ssn_for_every_st
     assert_published_flag_is_the_hubs()
     columns = _table(paths(indexed_copy).warehouse_db, "SELECT * FROM mpi.persons LIMIT 0").columns
     assert list(columns) == ["p20_id", "birth_year", "born_by_june_30", "sex", "wage_linkable"]
+
+
+def test_people_new_to_an_agency_are_clustered_as_relinking_every_pair_would(indexed_copy):
+    """DOC's delivery grows by people known to DCF but never to DOC: their new records link to entries
+    that held no replaced record, and the index still equals a clustering of every stored pair."""
+    home = paths(indexed_copy)
+    with duckdb.connect(str(home.hub_db)) as hub:
+        hub.execute("""
+            INSERT INTO matching.doc BY NAME
+            SELECT "LastName", "FirstName", "DOB", "Gender", "SSN", 'X' || "FakeID" AS "FakeID",
+                   (SELECT any_value(source_file) FROM matching.doc) AS source_file, delivery_sha256
+            FROM matching.dcf ORDER BY "FakeID" LIMIT 150""").fetchall()
+    build = update_index(home)
+    assert build.incremental and build.records_scored > 150
+    crosswalk = _crosswalk(indexed_copy)
+    joined = crosswalk[crosswalk["FakeID"].str.startswith("X")].merge(
+        crosswalk[crosswalk["agency"] == "DCF"], on="p20_id", suffixes=("", "_dcf"))
+    assert (joined["FakeID"] == "X" + joined["FakeID_dcf"]).sum() > 100  # most found their DCF record
+    reclustered = person_clusters(_table(home.hub_db, "SELECT * FROM mpi.records"), _table(
+        home.hub_db, "SELECT record_id_l, record_id_r, match_probability FROM mpi.pairs"))
+    same = pairwise_scores(crosswalk.rename(columns={"p20_id": "cluster_id"}),
+                           reclustered.rename(columns={"cluster_id": "person_id"}))
+    assert same["pairwise_precision"] == same["pairwise_recall"] == 1.0
