@@ -154,9 +154,9 @@ def run(args: argparse.Namespace) -> dict:
                         "cpus": os.cpu_count(), "load_average_at_start": os.getloadavg(),
                         "generate_landing_files": generate}
         if args.redeliver:
-            people = redeliver_two_thirds(paths(home), args.redeliver, REDELIVERY_DATE)
+            people = redeliver_two_thirds(paths(home), args.redeliver, args.delivery_date)
             result["rebuild_after_delivery"] = {"agency": args.redeliver, "people_delivered": people,
-                                                "delivery_date": REDELIVERY_DATE}
+                                                "delivery_date": args.delivery_date}
         with MemorySampler() as sampler:
             result["main_job"] = _run_job("platform", sampler)
             if args.evaluate:
@@ -176,6 +176,8 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch data home")
     parser.add_argument("--redeliver", metavar="AGENCY",
                         help="on a built --home: land a later delivery of this agency and time the rebuild")
+    parser.add_argument("--delivery-date", default=REDELIVERY_DATE, metavar="MM_DD_YYYY",
+                        help="the redelivery's date, later than the agency's newest delivery (to redeliver again)")
 
 
 def _result_name(args: argparse.Namespace) -> str:

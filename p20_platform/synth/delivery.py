@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute  # noqa: F401  (registers pa.compute)
 import pyarrow.csv as pacsv
 
+from p20_platform.feeds.naming import parse_delivery_name
 from p20_platform.registry import Agency, Element
 from p20_platform.settings import Paths
 from p20_platform.synth.demographics import demographic_columns
@@ -191,13 +192,13 @@ def write_table(tables: pa.Table | pd.DataFrame | Iterable[pa.Table], agency: Ag
 
 
 def redeliver_two_thirds(home: Paths, agency_code: str, date: str) -> int:
-    """A newer delivery of one agency (`date` as MM_DD_YYYY): the first two thirds of its people,
-    matching and analytical alike, beside its current files in landing/; returns the people sent.
+    """A newer delivery of one agency (`date` as MM_DD_YYYY): the first two thirds of the people of its
+    newest delivery, matching and analytical alike, beside its files in landing/; returns the people sent.
 
     Two thirds, not half: a drop to half or less is held for confirmation as a sharp change."""
     folder = home.agency_landing(agency_code)
-    [matching] = folder.glob("*.matching")
-    [analytical] = folder.glob("*.analytical")
+    matching, analytical = (max(folder.glob(f"*.{content}"), key=lambda f: parse_delivery_name(f.name).delivery_date)
+                            for content in ("matching", "analytical"))
     lines = matching.read_text().splitlines(keepends=True)
     kept = lines[:1 + (len(lines) - 1) * 2 // 3]
     fake_id = lines[0].rstrip("\n").split("\t").index("FakeID")
