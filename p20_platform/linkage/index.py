@@ -12,6 +12,8 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+import duckdb
+import numpy as np
 import pandas as pd
 
 ID_PREFIX = "P"
@@ -54,22 +56,34 @@ def assign_p20_ids(clusters: pd.DataFrame, prior: pd.DataFrame | None, issuer: I
     depends only on the inputs.
     """
     prior = prior if prior is not None else pd.DataFrame({"record_id": [], "p20_id": []}, dtype="string")
-    candidates = (
-        clusters.merge(prior, on="record_id", how="inner")
-        .groupby(["cluster_id", "p20_id"], as_index=False).size()
-        .sort_values(["size", "p20_id", "cluster_id"], ascending=[False, True, True])
-    )
-    inherited: list[pd.DataFrame] = []
-    while not candidates.empty:
-        winners = candidates.drop_duplicates("cluster_id").drop_duplicates("p20_id")
-        inherited.append(winners[["cluster_id", "p20_id"]])
-        candidates = candidates[~candidates["cluster_id"].isin(winners["cluster_id"])
-                                & ~candidates["p20_id"].isin(winners["p20_id"])]
-    kept = pd.concat(inherited, ignore_index=True) if inherited else pd.DataFrame(
-        {"cluster_id": [], "p20_id": []}, dtype="string")
+    # joined, counted and ranked in DuckDB, and the rounds below on integer codes: pandas' string joins
+    # and isin took a minute at statewide size (2.7M records)
+    with duckdb.connect() as connection:
+        connection.register("clusters", clusters[["record_id", "cluster_id"]])
+        connection.register("prior", prior[["record_id", "p20_id"]])
+        candidates = connection.sql(
+            "SELECT cluster_id, p20_id, count(*) AS size FROM clusters JOIN prior USING (record_id)"
+            " GROUP BY cluster_id, p20_id ORDER BY size DESC, p20_id, cluster_id").to_arrow_table().to_pandas()
+    cluster_code, cluster_names = pd.factorize(candidates["cluster_id"])
+    id_code, id_names = pd.factorize(candidates["p20_id"])
+    cluster_taken, id_taken = np.zeros(len(cluster_names), bool), np.zeros(len(id_names), bool)
+    remaining, inherited = np.arange(len(candidates)), []
+    while remaining.size:  # each round: the best candidate of each cluster, then the best of those per id
+        firsts = remaining[np.sort(np.unique(cluster_code[remaining], return_index=True)[1])]
+        winners = firsts[np.sort(np.unique(id_code[firsts], return_index=True)[1])]
+        inherited.append(winners)
+        cluster_taken[cluster_code[winners]] = id_taken[id_code[winners]] = True
+        remaining = remaining[~cluster_taken[cluster_code[remaining]] & ~id_taken[id_code[remaining]]]
+    kept = candidates.iloc[np.sort(np.concatenate(inherited)) if inherited else []][["cluster_id", "p20_id"]]
 
-    orphans = sorted(set(clusters["cluster_id"]) - set(kept["cluster_id"]))
-    fresh_ids, issuer = issuer.issue(len(orphans), taken=set(prior["p20_id"]) if taken is None else set(taken))
-    ids = pd.concat([kept, pd.DataFrame({"cluster_id": orphans, "p20_id": fresh_ids})], ignore_index=True)
-    assigned = clusters.merge(ids, on="cluster_id", how="left")[["record_id", "p20_id"]]
+    cluster_of_record, clusters_found = pd.factorize(clusters["cluster_id"])
+    clusters_found = clusters_found.to_numpy(dtype=object)  # Python strings: iterating Arrow ones is slow
+    orphans = sorted(set(clusters_found) - set(kept["cluster_id"].to_numpy(dtype=object)))
+    if taken is None:
+        taken = set(prior["p20_id"].to_numpy(dtype=object))
+    fresh_ids, issuer = issuer.issue(len(orphans), taken=set(taken))
+    ids = dict(zip(kept["cluster_id"].to_numpy(dtype=object), kept["p20_id"].to_numpy(dtype=object)))
+    ids |= dict(zip(orphans, fresh_ids))
+    assigned = pd.DataFrame({"record_id": clusters["record_id"].to_numpy(),
+                             "p20_id": np.array([ids[c] for c in clusters_found], dtype=object)[cluster_of_record]})
     return assigned.astype("string"), issuer
