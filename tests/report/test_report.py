@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from dagster import materialize
 
+from assets.marts import p20_dbt_models
 from assets.report import annual_report
 from p20_platform.disclosure import TOTAL, DisclosureViolation, PublishedTable, audit, protect
 from p20_platform.disclosure.tables import COMPLEMENTARY
@@ -98,6 +99,16 @@ def test_the_run_publishes_both_documents_and_records_what_it_did(run):
         assert html.startswith("<!DOCTYPE html>") and "<svg" in html and "http" not in html.replace(
             "http://www.w3.org/2000/svg", "")  # self-contained: no external resource
     assert "Methods" in (home.reports / "annual" / f"disconnected_youth_{latest}.html").read_text()
+
+
+def test_every_dbt_test_runs_in_the_dagster_build(run):
+    """Dagster runs `dbt build` in steps around the assets between dbt models, and a dbt test runs only in a step
+    that builds its parents or their descendants (indirect selection `buildable`): a test whose parents fall in
+    different steps would run in none (the eight staging town tests did, until the models named their seed)."""
+    _, result = run
+    evaluated = {evaluation.check_name for evaluation in result.get_asset_check_evaluations()}
+    never_run = {key.name for key in p20_dbt_models.check_keys} - evaluated
+    assert not never_run
 
 
 def test_every_number_in_the_documents_traces_to_a_mart_or_evaluation_value(run):

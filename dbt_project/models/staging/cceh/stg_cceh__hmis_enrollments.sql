@@ -1,4 +1,6 @@
 -- One row per HMIS project enrolment (emergency shelter, transitional housing, ...).
+-- The town test's seed: a parent here, so Dagster's dbt step that builds this model runs that test.
+-- depends_on: {{ ref('ct_towns') }}
 select
     FakeID as fake_id,
     ProjectType as project_type_code,

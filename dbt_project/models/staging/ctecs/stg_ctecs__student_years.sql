@@ -1,4 +1,6 @@
 -- One row per technical high school student per school year.
+-- The town test's seed: a parent here, so Dagster's dbt step that builds this model runs that test.
+-- depends_on: {{ ref('ct_towns') }}
 select
     FakeID as fake_id,
     FallOfYear as fall_of_year,

@@ -1,4 +1,6 @@
 -- One row per maltreatment allegation in a CPS report.
+-- The town test's seed: a parent here, so Dagster's dbt step that builds this model runs that test.
+-- depends_on: {{ ref('ct_towns') }}
 select
     FakeID as fake_id,
     REPORT_ID as report_id,

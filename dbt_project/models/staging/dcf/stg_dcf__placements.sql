@@ -1,4 +1,6 @@
 -- One row per out-of-home placement; placement_end_date null while placed.
+-- The town test's seed: a parent here, so Dagster's dbt step that builds this model runs that test.
+-- depends_on: {{ ref('ct_towns') }}
 select
     FakeID as fake_id,
     EPISODE_ID as episode_id,

@@ -1,4 +1,6 @@
 -- One row per admission to a Department of Correction facility; release_date null while in custody.
+-- The town test's seed: a parent here, so Dagster's dbt step that builds this model runs that test.
+-- depends_on: {{ ref('ct_towns') }}
 select
     FakeID as fake_id,
     LatestDOCAdmissionDate as admission_date,

@@ -1,4 +1,6 @@
 -- One row per SNAP, TANF or Medicaid eligibility spell; end date null while open.
+-- The town test's seed: a parent here, so Dagster's dbt step that builds this model runs that test.
+-- depends_on: {{ ref('ct_towns') }}
 select
     FakeID as fake_id,
     Program as program,

@@ -1,4 +1,6 @@
 -- One row per early care (Care 4 Kids), pre-K or home visiting enrolment.
+-- The town test's seed: a parent here, so Dagster's dbt step that builds this model runs that test.
+-- depends_on: {{ ref('ct_towns') }}
 select
     FakeID as fake_id,
     RecordType as program,
