@@ -66,12 +66,14 @@ def replace_text(path: Path, text: str) -> Path:
 
 
 def _process_start(pid: int) -> str | None:
-    """The kernel's start time of a process (clock ticks since boot), or None when it is gone."""
+    """The kernel's start time of a process (clock ticks since boot), or None when it is gone: exited,
+    or a zombie whose parent has not reaped it yet (an orphan's new parent may take its time)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return stat.rsplit(")", 1)[1].split()[19]  # field 22; the command name before ")" may hold spaces
+    fields = stat.rsplit(")", 1)[1].split()  # the command name before ")" may hold spaces
+    return None if fields[0] == "Z" else fields[19]  # fields 3 (state) and 22 (start time)
 
 
 def _parent(pid: int) -> int | None:

@@ -32,11 +32,13 @@ def test_dbt_sources_resolve_to_the_feed_and_index_assets():
     assert upstream == FEED_KEYS | {MPI_KEY, AssetKey(["marts", "undecided_status"])}
     staged = {spec.key: {dep.asset_key for dep in spec.deps} for spec in specs.values()
               if spec.key.path[0] == "staging"}
-    # staging models only rename and cast: each reads its one source and nothing else
-    assert all(len(deps) == 1 and not deps & set(specs) for deps in staged.values()), staged
+    # staging models only rename and cast: each reads its one source and nothing else; the one other parent is
+    # the ct_towns seed of the town tests, named so Dagster's dbt step that builds the model runs them
+    towns = AssetKey(["reference", "ct_towns"])
+    assert all(len(deps - {towns}) == 1 and not deps - {towns} & set(specs) for deps in staged.values()), staged
     for agency in AGENCIES:
         # every agency's feed reaches a staging model, and the models reading that add the index's p20_id
-        mine = [key for key, deps in staged.items() if deps == {AssetKey([agency.code, f"{agency.code}_analytical"])}]
+        mine = [key for key, deps in staged.items() if deps - {towns} == {AssetKey([agency.code, f"{agency.code}_analytical"])}]
         assert mine, agency.code
         for key in mine:
             readers = [{dep.asset_key for dep in spec.deps} for spec in specs.values()
