@@ -279,9 +279,8 @@ def _link_incrementally(hub: duckdb.DuckDBPyConnection, home: Paths, model: dict
     hub.execute("BEGIN TRANSACTION").fetchall()
     try:
         _replace_records(hub, changed, new, scored)
-        region = _relink_region(hub)
-        if len(region):
-            _relink(hub, region)
+        if _relink_region(hub):
+            _relink(hub)
         hub.execute("COMMIT").fetchall()
     except BaseException:
         hub.execute("ROLLBACK").fetchall()
@@ -308,9 +307,10 @@ def _replace_records(hub: duckdb.DuckDBPyConnection, changed: list[str], new: pd
     hub.execute("INSERT INTO mpi.records BY NAME SELECT * FROM new_records").fetchall()
 
 
-def _relink_region(hub: duckdb.DuckDBPyConnection) -> list[str]:
-    """The record ids whose person may have changed: the new records and the other records of every entry
-    that held a replaced record, grown along links (pairs at or above the threshold) until closed."""
+def _relink_region(hub: duckdb.DuckDBPyConnection) -> int:
+    """The records whose person may have changed, as the temporary table `region`: the new records and the other
+    records of every entry that held a replaced record, grown along links (pairs at or above the threshold) until
+    closed. Returns how many."""
     hub.execute("""
         CREATE OR REPLACE TEMP TABLE region AS
         SELECT record_id FROM new_records
@@ -330,10 +330,10 @@ def _relink_region(hub: duckdb.DuckDBPyConnection) -> list[str]:
         """, {"t": MATCH_THRESHOLD}).fetchall()
         if not grown:
             break
-    return [row[0] for row in hub.execute("SELECT record_id FROM region").fetchall()]
+    return hub.execute("SELECT count(*) FROM region").fetchall()[0][0]
 
 
-def _relink(hub: duckdb.DuckDBPyConnection, region: list[str]) -> None:
+def _relink(hub: duckdb.DuckDBPyConnection) -> None:
     """Cluster the region's records from their links, give the persons ids (inherited where the prior
     crosswalk allows) and write them over the region's and the replaced records' crosswalk rows."""
     records = hub.sql("SELECT * FROM mpi.records JOIN region USING (record_id)").to_arrow_table().to_pandas()

@@ -79,9 +79,8 @@ def assign_p20_ids(clusters: pd.DataFrame, prior: pd.DataFrame | None, issuer: I
     cluster_of_record, clusters_found = pd.factorize(clusters["cluster_id"])
     clusters_found = clusters_found.to_numpy(dtype=object)  # Python strings: iterating Arrow ones is slow
     orphans = sorted(set(clusters_found) - set(kept["cluster_id"].to_numpy(dtype=object)))
-    if taken is None:
-        taken = set(prior["p20_id"].to_numpy(dtype=object))
-    fresh_ids, issuer = issuer.issue(len(orphans), taken=set(taken))
+    taken = set(prior["p20_id"].to_numpy(dtype=object)) if taken is None else set(taken)  # `issue` adds to it
+    fresh_ids, issuer = issuer.issue(len(orphans), taken=taken)
     ids = dict(zip(kept["cluster_id"].to_numpy(dtype=object), kept["p20_id"].to_numpy(dtype=object)))
     ids |= dict(zip(orphans, fresh_ids))
     assigned = pd.DataFrame({"record_id": clusters["record_id"].to_numpy(),
