@@ -44,11 +44,13 @@ def test_probabilistic_meets_accuracy_floors_and_beats_deterministic(synth_recor
 def test_model_is_trained_without_labels_and_reusable_as_json(synth_records, probabilistic):
     model = probabilistic[0]
     assert "probability_two_random_records_match" in model
-    exact = {c["output_column_name"]: c["comparison_levels"][1] for c in model["comparisons"]}
+    # the first level after null (a middle name's: an initial meeting a name; its full name is the next)
+    exact = {c["output_column_name"]: c["comparison_levels"][2 if c["output_column_name"] == "middle_name" else 1]
+             for c in model["comparisons"]}
     # levels that carry no evidence by design (an SSN under another name, a married surname) weigh nothing
     neutral = [level for c in model["comparisons"] for level in c["comparison_levels"][1:] if level.get("is_null_level")]
     assert len(neutral) == 2 and not any("m_probability" in level for level in neutral)
-    assert set(exact) == {"first_name", "first_initial", "last_name", "dob", "ssn", "sasid", "gender"}
+    assert set(exact) == {"first_name", "first_initial", "last_name", "middle_name", "dob", "ssn", "sasid", "gender"}
     # agreement is far likelier among matches than among random pairs (gender: only somewhat)
     assert all(exact[c]["m_probability"] > 10 * exact[c]["u_probability"] for c in set(exact) - {"gender"})
     assert exact["gender"]["m_probability"] > exact["gender"]["u_probability"]
