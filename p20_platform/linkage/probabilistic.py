@@ -426,7 +426,7 @@ def _engine_linker(db_api: Any, tables: Any, model: dict[str, Any]) -> Linker:
     """A Linker on the engine's database API, the model's SQL in that engine's dialect."""
     dialect = db_api.sql_dialect.sql_dialect_str
     return Linker(tables, model_for_dialect(model, settings().get_settings(dialect).as_dict(), dialect),
-                  log_level=PROBABILISTIC.log_level)
+                  log_level=PROBABILISTIC.log_level, validate_settings=splink_model.VALIDATE_SETTINGS)
 
 
 def score_pairs(records: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
