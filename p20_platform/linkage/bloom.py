@@ -60,7 +60,7 @@ HASHES_PER_QGRAM = 8  # k, at most 16: one HMAC-SHA256 digest yields 16 position
 FILTER_FIELDS = ("first_name", "middle_name", "last_name", "dob")
 # Keyed digests sent beside the filters: column -> HMAC domain. The swapped DOB shares the
 # DOB's domain so the hub can see a day/month transposition as agreement.
-DIGESTS = {"first_initial": "first_initial", "gender": "gender",
+DIGESTS = {"first_initial": "first_initial", "middle_initial": "middle_initial", "gender": "gender",
            "ssn": "ssn", "sasid": "sasid", "dob": "dob", "dob_day_month_swapped": "dob",
            "names_soundex": "names_soundex", "last_soundex_month_day": "last_soundex_month_day"}
 # Digests the hub blocks on: only record pairs sharing one of these are scored.
@@ -130,6 +130,7 @@ def encode_bloom(records: pd.DataFrame, key: bytes) -> pd.DataFrame:
     records = records.reset_index(drop=True)
     parts = key_components(records).assign(
         middle_name=records["middle_name"].astype("string"),
+        middle_initial=lambda p: p["middle_name"].str[0],
         names_soundex=lambda p: p["first_soundex"] + " " + p["last_soundex"],
         last_soundex_month_day=lambda p: p["last_soundex"] + " " + p["dob"].str[5:],
     )
@@ -284,7 +285,11 @@ def settings() -> SettingsCreator:
             _name_comparison("first_name", "last_name", (0.85, 0.7), nickname=True),
             _first_initial_comparison(),
             cl.CustomComparison(output_column_name="middle_name", comparison_levels=[
-                cll.NullLevel("middle_name_bloom"), cll.ExactMatchLevel("middle_name_bloom"),
+                cll.NullLevel("middle_name_bloom"),
+                # a middle name recorded as its initial meets the full name: their filters share one bigram
+                cll.CustomLevel(f"{_initial_only('middle_name')} AND middle_initial_hash_l = middle_initial_hash_r",
+                                label_for_charts="middle initial agrees, one side only an initial"),
+                cll.ExactMatchLevel("middle_name_bloom"),
                 cll.CustomLevel(f"{_dice_sql('middle_name', 'l', 'middle_name', 'r')} >= 0.7",
                                 label_for_charts="middle_name Dice >= 0.7"),
                 cll.ElseLevel()]),
