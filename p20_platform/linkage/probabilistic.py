@@ -38,8 +38,6 @@ MATCH_THRESHOLD = 0.95
 KEEP_PAIRS_MATCH_WEIGHT = -6.0
 SCORING_COLUMNS = ("record_id", "agency", "first_name", "first_name_aliases", "first_name_alias_initials",
                    "middle_name", "last_name", "dob", "gender", "ssn", "sasid")
-# The comparisons whose exact level is term-frequency adjusted (a common name is weaker evidence).
-TERM_FREQUENCY_COLUMNS = ("first_name", "middle_name", "last_name")
 # The birth-date gap beyond which two records are two people (for the identifiers' collision rate).
 BIRTHS_APART_YEARS = 5
 # Below this many records EM has too few pairs to learn from: use the reference model.
@@ -411,6 +409,12 @@ def identifier_collision_u(records: pd.DataFrame, column: str) -> float | None:
     return (collisions + 1) / pairs_apart if pairs_apart else None
 
 
+def _term_frequency_columns(model: dict[str, Any]) -> set[str]:
+    """The columns the model's levels adjust by term frequency (a common name is weaker evidence)."""
+    return {level["tf_adjustment_column"] for comparison in model["comparisons"]
+            for level in comparison["comparison_levels"] if level.get("tf_adjustment_column")}
+
+
 def _without_term_frequencies(model: dict[str, Any]) -> dict[str, Any]:
     """The model with no term-frequency adjustment: name frequencies counted in a handful of
     records are noise (two OBRIENs in eight records would make OBRIEN look common)."""
@@ -425,8 +429,7 @@ def _without_term_frequencies(model: dict[str, Any]) -> dict[str, Any]:
 def _engine_linker(db_api: Any, tables: Any, model: dict[str, Any]) -> Linker:
     """A Linker on the engine's database API, the model's SQL in that engine's dialect."""
     dialect = db_api.sql_dialect.sql_dialect_str
-    return Linker(tables, model_for_dialect(model, settings().get_settings(dialect).as_dict(), dialect),
-                  log_level=PROBABILISTIC.log_level, validate_settings=splink_model.VALIDATE_SETTINGS)
+    return PROBABILISTIC.linker(tables, model_for_dialect(model, settings().get_settings(dialect).as_dict(), dialect))
 
 
 def score_pairs(records: pd.DataFrame, model: dict[str, Any]) -> pd.DataFrame:
@@ -454,7 +457,7 @@ def score_new_records(existing: pd.DataFrame, new: pd.DataFrame, model: dict[str
         existing_table = db_api.register(_scoring_table(existing), dataset_display_name="existing")
         new_table = db_api.register(_scoring_table(new), dataset_display_name="new")
         linker = _engine_linker(db_api, all_table, model)
-        for column in TERM_FREQUENCY_COLUMNS:
+        for column in _term_frequency_columns(model):
             linker.table_management.compute_tf_table(column)
         options = {"threshold_match_weight": KEEP_PAIRS_MATCH_WEIGHT, "warning_mode": "never"}
         between = linker.inference.predict_between(new_table, existing_table, **options).as_pyarrow_table().to_pandas()
