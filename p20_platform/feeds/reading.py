@@ -36,6 +36,8 @@ def read_delivery(file_name: str, data: bytes, columns: tuple[str, ...]) -> pd.D
         raise DeliveryRejected(file_name, f"line {line} holds a NUL byte: the file is binary or corrupted",
                                "export the file again as plain tab-delimited UTF-8 text")
     header = _check_header(file_name, data, columns)
+    if b"\n" not in data:  # a header cut before its line break: no CSV Arrow can read ("cannot infer columns")
+        _reject_unterminated(file_name, data)
     ragged: list[object] = []
 
     def skip_ragged(row: object) -> str:
@@ -53,10 +55,7 @@ def read_delivery(file_name: str, data: bytes, columns: tuple[str, ...]) -> pd.D
     if ragged:
         _reject_ragged(file_name, data, len(header))
     if not data.endswith(b"\n"):
-        lines = data.count(b"\n") + 1
-        raise DeliveryRejected(file_name, f"the last line ({lines}) has no line break, so the file may be cut "
-                               "short inside its last value (every line of a delivery ends with a line break)",
-                               "send the complete file again, ending with a line break")
+        _reject_unterminated(file_name, data)
     if table.num_rows == 0:
         raise DeliveryRejected(file_name, "the file has a header but no records",
                                "send the file with its records; an empty delivery would replace good data")
@@ -68,6 +67,13 @@ def read_delivery(file_name: str, data: bytes, columns: tuple[str, ...]) -> pd.D
         frame[name] = table.column(name).to_pandas()
         table = table.drop_columns([name])
     return pd.DataFrame(frame, copy=False)
+
+
+def _reject_unterminated(file_name: str, data: bytes) -> None:
+    lines = data.count(b"\n") + 1
+    raise DeliveryRejected(file_name, f"the last line ({lines}) has no line break, so the file may be cut "
+                           "short inside its last value (every line of a delivery ends with a line break)",
+                           "send the complete file again, ending with a line break")
 
 
 def _require_utf8(file_name: str, data: bytes) -> None:

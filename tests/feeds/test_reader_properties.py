@@ -37,6 +37,7 @@ def test_any_bytes_end_in_a_verdict_or_a_rejection_never_an_exception(data):
 @PROPERTY_SETTINGS
 @given(st.binary(max_size=200), st.integers(min_value=0, max_value=2000))
 @example(b"\x0b", 2000)  # found by Hypothesis: a vertical tab after the last line break (str.splitlines breaks there)
+@example(b"", len("\t".join(COLUMNS)))  # found by Hypothesis: the header cut before its line break, nothing else
 def test_a_real_header_with_garbage_after_it_never_raises(garbage, cut):
     data = _file([("A",) * len(COLUMNS)] * 3)[:cut] + garbage
     inspection = inspect_delivery(NAME, data)
