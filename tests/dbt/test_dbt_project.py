@@ -17,8 +17,8 @@ from assets.feeds import DUCKDB_POOL
 from assets.marts import MART_KEYS, p20_dbt_models
 from p20_platform.registry import AGENCIES
 from p20_platform.settings import paths
-from p20_platform.transform import (CURRENT, DBT_PROJECT_DIR, MART_TABLES, PUBLISHED_DATABASE, VERSIONS, dbt_project,
-                                   prune_dbt_targets, publish_marts)
+from p20_platform.transform import (CURRENT, DBT_PROJECT_DIR, MART_TABLES, PUBLISHED_DATABASE, VERSIONS, dbt_cli_resource,
+                                   dbt_project, prune_dbt_targets, publish_marts)
 from published_copy import published_tables
 
 FEED_KEYS = {AssetKey([agency.code, f"{agency.code}_analytical"]) for agency in AGENCIES}
@@ -180,6 +180,14 @@ def test_dbt_target_folders_are_pruned_to_the_newest_finished_invocations(tmp_pa
     assert sorted(f.name for f in target.iterdir()) == ["p20_dbt-0", "p20_dbt-1", "p20_dbt-2", "p20_dbt-building",
                                                         "parse-1"]
     assert prune_dbt_targets(target) == []
+
+
+def test_the_dbt_resource_reports_the_version_the_dbt_executable_prints():
+    """The resource takes dbt's version from this venv's dbt-core package instead of running `dbt --version`
+    before every dbt command; dagster-dbt picks dbt Core's code path by it, so it must be the executable's."""
+    resource = dbt_cli_resource()
+    printed = subprocess.run([resource.dbt_executable, "--version"], capture_output=True, text=True, check=True).stdout
+    assert f"installed: {resource._cli_version}" in printed
 
 
 def test_each_agency_source_declares_the_registry_layout_the_loader_writes():
