@@ -63,23 +63,41 @@ def test_description(test: Mapping[str, Any]) -> str:
 # Both mpi tables (crosswalk and persons) come from the one mpi/crosswalk asset.
 translator = P20DbtTranslator(DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True))
 
+# The dbt models that read the hub's estimate (marts/undecided_status), which reads the person-year mart.
+# They are their own dbt assets definition: in one definition with the rest, that cycle through a Python
+# asset made Dagster split the dbt step in three (the seeds alone in one), each paying dbt's start-up.
+ESTIMATE_MODELS = "source:estimation+"
 
-@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator,
-            pool=DUCKDB_POOL, name="p20_dbt")
-def p20_dbt_models(context: AssetExecutionContext, data_home: DataHome):
-    """`dbt build` (seeds, models and tests) against this run's data home.
+
+def _dbt_build(context: AssetExecutionContext, data_home: DataHome):
+    """`dbt build` (seeds, models and tests) of the selected dbt assets against this run's data home.
 
     Not `.fetch_row_counts()`: it queries the warehouse through a dbt-duckdb adapter inside this
     process, while the dbt subprocess writes it, and keeps that connection open afterwards, so the
     blocking quality checks that open the warehouse read-only next fail ("Can't open a connection
     to same database file with a different configuration").
     """
-    home_dir = data_home.paths.home_dir
-    dbt_vars = json.dumps({"p20_home": str(home_dir)})
+    dbt_vars = json.dumps({"p20_home": str(data_home.paths.home_dir)})
     yield from dbt_cli_resource().cli(["build", "--vars", dbt_vars], context=context).stream()
     prune_dbt_targets()  # in every run, however started (the UI, a sensor, a schedule, `p20 materialize`)
 
 
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator,
+            pool=DUCKDB_POOL, name="p20_dbt", exclude=ESTIMATE_MODELS)
+def p20_dbt_models(context: AssetExecutionContext, data_home: DataHome):
+    """The seeds, staging, intermediate models and marts up to the person-year mart, with their dbt tests."""
+    yield from _dbt_build(context, data_home)
+
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator,
+            pool=DUCKDB_POOL, name="p20_dbt_estimate", select=ESTIMATE_MODELS)
+def estimate_dbt_models(context: AssetExecutionContext, data_home: DataHome):
+    """The hub's estimate staged, and the counts mart that reads it, with their dbt tests."""
+    yield from _dbt_build(context, data_home)
+
+
+DBT_ASSETS = (p20_dbt_models, estimate_dbt_models)
+# Either definition resolves any model's key (get_asset_key_for_model takes one): they share manifest and translator.
 MART_KEYS = [get_asset_key_for_model([p20_dbt_models], table) for table in MART_TABLES]
 
 

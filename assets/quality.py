@@ -20,7 +20,7 @@ from p20_platform.resources import DataHome
 
 
 def mart_quality_check(mart: str) -> AssetChecksDefinition:
-    key = get_asset_key_for_model([p20_dbt_models], mart)
+    key = get_asset_key_for_model([p20_dbt_models], mart)  # any mart's key, estimate's too
     specs = [AssetCheckSpec(f"gx_{suite}", asset=key, blocking=True, description=SUITE_DESCRIPTIONS[suite])
              for suite in SUITES_BY_MART[mart]]
 

@@ -17,13 +17,13 @@ from dagster import AssetSelection, define_asset_job
 
 from assets.automation import ON_DEMAND_SELECTION
 from assets.estimation import undecided_status
-from assets.marts import p20_dbt_models, published_marts
+from assets.marts import DBT_ASSETS, published_marts
 from assets.mpi import FULL_RELINK_TAG, crosswalk
 
 REPORT_KEYS = ("report/annual_report", "report/crossover_brief")
 
 MAIN_SELECTION = AssetSelection.all() - ON_DEMAND_SELECTION
-MARTS_SELECTION = AssetSelection.assets(p20_dbt_models, undecided_status, published_marts)
+MARTS_SELECTION = AssetSelection.assets(*DBT_ASSETS, undecided_status, published_marts)
 REPORT_SELECTION = AssetSelection.from_string(" or ".join(f'key:"{key}"' for key in REPORT_KEYS))
 
 marts_refresh_job = define_asset_job(

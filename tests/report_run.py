@@ -13,7 +13,7 @@ import duckdb
 
 from assets.estimation import undecided_status
 from assets.feeds import feed_assets
-from assets.marts import p20_dbt_models, published_marts
+from assets.marts import DBT_ASSETS, published_marts
 from assets.mpi import crosswalk, linkage_evaluation
 from assets.report import annual_report, crossover_brief
 from p20_platform.linkage.pet_key import KEY_FILE_NAME, create_demo_key
@@ -35,7 +35,7 @@ def build(synth_home: Path, home: Path, secrets_of: Path | None = None) -> dg.Ex
     instance_dir(home).mkdir()
     with dg.DagsterInstance.local_temp(str(instance_dir(home))) as instance:
         return dg.materialize(
-            [*feeds, crosswalk, linkage_evaluation, p20_dbt_models, undecided_status, published_marts, annual_report,
+            [*feeds, crosswalk, linkage_evaluation, *DBT_ASSETS, undecided_status, published_marts, annual_report,
              crossover_brief],
             instance=instance, resources={"data_home": DataHome(home=str(home))}, raise_on_error=False,
             run_config={"ops": {"mpi__crosswalk": {"config": {"strategy": "deterministic"}},

@@ -12,7 +12,7 @@ import pytest
 from dagster import AssetKey, asset, materialize
 
 from assets.feeds import DUCKDB_POOL, feed_assets
-from assets.marts import MARTS_CHECK, NO_TRUTH_MESSAGE, marts_vs_truth, p20_dbt_models, published_marts
+from assets.marts import MARTS_CHECK, NO_TRUTH_MESSAGE, marts_vs_truth, published_marts, DBT_ASSETS
 from p20_platform.evaluation.marts import write_oracle_mpi
 from p20_platform.resources import DataHome
 from p20_platform.settings import paths
@@ -33,7 +33,7 @@ def run(synth_home: Path, tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("marts_run") / "home"
     shutil.copytree(synth_home, home)
     analytical_feeds = [a for a in feed_assets if a.key.path[-1].endswith("_analytical")]
-    result = materialize([*analytical_feeds, oracle_crosswalk, p20_dbt_models, published_marts, marts_vs_truth],
+    result = materialize([*analytical_feeds, oracle_crosswalk, *DBT_ASSETS, published_marts, marts_vs_truth],
                          resources={"data_home": DataHome(home=str(home))}, raise_on_error=False)
     return paths(home), result
 
@@ -42,11 +42,11 @@ def test_the_run_builds_every_dbt_asset_and_passes_every_dbt_test(run):
     home, result = run
     assert result.success
     built = {event.asset_key for event in result.get_asset_materialization_events()}
-    assert {spec.key for spec in p20_dbt_models.specs} <= built
+    assert {spec.key for dbt in DBT_ASSETS for spec in dbt.specs} <= built
     checks = [event.event_specific_data for event in result.all_events
               if event.event_type_value == "ASSET_CHECK_EVALUATION"]
     dbt_checks = [c for c in checks if c.check_name != MARTS_CHECK]
-    assert len(dbt_checks) == len(list(p20_dbt_models.check_specs))
+    assert len(dbt_checks) == sum(len(list(dbt.check_specs)) for dbt in DBT_ASSETS)
     failed = [f"{c.asset_key.to_user_string()}:{c.check_name}" for c in dbt_checks if not c.passed]
     assert failed == []
 

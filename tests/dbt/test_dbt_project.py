@@ -14,7 +14,7 @@ import duckdb
 from dagster import AssetKey
 
 from assets.feeds import DUCKDB_POOL
-from assets.marts import MART_KEYS, p20_dbt_models
+from assets.marts import DBT_ASSETS, MART_KEYS
 from p20_platform.registry import AGENCIES
 from p20_platform.settings import paths
 from p20_platform.transform import (CURRENT, DBT_PROJECT_DIR, MART_TABLES, PUBLISHED_DATABASE, VERSIONS, dbt_cli_resource,
@@ -25,8 +25,11 @@ FEED_KEYS = {AssetKey([agency.code, f"{agency.code}_analytical"]) for agency in 
 MPI_KEY = AssetKey(["mpi", "crosswalk"])
 
 
+SPECS = {spec.key: spec for dbt in DBT_ASSETS for spec in dbt.specs}
+
+
 def test_dbt_sources_resolve_to_the_feed_and_index_assets():
-    specs = {spec.key: spec for spec in p20_dbt_models.specs}
+    specs = SPECS
     upstream = {dep.asset_key for spec in specs.values() for dep in spec.deps} - set(specs)
     # the counts mart also reads the hub's estimate, written between the person-year and counts marts
     assert upstream == FEED_KEYS | {MPI_KEY, AssetKey(["marts", "undecided_status"])}
@@ -47,7 +50,7 @@ def test_dbt_sources_resolve_to_the_feed_and_index_assets():
 
 
 def test_each_mart_descends_from_the_index_and_the_feeds_its_definition_uses():
-    specs = {spec.key: spec for spec in p20_dbt_models.specs}
+    specs = SPECS
 
     def ancestors(key: AssetKey) -> set[AssetKey]:
         found, stack = set(), [key]
@@ -67,13 +70,23 @@ def test_each_mart_descends_from_the_index_and_the_feeds_its_definition_uses():
 
 
 def test_layers_are_groups_tests_are_checks_and_dbt_shares_the_writer_pool():
-    groups = {spec.key.path[0]: spec.group_name for spec in p20_dbt_models.specs}
+    groups = {spec.key.path[0]: spec.group_name for spec in SPECS.values()}
     assert groups == {"reference": "staging", "staging": "staging", "intermediate": "intermediate", "marts": "marts"}
-    assert all(spec.kinds == {"dbt", "duckdb"} for spec in p20_dbt_models.specs)
-    checked = {check.asset_key for check in p20_dbt_models.check_specs}
+    assert all(spec.kinds == {"dbt", "duckdb"} for spec in SPECS.values())
+    checked = {check.asset_key for dbt in DBT_ASSETS for check in dbt.check_specs}
     assert set(MART_KEYS) <= checked
-    assert p20_dbt_models.op.pool == DUCKDB_POOL
+    assert all(dbt.op.pool == DUCKDB_POOL for dbt in DBT_ASSETS)
     assert len(MART_KEYS) == len(MART_TABLES) == 5
+
+
+def test_the_main_job_runs_dbt_in_one_step_before_the_estimate_and_one_after():
+    """Each dbt step pays dbt's start-up (seconds at demo size). With every dbt model in one definition, the
+    counts mart reading the hub's estimate, which reads the person-year mart, made a cycle that Dagster broke by
+    splitting the dbt step in three, the two seeds alone in one."""
+    from p20_platform.definitions import defs
+
+    steps = {node.name for node in defs.resolve_job_def("platform").graph.nodes if node.name.startswith("p20_dbt")}
+    assert steps == {"p20_dbt", "p20_dbt_estimate"}
 
 
 def test_every_mart_enforces_its_contract():

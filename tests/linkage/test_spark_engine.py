@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from assets.estimation import undecided_status
-from assets.marts import p20_dbt_models, published_marts
+from assets.marts import DBT_ASSETS, published_marts
 from p20_platform.linkage.hub import read_table, rebuild_index
 from p20_platform.linkage.truth_scores import load_truth, pairwise_scores
 from p20_platform.resources import DataHome
@@ -48,7 +48,7 @@ def _on_spark(linked_home: Paths, home: Path, monkeypatch: pytest.MonkeyPatch) -
     assert not build.model_trained  # the stored model, scored on Spark
     # The models only: their dbt tests ran on the DuckDB side's build of the same deliveries (`estimated_home`),
     # and the marts are compared with it row for row below.
-    _materialize(home, [p20_dbt_models, undecided_status, published_marts], dg.AssetSelection.all().without_checks())
+    _materialize(home, [*DBT_ASSETS, undecided_status, published_marts], dg.AssetSelection.all().without_checks())
     return home
 
 
