@@ -537,9 +537,11 @@ def lost_job_probabilities(reference: pd.DataFrame, candidates: pd.DataFrame, re
     rate = rate[np.searchsorted(years, candidates["report_year"].to_numpy())]
     count = candidates["paid_namesakes"].to_numpy()[:, None]
     share = np.full(replicates + 1, 0.05)
+    own_worker_paid = poisson.pmf(count - 1, rate)  # zero without a paid namesake
+    strangers_only = poisson.pmf(count, rate)
     for _ in range(EM_ITERATIONS):
-        own = share * poisson.pmf(count - 1, rate)  # zero without a paid namesake
-        probability = own / np.maximum(own + (1 - share) * poisson.pmf(count, rate), 1e-300)
+        own = share * own_worker_paid
+        probability = own / np.maximum(own + (1 - share) * strangers_only, 1e-300)
         share = (weights * probability).sum(axis=0) / np.maximum(weights.sum(axis=0), 1e-12)
     return probability
 
