@@ -84,10 +84,10 @@ def read_inputs(paths: Paths) -> EstimationInputs:
     # object per value (2.7M records at 1.2M persons: 4.2 s by `.df()`, 0.9 s so). Not for nullable integer,
     # boolean or date columns, which Arrow converts differently.
     with connect(paths.hub_db, read_only=True) as hub:
-        records = hub.execute("SELECT record_id, agency, FakeID, last_name, first_name, dob, ssn, sasid "
-                              "FROM mpi.records").to_arrow_table().to_pandas()
-        crosswalk = hub.execute("SELECT record_id, p20_id FROM mpi.crosswalk").to_arrow_table().to_pandas()
-        pairs = (hub.execute("SELECT record_id_l, record_id_r, match_probability FROM mpi.pairs").to_arrow_table()
+        records = hub.sql("SELECT record_id, agency, FakeID, last_name, first_name, dob, ssn, sasid "
+                          "FROM mpi.records").to_arrow_table().to_pandas()
+        crosswalk = hub.sql("SELECT record_id, p20_id FROM mpi.crosswalk").to_arrow_table().to_pandas()
+        pairs = (hub.sql("SELECT record_id_l, record_id_r, match_probability FROM mpi.pairs").to_arrow_table()
                  .to_pandas() if table_exists(hub, "mpi", "pairs") else None)
     with connect(paths.warehouse_db, read_only=True) as warehouse:
         wage_years = warehouse.execute(
