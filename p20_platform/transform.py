@@ -35,13 +35,13 @@ dbt_project.prepare_if_dev()
 class VenvDbtCliResource(DbtCliResource):
     """`DbtCliResource` for the dbt installed in this virtualenv, without two start-up costs it cannot use.
 
-    Before each dbt command dagster-dbt asks the executable `dbt --version` in a subprocess (4 s of dbt's
-    imports on this machine, once per resource instance, so once per dbt step), to tell dbt Core from the
+    Before each dbt command dagster-dbt asks the executable `dbt --version` in a subprocess (4 s here: dbt's
+    imports and a lookup of the latest release; once per resource instance, so once per dbt step), to tell dbt Core from the
     Fusion engine; the executable here is this venv's dbt Core, whose version its package metadata gives.
     It also builds an in-process dbt adapter (0.6-2.7 s), used only by `fetch_row_counts()` and
-    `fetch_column_metadata()`, which the dbt asset does not call (see `assets.marts._dbt_build`: the
+    `fetch_column_metadata()`, which the dbt assets do not call (see `assets.marts._dbt_build`: the
     in-process connection would hold the warehouse open). Both are private methods of dagster-dbt
-    1.13; `tests/dbt/test_dbt_project.py` checks the version against `dbt --version`."""
+    0.29 (Dagster 1.13); `tests/dbt/test_dbt_project.py` checks the version against `dbt --version`."""
 
     @cached_property
     def _cli_version(self) -> Version:
