@@ -458,14 +458,15 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, refe
     patterns, pattern_of_row = np.unique(
         np.stack([stratum, cell_list.get_indexer(cell_keys), year_class, namesakes, paid_namesakes], axis=1),
         axis=0, return_inverse=True)
-    pattern_stratum, cell, pattern_year_class, namesakes, paid = patterns.T
-    n = np.minimum(namesakes, NAMESAKE_CAP)
-    own_prior = (1 - q[pattern_stratum]) * shifted[pattern_stratum, n]
-    absent_prior = q[pattern_stratum] * h[pattern_stratum, n]
-    own = np.where(n[:, None] == 0, 0.0, own_prior / np.maximum(own_prior + absent_prior, 1e-12))
-    paid = paid[:, None]
+    # from here on one row per pattern
+    pattern_stratum, cell, pattern_year_class, pattern_namesakes, pattern_paid = patterns.T
+    pattern_class = np.minimum(pattern_namesakes, NAMESAKE_CAP)
+    own_prior = (1 - q[pattern_stratum]) * shifted[pattern_stratum, pattern_class]
+    absent_prior = q[pattern_stratum] * h[pattern_stratum, pattern_class]
+    own = np.where(pattern_class[:, None] == 0, 0.0, own_prior / np.maximum(own_prior + absent_prior, 1e-12))
+    paid = pattern_paid[:, None]
     r = r_by_year[pattern_year_class]
-    strangers_if_own = np.maximum(namesakes - 1, 0)[:, None]
+    strangers_if_own = np.maximum(pattern_namesakes - 1, 0)[:, None]
     band_of_cell, cell_bands = pd.factorize(cell_list.get_level_values(0))
     anchor = logit(_reference_rates(reference, cell_list, band_of_cell, len(cell_bands), replicates, rng))
     offset = np.zeros((len(cell_bands), columns))
@@ -473,11 +474,11 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, refe
     # the strangers' part of each case does not depend on p: computed once, not in every iteration
     own_paid_strangers = own * _binomial(paid - 1, strangers_if_own, r)  # own is 0 without namesakes
     own_unpaid_strangers = own * _binomial(paid, strangers_if_own, r)
-    absent = (1 - own) * _binomial(paid, namesakes[:, None], r)
+    absent = (1 - own) * _binomial(paid, pattern_namesakes[:, None], r)
     # Beyond the cap, one more or fewer paid namesake says next to nothing about the youth's own worker,
     # and a stranger rate off by a point moves the fit by far more than the youth's own job: p is fitted
     # on the youth-years within the cap, and the others count at their cell's p.
-    informative = (namesakes <= NAMESAKE_CAP)[:, None]
+    informative = (pattern_namesakes <= NAMESAKE_CAP)[:, None]
     pattern_weights = _weighted_counts(pattern_of_row.reshape(-1), len(patterns), weights) * informative
     cell_weights = np.maximum(_weighted_counts(cell, cells, pattern_weights), 1e-12)
     for _ in range(EM_ITERATIONS):

@@ -12,7 +12,7 @@ import pytest
 from dagster import AssetKey, asset, materialize
 
 from assets.feeds import DUCKDB_POOL, feed_assets
-from assets.marts import MARTS_CHECK, NO_TRUTH_MESSAGE, marts_vs_truth, published_marts, DBT_ASSETS
+from assets.marts import DBT_ASSETS, MARTS_CHECK, NO_TRUTH_MESSAGE, marts_vs_truth, published_marts
 from p20_platform.evaluation.marts import write_oracle_mpi
 from p20_platform.resources import DataHome
 from p20_platform.settings import paths
