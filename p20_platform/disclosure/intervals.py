@@ -21,9 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import linprog
-from scipy.sparse import coo_array, csr_array, vstack
-from scipy.sparse.csgraph import connected_components
+import scipy  # its submodules load on first use, not when the code location loads
 
 from p20_platform.disclosure.policy import DisclosurePolicy
 
@@ -127,7 +125,7 @@ def exposure(low: int, high: int, policy: DisclosurePolicy) -> str | None:
 
 def _extreme(objective: np.ndarray, problem: dict, ceiling: float) -> np.ndarray | None:
     """A feasible table minimising `objective`, or None when no table fits the constraints."""
-    result = linprog(objective, bounds=(0, ceiling), method="highs", **problem)
+    result = scipy.optimize.linprog(objective, bounds=(0, ceiling), method="highs", **problem)
     if result.status == 2:
         return None
     if result.status != 0:
@@ -152,20 +150,20 @@ def _reduce(known: np.ndarray, column: np.ndarray, variables: tuple[int, ...], c
     return columns, kept, rhs, anchor
 
 
-def _matrix(rows: list[Row], width: int) -> csr_array:
+def _matrix(rows: list[Row], width: int) -> scipy.sparse.csr_array:
     row_ids = [r for r, (cols, _, _, _) in enumerate(rows) for _ in cols]
     col_ids = [c for cols, _, _, _ in rows for c in cols]
     values = [v for _, coefs, _, _ in rows for v in coefs]
-    return coo_array((values, (row_ids, col_ids)), shape=(len(rows), width)).tocsr()
+    return scipy.sparse.coo_array((values, (row_ids, col_ids)), shape=(len(rows), width)).tocsr()
 
 
-def _components(a_eq: csr_array, a_ub: csr_array) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _components(a_eq: scipy.sparse.csr_array, a_ub: scipy.sparse.csr_array) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Independent sub-problems: unknowns linked through shared constraints, with their constraints."""
     width, n_eq = a_eq.shape[1], a_eq.shape[0]
-    incidence = coo_array(abs(vstack([a_eq, a_ub], format="csr")))
+    incidence = scipy.sparse.coo_array(abs(scipy.sparse.vstack([a_eq, a_ub], format="csr")))
     size = width + incidence.shape[0]
-    graph = coo_array((np.ones(incidence.nnz), (incidence.row + width, incidence.col)), shape=(size, size))
-    _, labels = connected_components(graph, directed=False)
+    graph = scipy.sparse.coo_array((np.ones(incidence.nnz), (incidence.row + width, incidence.col)), shape=(size, size))
+    _, labels = scipy.sparse.csgraph.connected_components(graph, directed=False)
     components = []
     for nodes in pd.Series(np.arange(size)).groupby(labels).indices.values():
         columns = nodes[nodes < width]

@@ -34,8 +34,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array
+import scipy  # its submodules load on first use, not when the code location loads
 
 from p20_platform.disclosure.intervals import disclosed_cells
 from p20_platform.disclosure.policy import DisclosurePolicy
@@ -161,7 +160,7 @@ def _fewest_by_lines(lines: list[Line], values: np.ndarray, featured: np.ndarray
             columns += list(terms)
             coefficients += list(terms.values())
             row += 1
-    matrix = coo_array((coefficients, (rows, columns)), shape=(row, len(values))).tocsr()
+    matrix = scipy.sparse.coo_array((coefficients, (rows, columns)), shape=(row, len(values))).tocsr()
     # A cell costs 1 plus less than 1/n by its count (fewest cells, then smallest: the least of the
     # table's total hidden). A featured cell costs more than all cells of lower priority together
     # (n times the dearest of them, plus 2), so no number of them outweighs one, and among cells of
@@ -174,8 +173,8 @@ def _fewest_by_lines(lines: list[Line], values: np.ndarray, featured: np.ndarray
     for priority in range(1, int(featured.max(initial=0)) + 1):
         step = len(values) * (step + 2.0) + 2.0
         weights = np.where(featured == priority, step + 1.0 / (values + 1.0), weights)
-    result = milp(weights, integrality=np.ones(len(values)), bounds=Bounds(primary.astype(float), 1.0),
-                  constraints=LinearConstraint(matrix, lb=0.0),
+    result = scipy.optimize.milp(weights, integrality=np.ones(len(values)), bounds=scipy.optimize.Bounds(primary.astype(float), 1.0),
+                  constraints=scipy.optimize.LinearConstraint(matrix, lb=0.0),
                   options={"time_limit": _SOLVER_SECONDS, "mip_rel_gap": 0.0})
     if result.x is None:
         _suppress_by_lines(lines, values, _suppression_order(values, featured), suppressed, max_small)

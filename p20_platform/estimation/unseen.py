@@ -79,9 +79,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import sparse
-from scipy.special import expit, logit
-from scipy.stats import binom, poisson
+import scipy  # its submodules load on first use: scipy.stats alone is over a second of the code location's load
 
 WAGE_AGENCY = "DOL"
 FIRST_WORK_AGE = 15  # a wage-only person first paid younger than this relative to a youth is not them
@@ -338,13 +336,13 @@ def _person_weights(keys: pd.Series, replicates: int, rng: np.random.Generator) 
 def _weighted_counts(index: np.ndarray, size: int, weights: np.ndarray) -> np.ndarray:
     """Column sums of `weights` per value of `index` (0 <= index < size), as one sparse product:
     `np.add.at` took minutes inside the employment fit at 1.2M persons."""
-    rows = sparse.csr_matrix((np.ones(len(index)), (index, np.arange(len(index)))), shape=(size, len(index)))
+    rows = scipy.sparse.csr_matrix((np.ones(len(index)), (index, np.arange(len(index)))), shape=(size, len(index)))
     return np.asarray(rows @ weights)
 
 
 def _binomial(k: np.ndarray, n: np.ndarray, p: float | np.ndarray) -> np.ndarray:
     """P(k of n paid), broadcast; zero outside 0 <= k <= n."""
-    return np.where((k >= 0) & (k <= n), binom.pmf(np.clip(k, 0, None), n, p), 0.0)
+    return np.where((k >= 0) & (k <= n), scipy.stats.binom.pmf(np.clip(k, 0, None), n, p), 0.0)
 
 
 def _reference_rates(reference: pd.DataFrame, cell_list: pd.MultiIndex, band_of_cell: np.ndarray, bands: int,
@@ -468,9 +466,9 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, refe
     r = r_by_year[pattern_year_class]
     strangers_if_own = np.maximum(pattern_namesakes - 1, 0)[:, None]
     band_of_cell, cell_bands = pd.factorize(cell_list.get_level_values(0))
-    anchor = logit(_reference_rates(reference, cell_list, band_of_cell, len(cell_bands), replicates, rng))
+    anchor = scipy.special.logit(_reference_rates(reference, cell_list, band_of_cell, len(cell_bands), replicates, rng))
     offset = np.zeros((len(cell_bands), columns))
-    p = expit(anchor)
+    p = scipy.special.expit(anchor)
     # the strangers' part of each case does not depend on p: computed once, not in every iteration
     own_paid_strangers = own * _binomial(paid - 1, strangers_if_own, r)  # own is 0 without namesakes
     own_unpaid_strangers = own * _binomial(paid, strangers_if_own, r)
@@ -491,7 +489,7 @@ def employment_probabilities(strangers: pd.DataFrame, target: pd.DataFrame, refe
             slope = cell_weights * p * (1 - p)
             offset += (_weighted_counts(band_of_cell, len(cell_bands), employed_in_cell - cell_weights * p)
                        / np.maximum(_weighted_counts(band_of_cell, len(cell_bands), slope), 1e-12))
-            p = expit(anchor + offset[band_of_cell])
+            p = scipy.special.expit(anchor + offset[band_of_cell])
     probability = np.where(informative, probability, p[cell])[pattern_of_row.reshape(-1)]
 
     class_and_band, sex_of = np.divmod(np.arange(strata), len(SEXES))
@@ -538,8 +536,8 @@ def lost_job_probabilities(reference: pd.DataFrame, candidates: pd.DataFrame, re
     rate = rate[np.searchsorted(years, candidates["report_year"].to_numpy())]
     count = candidates["paid_namesakes"].to_numpy()[:, None]
     share = np.full(replicates + 1, 0.05)
-    own_worker_paid = poisson.pmf(count - 1, rate)  # zero without a paid namesake
-    strangers_only = poisson.pmf(count, rate)
+    own_worker_paid = scipy.stats.poisson.pmf(count - 1, rate)  # zero without a paid namesake
+    strangers_only = scipy.stats.poisson.pmf(count, rate)
     for _ in range(EM_ITERATIONS):
         own = share * own_worker_paid
         probability = own / np.maximum(own + (1 - share) * strangers_only, 1e-300)
