@@ -62,7 +62,7 @@ def feed_asset(feed: Feed | None) -> AssetsDefinition:
     @asset(key=key, group_name=GROUP, kinds={"duckdb"}, pool=DUCKDB_POOL, description=description, deps=deps,
            tags={"agency": feed[0] if feed else "none"}, owners=[agency_owner(feed[0]) if feed else OPERATING_GROUP])
     def load(context, data_home: DataHome) -> MaterializeResult:
-        recorded = load_feed(data_home.paths, feed)
+        recorded = load_feed(data_home.paths, feed, data_home.partner_checks)
         for delivery in recorded:
             context.log.info(f"{delivery.file_name}: {delivery.status}. {delivery.reason or ''}")
         metadata = {"new_deliveries": len(recorded)}

@@ -57,8 +57,37 @@ def identifier_columns(columns: list[str]) -> list[str]:
     return [c for c in columns if re.sub(r"[^a-z0-9]", "", c.split(".")[-1].lower()) in _IDENTIFIER_NAMES]
 
 
-def load_feed(paths: Paths, feed: Feed | None) -> list[manifest.Delivery]:
-    """Load every new landing file a feed owns, oldest delivery date first; return what was recorded."""
+class PartnerChecks:
+    """Analytical files a matching file's pair check inspected, kept for their own load later in the same run.
+
+    The pair check (`_pair_hold`) runs the analytical partner's whole contract against the matching file's
+    FakeIDs; the partner's load then ran it again on the same bytes against the same FakeIDs. At statewide size
+    that is DOL's 1.7 GB wage file checked twice, 50 s each. One run holds one of these (the `DataHome`
+    resource), so a request or contract changed between runs is always checked afresh; an entry is taken when
+    its file loads, and only a partner that will load is kept (one per agency).
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[str, tuple[tuple[str, str, frozenset[str]], Inspection]] = {}
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def keep(self, agency_code: str, sha256: str, matching_fakeids: frozenset[str], inspection: Inspection) -> None:
+        self._kept[agency_code] = ((inspection.file_name, sha256, matching_fakeids), inspection)
+
+    def take(self, file_name: str, sha256: str, agency_code: str, matching_fakeids: frozenset[str] | None
+             ) -> Inspection | None:
+        """The inspection kept for exactly these bytes and FakeIDs, or None."""
+        key, inspection = self._kept.pop(agency_code, (None, None))
+        return inspection if key == (file_name, sha256, matching_fakeids) else None
+
+
+def load_feed(paths: Paths, feed: Feed | None, partner_checks: PartnerChecks | None = None
+              ) -> list[manifest.Delivery]:
+    """Load every new landing file a feed owns, oldest delivery date first; return what was recorded.
+
+    `partner_checks`: the run's checks of analytical partners, reused instead of checking a file twice."""
     def order(file: Path) -> tuple:
         try:
             delivered = parse_delivery_name(file.name).delivery_date
@@ -67,7 +96,8 @@ def load_feed(paths: Paths, feed: Feed | None) -> list[manifest.Delivery]:
         return (delivered is not None, delivered or 0, file.lstat().st_mtime_ns, file.name)
 
     require_private_stores(paths)
-    recorded = [load_delivery(paths, file, feed) for file in sorted(files_of_feed(paths, feed), key=order)]
+    recorded = [load_delivery(paths, file, feed, partner_checks)
+                for file in sorted(files_of_feed(paths, feed), key=order)]
     recorded = [delivery for delivery in recorded if delivery is not None]
     if recorded:
         with connect(paths.warehouse_db) as warehouse:
@@ -75,7 +105,8 @@ def load_feed(paths: Paths, feed: Feed | None) -> list[manifest.Delivery]:
     return recorded
 
 
-def load_delivery(paths: Paths, file: Path, feed: Feed | None) -> manifest.Delivery | None:
+def load_delivery(paths: Paths, file: Path, feed: Feed | None, partner_checks: PartnerChecks | None = None
+                  ) -> manifest.Delivery | None:
     """Archive one landing file and load it; None when there is nothing new to record.
 
     Nothing new: these bytes under this name were recorded before (a held delivery is looked at
@@ -108,11 +139,13 @@ def load_delivery(paths: Paths, file: Path, feed: Feed | None) -> manifest.Deliv
                 "agencies drop files in landing/<AGENCY>/, e.g. landing/DOL/DOL.000.01_31_2024.matching"))
         else:
             known = _matching_fakeids(paths, warehouse, feed[0]) if feed[1] == "analytical" else None
-            inspection = inspect_delivery(file.name, data, folder_agency=feed[0], matching_fakeids=known)
+            inspection = partner_checks.take(file.name, sha256, feed[0], known) if partner_checks else None
+            if inspection is None:
+                inspection = inspect_delivery(file.name, data, folder_agency=feed[0], matching_fakeids=known)
             if inspection.rejection is not None:
                 status, reason = _rejected(inspection, known)
             else:
-                status, reason = _store_rows(paths, warehouse, inspection, sha256)
+                status, reason = _store_rows(paths, warehouse, inspection, sha256, partner_checks)
         if same_name and (status, reason) == (same_name[-1].status, same_name[-1].reason):
             return None  # still held for the same reason: recorded already
         agency_code, content = feed or (None, None)
@@ -202,8 +235,8 @@ def _name_only(file_name: str) -> Inspection:
 ROW_COUNT_CHANGE = (0.5, 2.0)
 
 
-def _store_rows(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: Inspection, sha256: str
-                ) -> tuple[str, str]:
+def _store_rows(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: Inspection, sha256: str,
+                partner_checks: PartnerChecks | None) -> tuple[str, str]:
     """Write quarantine and (when this delivery is the newest) the feed table; return status and reason."""
     name, verdict = inspection.name, inspection.verdict
     current = manifest.current_delivery(warehouse, name.agency, name.content)
@@ -214,7 +247,7 @@ def _store_rows(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: 
             return "held", (f"{change}: held for confirmation, the current delivery stays in use. Fix: if the count "
                             f"is right, run `p20 confirm {name.file_name}` and the next run loads it; otherwise send "
                             "the complete file")
-        held = _pair_hold(paths, warehouse, inspection, current)
+        held = _pair_hold(paths, warehouse, inspection, current, partner_checks)
         if held is not None:
             return "held", held
     if name.content == "matching":
@@ -248,7 +281,7 @@ _PARTNER_RECORDED = ("loaded", "superseded", "duplicate")
 
 
 def _pair_hold(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: Inspection,
-               current: manifest.Delivery | None) -> str | None:
+               current: manifest.Delivery | None, partner_checks: PartnerChecks | None) -> str | None:
     """Why a file that would become current is held for its partner (same agency, request and date), or None.
 
     The two files of one request are one delivery and become current together or not at all; the agency's
@@ -263,7 +296,7 @@ def _pair_hold(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: I
     waiting = [f for f in files_of_feed(paths, (name.agency, other))
                if f.name == partner and stat.S_ISREG(f.lstat().st_mode)]
     if name.content == "matching" and waiting:
-        problem = _partner_problem(paths, warehouse, inspection, waiting[0])
+        problem = _partner_problem(paths, warehouse, inspection, waiting[0], partner_checks)
         if problem is None:
             return None
         return (f"its analytical partner {partner} (same request and date) {problem}: the pair "
@@ -283,8 +316,8 @@ def _pair_hold(paths: Paths, warehouse: duckdb.DuckDBPyConnection, inspection: I
             "run; or remove this file if it was sent by mistake")
 
 
-def _partner_problem(paths: Paths, warehouse: duckdb.DuckDBPyConnection, matching: Inspection, file: Path
-                     ) -> str | None:
+def _partner_problem(paths: Paths, warehouse: duckdb.DuckDBPyConnection, matching: Inspection, file: Path,
+                     partner_checks: PartnerChecks | None) -> str | None:
     """Why a matching file's analytical partner, waiting in landing, does not go with it (said after "its analytical
     partner"); None if nothing does.
 
@@ -300,7 +333,10 @@ def _partner_problem(paths: Paths, warehouse: duckdb.DuckDBPyConnection, matchin
     fakeids = frozenset(fake_id for rows in (verdict.accepted, verdict.quarantined) if "FakeID" in rows
                         for fake_id in rows["FakeID"].dropna())
     inspection = inspect_delivery(file.name, data, folder_agency=matching.name.agency, matching_fakeids=fakeids)
-    seen = [d for d in manifest.sightings(warehouse, hashlib.sha256(data).hexdigest()) if d.file_name == file.name]
+    sha256 = hashlib.sha256(data).hexdigest()
+    seen = [d for d in manifest.sightings(warehouse, sha256) if d.file_name == file.name]
+    if partner_checks is not None and not seen:
+        partner_checks.keep(matching.name.agency, sha256, fakeids, inspection)
     if seen and seen[-1].status in _PARTNER_RECORDED:
         unknown = inspection.verdict.rule_failures.get(f"FakeID: {UNKNOWN_FAKEID}") if inspection.verdict else None
         if unknown is None:
@@ -312,7 +348,7 @@ def _partner_problem(paths: Paths, warehouse: duckdb.DuckDBPyConnection, matchin
     current = manifest.current_delivery(warehouse, matching.name.agency, "analytical")
     if current is not None and current.delivery_date > matching.name.delivery_date:
         return None  # it loads as superseded, as this file does
-    change = _row_count_change(warehouse, inspection, current, hashlib.sha256(data).hexdigest())
+    change = _row_count_change(warehouse, inspection, current, sha256)
     return None if change is None else f"would not load (held for confirmation: {change})"
 
 

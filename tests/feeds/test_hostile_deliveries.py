@@ -9,6 +9,7 @@ rows keyed to no one) go through the real loaders on a copy of the small populat
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import time
 
@@ -21,6 +22,8 @@ from p20_platform.feeds.archive import archive_path
 from p20_platform.feeds.confirm import confirm_delivery
 from p20_platform.feeds import landing
 from p20_platform.feeds.landing import SETTLE_SECONDS_VARIABLE
+from p20_platform.feeds.loaders import PartnerChecks
+from p20_platform.settings import paths
 
 REJECTED, LOADED = "rejected", "loaded"
 
@@ -365,6 +368,32 @@ def test_a_pair_arriving_together_loads_in_one_run_whichever_run_the_sensor_star
     assert _landing_sensor_selection(home_paths, new_people[0]) == ["DSS/DSS_matching", "DSS/DSS_analytical"]
     assert [(d.file_name, d.status) for d in _load_dss(home_paths)] == [(f.name, "loaded") for f in new_people]
     assert _current_pair(home_paths) == tuple(f.name for f in new_people)
+
+
+def test_an_analytical_file_checked_with_its_matching_partner_loads_from_that_check(home_paths, tmp_path):
+    """The pair check runs the analytical file's whole contract against the new matching file's FakeIDs. Within one
+    run (`PartnerChecks`, held by the DataHome resource) the file's own load takes that check instead of running it
+    again (50 s for DOL's statewide wage file), and stores exactly what a load checking afresh stores."""
+    _load_dss(home_paths)
+    matching, analytical = landed(home_paths.home_dir, "DSS", "matching"), landed(home_paths.home_dir, "DSS", "analytical")
+    new_people = _column_value(analytical.read_bytes(), "FakeID", lambda v: b"Z" + v)
+    redeliver(matching, _column_value(matching.read_bytes(), "FakeID", lambda v: b"Z" + v))
+    redeliver(analytical, replace_field(new_people, 2, "FakeID", "NOBODY"))  # a row keyed to no one: quarantined
+    afresh = paths(shutil.copytree(home_paths.home_dir, tmp_path / "afresh"))
+
+    checks = PartnerChecks()
+    assert [d.status for d in load_feed(home_paths, ("DSS", "matching"), checks)] == ["loaded"]
+    assert len(checks) == 1
+    reused = load_feed(home_paths, ("DSS", "analytical"), checks)
+    assert len(checks) == 0
+    checked_afresh = _load_dss(afresh)[1:]
+    assert [(d.status, d.reason, d.rows_quarantined, d.rule_failures) for d in reused] == [
+        (d.status, d.reason, d.rows_quarantined, d.rule_failures) for d in checked_afresh]
+    assert reused[0].rows_quarantined == 1
+    for table in ("raw_dss.analytical", "raw_dss.analytical_quarantine"):
+        stored = [duckdb.connect(str(home.warehouse_db), read_only=True).execute(
+            f"SELECT * FROM {table} ORDER BY ALL").fetchall() for home in (home_paths, afresh)]
+        assert stored[0] == stored[1]
 
 
 def test_a_matching_file_sent_again_is_checked_against_its_loaded_analytical_partner(home_paths):
