@@ -14,8 +14,8 @@ from assets.owners import HUB
 from p20_platform.feeds import feed_key_path
 from p20_platform.feeds.stores import connect
 from p20_platform.linkage import STRATEGIES
-from p20_platform.linkage.checks import conflicting_entries, match_rate_drift, oversized_entries
-from p20_platform.linkage.hub import read_table, update_index
+from p20_platform.linkage.checks import stored_index_checks
+from p20_platform.linkage.hub import update_index
 from p20_platform.linkage.scorecard import evaluate_index
 from p20_platform.registry import AGENCIES
 from p20_platform.resources import DataHome
@@ -60,11 +60,7 @@ def crosswalk(context: dg.AssetExecutionContext, config: CrosswalkConfig, data_h
     name="crosswalk_checks", pool=DUCKDB_POOL)
 def crosswalk_checks(data_home: DataHome) -> Iterator[dg.AssetCheckResult]:
     with connect(data_home.paths.hub_db) as hub:
-        records, crosswalk_table = read_table(hub, "mpi", "records"), read_table(hub, "mpi", "crosswalk")
-        builds = read_table(hub, "mpi", "builds")
-    outcomes = {"no_oversized_entries": oversized_entries(crosswalk_table),
-                "one_identity_per_entry": conflicting_entries(records, crosswalk_table),
-                "match_rate_stable": match_rate_drift(builds)}
+        outcomes = stored_index_checks(hub)
     for name, outcome in outcomes.items():
         yield dg.AssetCheckResult(asset_key=crosswalk.key, check_name=name, passed=outcome.passed,
                                   metadata={"summary": outcome.summary, **outcome.metadata})

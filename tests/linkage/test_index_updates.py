@@ -11,7 +11,8 @@ import pandas as pd
 
 from assets.mpi import FULL_RELINK_TAG, crosswalk, crosswalk_checks
 from p20_platform.feeds import load_feed
-from p20_platform.linkage.checks import conflicting_entries, match_rate_drift, oversized_entries
+from p20_platform.linkage.checks import (conflicting_entries, match_rate_drift, oversized_entries,
+                                         stored_index_checks)
 from p20_platform.linkage.truth_scores import pairwise_scores
 from p20_platform.resources import DataHome
 from p20_platform.settings import paths
@@ -98,3 +99,19 @@ def test_checks_fail_on_a_planted_bad_cluster(indexed_home):
     assert not drift.passed and drift.metadata == {"match_rate": 0.7, "previous_match_rate": 0.747, "drift": -0.047,
                                                    "max_drift": 0.02}
     assert match_rate_drift(builds.iloc[:2]).passed  # the first build of a strategy has nothing to compare with
+
+
+def test_the_checks_on_the_stored_index_find_what_the_checks_on_every_record_find(indexed_copy):
+    """`stored_index_checks` reads into pandas only the entries holding two values of an identifier; on a hub
+    with a planted bad entry it finds what the checks over every record and entry find."""
+    records = _hub(indexed_copy, "SELECT * FROM mpi.records")
+    index = _hub(indexed_copy, "SELECT record_id, p20_id FROM mpi.crosswalk")
+    victims = index[index["record_id"].isin(records.loc[records["sasid"].notna(), "record_id"])]
+    victims = list(victims.drop_duplicates("p20_id").head(60)["record_id"])
+    with duckdb.connect(str(paths(indexed_copy).hub_db)) as hub:
+        hub.execute("UPDATE mpi.crosswalk SET p20_id = 'PBAD' WHERE list_contains(?, record_id)", [victims])
+        stored = stored_index_checks(hub)
+    planted = _hub(indexed_copy, "SELECT record_id, p20_id FROM mpi.crosswalk")
+    assert stored["one_identity_per_entry"] == conflicting_entries(records, planted)
+    assert stored["no_oversized_entries"] == oversized_entries(planted)
+    assert not stored["one_identity_per_entry"].passed and "PBAD" in stored["one_identity_per_entry"].metadata["examples"]
