@@ -139,7 +139,9 @@ def load_delivery(paths: Paths, file: Path, feed: Feed | None, partner_checks: P
                 "agencies drop files in landing/<AGENCY>/, e.g. landing/DOL/DOL.000.01_31_2024.matching"))
         else:
             known = _matching_fakeids(paths, warehouse, feed[0]) if feed[1] == "analytical" else None
-            inspection = partner_checks.take(file.name, sha256, feed[0], known) if partner_checks else None
+            inspection = None
+            if partner_checks is not None and feed[1] == "analytical":
+                inspection = partner_checks.take(file.name, sha256, feed[0], known)
             if inspection is None:
                 inspection = inspect_delivery(file.name, data, folder_agency=feed[0], matching_fakeids=known)
             if inspection.rejection is not None:
