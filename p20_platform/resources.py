@@ -10,7 +10,6 @@ from dagster import ConfigurableResource, InitResourceContext
 from pydantic import Field, PrivateAttr
 
 from p20_platform.feeds.loaders import PartnerChecks
-
 from p20_platform.run_control import PID_TAG, clear_leftovers, run_tags
 from p20_platform.settings import Paths, paths
 

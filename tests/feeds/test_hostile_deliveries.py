@@ -391,9 +391,12 @@ def test_an_analytical_file_checked_with_its_matching_partner_loads_from_that_ch
         (d.status, d.reason, d.rows_quarantined, d.rule_failures) for d in checked_afresh]
     assert reused[0].rows_quarantined == 1
     for table in ("raw_dss.analytical", "raw_dss.analytical_quarantine"):
-        stored = [duckdb.connect(str(home.warehouse_db), read_only=True).execute(
-            f"SELECT * FROM {table} ORDER BY ALL").fetchall() for home in (home_paths, afresh)]
-        assert stored[0] == stored[1]
+        assert _all_rows(home_paths, table) == _all_rows(afresh, table)
+
+
+def _all_rows(paths_, table):
+    with duckdb.connect(str(paths_.warehouse_db), read_only=True) as connection:
+        return connection.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
 
 
 def test_a_matching_file_sent_again_is_checked_against_its_loaded_analytical_partner(home_paths):
