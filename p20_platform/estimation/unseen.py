@@ -753,7 +753,8 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     as_seen = np.select([(seen_doing == doing)[:, None] for doing in ACTIVITIES],
                         [diplomas[doing] for doing in ACTIVITIES])
     diploma = np.where(fitted[:, None], diplomas["job"], as_seen)
-    diploma_if_idle = np.where(fitted[:, None], diplomas["none"], as_seen)
+    diploma_if_idle = np.where(fitted[:, None], diplomas.pop("none"), as_seen)
+    del diplomas, as_seen  # rows x replicates each: at 1.2M persons 240 MB apiece, the estimate's peak
     # Severely disconnected: no diploma and no job. Seen active in college or training only (or
     # presumed in school elsewhere) is no job: such a youth without a diploma counts as severe.
     jobless = np.where(fitted[:, None], 1.0 - employed, ~target["employed"].to_numpy(bool)[:, None])
@@ -774,17 +775,25 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
         jobless = np.concatenate([jobless, 1.0 - dropout_employed])
         parameters = pd.concat([parameters.assign(population="diploma held or presumed"),
                                 dropout_parameters.assign(population="no diploma")], ignore_index=True)
-    disconnected = 1.0 - diploma * employed
-    severe = (1.0 - diploma_if_idle) * jobless
-
+    # One row per youth-year and replicate (30M at 1.2M persons): the arrays are combined in place and
+    # the float columns written straight into the frame's one block, and p20_id is categorical (a code
+    # per row, not a string), so the table costs its own size once.
     columns = replicates + 1
-    probabilities = pd.DataFrame({
-        "p20_id": np.repeat(target["p20_id"].to_numpy(), columns),
-        "report_year": np.repeat(target["report_year"].to_numpy(), columns).astype("int32"),
-        "replicate": np.tile(np.arange(columns, dtype="int16"), len(target)),
-        "p_disconnected": disconnected.ravel().round(5),
-        "p_employed_unseen": employed.ravel().round(5),
-        "p_diploma": (employed * diploma + (1.0 - employed) * diploma_if_idle).ravel().round(5),
-        "p_severe": severe.ravel().round(5),
-    })
+    block = np.empty((4, diploma.size))
+    p_disconnected, p_employed_unseen, p_diploma, p_severe = (row.reshape(diploma.shape) for row in block)
+    np.multiply(diploma, employed, out=p_diploma)
+    np.subtract(1.0, p_diploma, out=p_disconnected)
+    p_employed_unseen[:] = employed
+    np.subtract(1.0, employed, out=employed)
+    p_diploma += employed * diploma_if_idle
+    np.subtract(1.0, diploma_if_idle, out=p_severe)
+    p_severe *= jobless
+    del diploma, diploma_if_idle, employed, jobless
+    np.round(block, 5, out=block)
+    p20_codes, p20_ids = pd.factorize(target["p20_id"], sort=True)
+    probabilities = pd.DataFrame(block.T, columns=["p_disconnected", "p_employed_unseen", "p_diploma", "p_severe"],
+                                 copy=False)
+    probabilities.insert(0, "p20_id", pd.Categorical.from_codes(np.repeat(p20_codes, columns), p20_ids))
+    probabilities.insert(1, "report_year", np.repeat(target["report_year"].to_numpy(), columns).astype("int32"))
+    probabilities.insert(2, "replicate", np.tile(np.arange(columns, dtype="int16"), len(target)))
     return UnseenEstimate(probabilities, parameters)
