@@ -54,8 +54,8 @@ def plot(runs: list[dict], out: Path = PLOT) -> Path:
         axis.set_ylabel(label)
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(fontsize=8)
-    figure.suptitle("Landing files to published report on one 2-core, 24 GB machine shared with other jobs "
-                    "(load averages in each result's note)", fontsize=10)
+    figure.suptitle("Landing files to published report on one 2-core, 24 GB machine "
+                    "(the load average at each run's start and end is in its result file)", fontsize=10)
     figure.tight_layout()
     figure.savefig(out, dpi=100)
     plt.close(figure)
