@@ -55,6 +55,8 @@ MATCHING_FIELDS: tuple[str, ...] = tuple(e.name for e in MATCHING_ELEMENTS)
 PII_FIELDS: frozenset[str] = frozenset({"LastName", "MiddleName", "FirstName", "DOB", "SSN", "SASID"})
 
 FILE_CONTENTS = ("matching", "analytical", "key")
+# Agencies holding K-12 school records: the names a person was known by as a child (no SSN collected).
+SCHOOL_AGENCIES = ("SDE", "CTECS")
 # AGENCY.REQ.MM_DD_YYYY.CONTENT, e.g. DOL.000.01_01_2000.matching
 FILE_NAME_PATTERN = r"(?P<agency>[A-Za-z]+)\.(?P<request>[0-9]{3})\.(?P<month>[0-9]{2})_(?P<day>[0-9]{2})_(?P<year>[0-9]{4})\.(?P<content>matching|analytical|key)"
 

@@ -44,7 +44,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from p20_platform.estimation.unseen import SCHOOL_AGENCIES, WAGE_AGENCY, among, status_rests_on_wages
+from p20_platform.estimation.unseen import WAGE_AGENCY, among, status_rests_on_wages
+from p20_platform.registry import SCHOOL_AGENCIES
 
 DISCONNECTED = ("disconnected_moderate", "disconnected_severe")
 COLUMNS = ["p20_id", "report_year", "disconnected_overcount", "overcount_variance"]

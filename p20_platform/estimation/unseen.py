@@ -81,12 +81,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import scipy  # its submodules load on first use: scipy.stats alone is over a second of the code location's load
 
+from p20_platform.registry import SCHOOL_AGENCIES
+
 WAGE_AGENCY = "DOL"
 FIRST_WORK_AGE = 15  # a wage-only person first paid younger than this relative to a youth is not them
-# A youth's names are taken from school records where there are any: every youth's are of the same
-# era, whereas later records (shelters, courts) of some youth carry a married name and would make
-# the test find their wages more easily than another youth's.
-SCHOOL_AGENCIES = ("SDE", "CTECS")
+# A youth's names are taken from school records (`SCHOOL_AGENCIES`) where there are any: every youth's
+# are of the same era, whereas later records (shelters, courts) of some youth carry a married name and
+# would make the test find their wages more easily than another youth's.
 REPLICATES = 40  # bootstrap replicates published beside the point estimate (replicate 0)
 NAMESAKE_CAP = 3  # namesake counts of 3 and more are one class
 # Age at the latest report year: wage records carry the current surname, school records the one

@@ -51,7 +51,8 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 from p20_platform.linkage.clusters import clusters_from_pairs
 from p20_platform.linkage.pet import FIELD_SEPARATOR, key_components, keyed_digest, require_standard_columns
 from p20_platform.linkage.backend import splink_db_api
-from p20_platform.linkage.probabilistic import MARRIAGE_AGE, SSN_M, with_name_aliases
+from p20_platform.linkage.probabilistic import SSN_M, with_name_aliases
+from p20_platform.linkage.surnames import MARRIAGE_AGE
 from p20_platform.linkage.splink_model import SplinkStrategy, train_model
 
 BLOOM_BITS = 256  # per field filter; a power of two so 16-bit HMAC chunks map uniformly
@@ -145,7 +146,7 @@ def encode_bloom(records: pd.DataFrame, key: bytes) -> pd.DataFrame:
                                                                 "bloom:first_initial", key),
                 "ssn_keystroke_hash": _digest_lists(_ssn_keystroke_variants(parts["ssn"]), "bloom:ssn_keystroke", key)}
     # full first name and DOB of a woman (or a record without sex) of marriage age: two records sharing it
-    # whose surnames differ are the plaintext model's changed surname (probabilistic.SURNAME_CHANGED)
+    # whose surnames differ are the plaintext model's changed surname (surnames.SURNAME_CHANGED)
     may_marry = ((parts["first_name"].str.len() > 1) & (parts["gender"].fillna("F") == "F")
                  & (pd.Timestamp.today().year - pd.to_numeric(parts["dob"].str[:4]) >= MARRIAGE_AGE)).fillna(False)
     encoded["surname_changeable_hash"] = _digests(

@@ -42,6 +42,7 @@ from p20_platform.linkage.probabilistic import (
     train_model,
 )
 from p20_platform.linkage.standardise import cleaning_rules_fingerprint
+from p20_platform.linkage.surnames import PAIR_COLUMNS, SURNAME_CHANGE_PAIR
 from p20_platform.linkage.truth_scores import REVIEW_WIDTH, clerical_review, match_rate_sql, match_weight
 from p20_platform.registry import AGENCIES, MATCHING_FIELDS
 from p20_platform.settings import Paths, paths
@@ -307,10 +308,14 @@ def _replace_records(hub: duckdb.DuckDBPyConnection, changed: list[str], new: pd
     hub.execute("INSERT INTO mpi.records BY NAME SELECT * FROM new_records").fetchall()
 
 
+# The pairs a relink clusters on: links, and the surname changes that may join two entries.
+_RELINK_PAIRS = f"(match_probability >= $t OR {SURNAME_CHANGE_PAIR})"
+
+
 def _relink_region(hub: duckdb.DuckDBPyConnection) -> int:
     """The records whose person may have changed, as the temporary table `region`: the new records and the other
-    records of every entry that held a replaced record, grown along links (pairs at or above the threshold) until
-    closed. Returns how many."""
+    records of every entry that held a replaced record, grown along links (pairs at or above the threshold) and
+    surname-change pairs (whose entries `surnames.py` may join, one partner each) until closed. Returns how many."""
     hub.execute("""
         CREATE OR REPLACE TEMP TABLE region AS
         SELECT record_id FROM new_records
@@ -320,11 +325,11 @@ def _relink_region(hub: duckdb.DuckDBPyConnection) -> int:
         WHERE crosswalk.p20_id IN (SELECT p20_id FROM mpi.crosswalk JOIN replaced USING (record_id))
     """).fetchall()
     while True:
-        [(grown,)] = hub.execute("""
+        [(grown,)] = hub.execute(f"""
             INSERT INTO region
-            SELECT record_id_r FROM mpi.pairs JOIN region ON record_id_l = record_id WHERE match_probability >= $t
+            SELECT record_id_r FROM mpi.pairs JOIN region ON record_id_l = record_id WHERE {_RELINK_PAIRS}
             UNION
-            SELECT record_id_l FROM mpi.pairs JOIN region ON record_id_r = record_id WHERE match_probability >= $t
+            SELECT record_id_l FROM mpi.pairs JOIN region ON record_id_r = record_id WHERE {_RELINK_PAIRS}
             EXCEPT
             SELECT record_id FROM region
         """, {"t": MATCH_THRESHOLD}).fetchall()
@@ -337,8 +342,8 @@ def _relink(hub: duckdb.DuckDBPyConnection) -> None:
     """Cluster the region's records from their links, give the persons ids (inherited where the prior
     crosswalk allows) and write them over the region's and the replaced records' crosswalk rows."""
     records = hub.sql("SELECT * FROM mpi.records JOIN region USING (record_id)").to_arrow_table().to_pandas()
-    links = hub.sql("SELECT record_id_l, record_id_r, match_probability FROM mpi.pairs JOIN region"
-                    " ON record_id_l = record_id WHERE match_probability >= $t",
+    links = hub.sql(f"SELECT match_probability, {', '.join(PAIR_COLUMNS)} FROM mpi.pairs JOIN region"
+                    f" ON record_id_l = record_id WHERE {_RELINK_PAIRS}",
                     params={"t": MATCH_THRESHOLD}).to_arrow_table().to_pandas()
     prior = hub.sql("SELECT record_id, p20_id FROM mpi.crosswalk JOIN region USING (record_id)"
                     ).to_arrow_table().to_pandas()

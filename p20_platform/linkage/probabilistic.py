@@ -28,6 +28,7 @@ from p20_platform.linkage import splink_model
 from p20_platform.linkage.backend import model_for_dialect, splink_db_api
 from p20_platform.linkage.clusters import clusters_from_pairs
 from p20_platform.linkage.splink_model import SplinkStrategy
+from p20_platform.linkage.surnames import SURNAME_CHANGED, join_changed_surnames
 
 # Pairs at or above this probability are the same person (then resolved transitively). Measured
 # against truth: 0.95 rather than 0.99 lifts recall on linkable pairs from 0.987 to 0.992 on the
@@ -63,10 +64,6 @@ def with_name_aliases(records: pd.DataFrame) -> pd.DataFrame:
                           first_name_alias_initials=records["first_name"].map(initials))
 
 
-MARRIAGE_AGE = 18  # no surname change by marriage before (Connecticut's minimum age since 2017)
-SURNAME_CHANGED = ("first_name_l = first_name_r AND length(first_name_l) > 1 AND dob_l = dob_r"
-                   " AND 'F' = coalesce(gender_l, gender_r) AND 'F' = coalesce(gender_r, gender_l)"
-                   f" AND year(current_date) - CAST(substr(dob_l, 1, 4) AS INTEGER) >= {MARRIAGE_AGE}")
 
 
 def _initial_only(column: str) -> str:
@@ -489,8 +486,9 @@ def score_new_records(existing: pd.DataFrame, new: pd.DataFrame, model: dict[str
 def person_clusters(records: pd.DataFrame, pairs: pd.DataFrame, threshold: float = MATCH_THRESHOLD
                     ) -> pd.DataFrame:
     """The scored pairs judged to be the same person, resolved into persons: DataFrame[record_id, cluster_id].
-    An entry that would hold two clearly different SSNs, SASIDs or birth dates is split."""
-    return clusters_from_pairs(records["record_id"], pairs, threshold, records)
+    An entry that would hold two clearly different SSNs, SASIDs or birth dates is split; a woman's
+    school-era and later entries that only a changed surname keeps apart are joined (`surnames.py`)."""
+    return join_changed_surnames(clusters_from_pairs(records["record_id"], pairs, threshold, records), pairs, records)
 
 
 def link_probabilistic(records: pd.DataFrame, model: dict[str, Any] | None = None) -> pd.DataFrame:

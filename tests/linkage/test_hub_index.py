@@ -78,7 +78,7 @@ def test_incremental_delivery_matches_a_full_rebuild(indexed_copy):
     assert set(incremental.loc[incremental["agency"] == "DOC", "FakeID"]) == {r.split("\t")[fake] for r in renamed}
     # only the persons the delivery reaches were clustered again: the same persons as clustering every stored pair
     reclustered = person_clusters(_table(home.hub_db, "SELECT * FROM mpi.records"), _table(
-        home.hub_db, "SELECT record_id_l, record_id_r, match_probability FROM mpi.pairs"))
+        home.hub_db, "SELECT * FROM mpi.pairs"))
     same = pairwise_scores(incremental.rename(columns={"p20_id": "cluster_id"}),
                            reclustered.rename(columns={"cluster_id": "person_id"}))
     assert same["pairwise_precision"] == same["pairwise_recall"] == 1.0
@@ -163,7 +163,7 @@ def test_people_new_to_an_agency_are_clustered_as_relinking_every_pair_would(ind
         crosswalk[crosswalk["agency"] == "DCF"], on="p20_id", suffixes=("", "_dcf"))
     assert (joined["FakeID"] == "X" + joined["FakeID_dcf"]).sum() > 100  # most found their DCF record
     reclustered = person_clusters(_table(home.hub_db, "SELECT * FROM mpi.records"), _table(
-        home.hub_db, "SELECT record_id_l, record_id_r, match_probability FROM mpi.pairs"))
+        home.hub_db, "SELECT * FROM mpi.pairs"))
     same = pairwise_scores(crosswalk.rename(columns={"p20_id": "cluster_id"}),
                            reclustered.rename(columns={"cluster_id": "person_id"}))
     assert same["pairwise_precision"] == same["pairwise_recall"] == 1.0

@@ -163,3 +163,48 @@ def test_ssn_m_is_measured_on_the_file_from_pairs_sharing_name_and_dob():
     levels = with_ssn_m(model, m)["comparisons"][0]["comparison_levels"]
     assert [levels[i].get("m_probability") for i in range(5)] == [None, m["exact"], m["one_edit"], None, m["else"]]
     assert set(SSN_M) == set(m)
+
+
+def _scored_pairs(records: pd.DataFrame, *pairs: tuple[str, str]) -> pd.DataFrame:
+    """Scored pairs of the records (Splink's `_l`/`_r` columns), each below the match threshold."""
+    by_id = records.set_index("record_id")
+    rows = [{"record_id_l": left, "record_id_r": right, "match_probability": 0.6,
+             **{f"{column}_{side}": by_id.at[record, column] for side, record in (("l", left), ("r", right))
+                for column in ("first_name", "last_name", "dob", "gender")}} for left, right in pairs]
+    return pd.DataFrame(rows)
+
+
+def test_a_school_entry_and_a_later_entry_kept_apart_only_by_a_changed_surname_are_joined_when_each_has_one_partner():
+    """Statewide, two women born on one day with one first name are common: a pair alone cannot tell a
+    married surname from a stranger. Two entries can: school records (maiden name, no SSN) and later
+    records (married name, SSN) whose identifiers never meet, each the other's only such partner."""
+    from p20_platform.linkage.surnames import join_changed_surnames
+
+    records = _records(
+        ("SDE|1", "SDE", "MARIA", "GARCIA", "1990-05-01", "F", None, "7514518566"),
+        ("DOL|1", "DOL", "MARIA", "LOPEZ", "1990-05-01", "F", "217787403", None),  # her wages: joined
+        ("DSS|1", "DSS", "MARIA", "LOPEZ", "1990-05-01", "F", "217787403", None),  # linked to DOL|1 already
+        ("SDE|2", "SDE", "ANNA", "WHITE", "1991-01-01", "F", None, "6166565835"),
+        ("DSS|2", "DSS", "ANNA", "BROWN", "1991-01-01", "F", "308112233", None),  # two partners: no telling
+        ("DSS|3", "DSS", "ANNA", "GREEN", "1991-01-01", "F", "408112233", None),
+        ("SDE|4", "SDE", "LUCY", "KING", "1992-03-03", "F", None, "5514518566"),
+        ("CTECS|4", "CTECS", "LUCY", "HILL", "1992-03-03", "F", None, None),  # both school records
+        ("DSS|6", "DSS", "ROSA", "DIAZ", "1985-07-07", "F", "508112233", None),
+        ("DOL|6", "DOL", "ROSA", "CRUZ", "1985-07-07", "F", "608112233", None),  # no school; two SSNs
+        ("SDE|7", "SDE", "JOHN", "REED", "1990-02-02", "M", None, "4514518566"),
+        ("DOL|7", "DOL", "JOHN", "WEST", "1990-02-02", "M", "708112233", None),  # men keep their surname
+        ("SDE|8", "SDE", "EMMA", "STONE", "1993-04-04", "F", None, "3514518566"),
+        ("OHE|8", "OHE", "EMMA", "STONE", "1993-04-04", "F", "808112233", None),  # her SSN beside her school records
+        ("DOL|8", "DOL", "EMMA", "FOX", "1993-04-04", "F", "908112233", None),  # another SSN: two women
+        ("SDE|9", "SDE", "SARA", "COLE", "2016-06-06", "F", None, "2514518566"),  # a child: no marriage
+        ("DCF|9", "DCF", "SARA", "PAGE", "2016-06-06", "F", "118112233", None),
+    )
+    entries = {"DSS|1": "DOL|1", "OHE|8": "SDE|8"}
+    clusters = pd.DataFrame({"record_id": records["record_id"],
+                             "cluster_id": records["record_id"].map(lambda r: entries.get(r, r))})
+    pairs = _scored_pairs(records, ("SDE|1", "DOL|1"), ("SDE|1", "DSS|1"), ("SDE|2", "DSS|2"), ("SDE|2", "DSS|3"),
+                          ("SDE|4", "CTECS|4"), ("DSS|6", "DOL|6"), ("SDE|7", "DOL|7"), ("SDE|8", "DOL|8"),
+                          ("SDE|9", "DCF|9"))
+    persons = join_changed_surnames(clusters, pairs, records).groupby("cluster_id")["record_id"].apply(frozenset)
+    assert {frozenset({"SDE|1", "DOL|1", "DSS|1"}), frozenset({"SDE|8", "OHE|8"})} <= set(persons)
+    assert len(persons) == len(records) - 3  # that join and the two records of entries given
