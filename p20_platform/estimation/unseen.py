@@ -168,8 +168,8 @@ def wage_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: p
     """
     excluded = pd.DataFrame({"record_id": []}, dtype=object) if excluded is None else excluded
     return duckdb.sql("""
-        WITH pool_records AS (
-            SELECT p20_id AS worker, name_key, FakeID
+        WITH pool_records AS (  -- workers and key sets as integers: grouped by strings and lists, `scored` took twice as long
+            SELECT dense_rank() OVER (ORDER BY p20_id) AS worker, name_key, FakeID
             FROM parts
             WHERE dol_only AND record_id NOT IN (SELECT record_id FROM excluded)),
         worker_years AS (
@@ -188,15 +188,19 @@ def wage_evidence(parts: pd.DataFrame, wage_years: pd.DataFrame, person_years: p
         key_entries AS (
             SELECT name_key, count(DISTINCT p20_id) AS entries
             FROM parts WHERE NOT dol_only AND name_key IS NOT NULL GROUP BY name_key),
-        key_sets AS (
-            SELECT p20_id, list(name_key ORDER BY name_key) AS key_set, sum(ke.entries) AS key_entries
+        key_lists AS (
+            SELECT p20_id, list(name_key ORDER BY name_key) AS key_list, sum(ke.entries) AS key_entries
             FROM candidate_keys LEFT JOIN key_entries AS ke USING (name_key) GROUP BY p20_id),
+        key_set_ids AS (
+            SELECT key_list, row_number() OVER () AS key_set FROM (SELECT DISTINCT key_list FROM key_lists)),
+        key_sets AS (
+            SELECT p20_id, key_set, key_entries FROM key_lists JOIN key_set_ids USING (key_list)),
         cells AS (
             SELECT DISTINCT ks.key_set, py.report_year, py.age
             FROM person_years AS py JOIN key_sets AS ks USING (p20_id)),
         plausible AS (
             SELECT c.key_set, c.report_year, c.age, wk.worker, wk.name_key
-            FROM (SELECT *, unnest(key_set) AS name_key FROM cells) AS c
+            FROM (SELECT cells.*, unnest(key_list) AS name_key FROM cells JOIN key_set_ids USING (key_set)) AS c
             JOIN workers AS wk USING (name_key)
             WHERE wk.first_year - c.report_year + c.age >= $first_work_age),
         scored AS (
