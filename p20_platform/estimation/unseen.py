@@ -334,8 +334,12 @@ def _person_weights(keys: pd.Series, replicates: int, rng: np.random.Generator) 
     """Poisson bootstrap weights per row (column 0: the point estimate, weight 1), one draw per person
     shared by their rows, persons taken in the order of their draw keys."""
     persons, row = np.unique(keys.to_numpy(), return_inverse=True)
-    draws = rng.poisson(1.0, (len(persons), replicates))
-    return np.concatenate([np.ones((len(row), 1)), draws[row]], axis=1)
+    # per person first (weight 1, then the draws), then one gather to rows: gathering the integer draws and
+    # joining the ones column after took 2.6-4.0 s against 1.0-1.1 s for 1.8M rows of 600,000 persons
+    weights = np.empty((len(persons), replicates + 1))
+    weights[:, 0] = 1.0
+    weights[:, 1:] = rng.poisson(1.0, (len(persons), replicates))
+    return np.take(weights, row, axis=0)
 
 
 def _weighted_counts(index: np.ndarray, size: int, weights: np.ndarray) -> np.ndarray:
