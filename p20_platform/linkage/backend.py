@@ -33,6 +33,13 @@ SPARK_APP_NAME = "p20-platform"
 LOCAL_SHUFFLE_PARTITIONS = "8"
 
 
+def local_driver_memory() -> str:
+    """The JVM heap of local mode, where the driver does all the work: `P20_SPARK_DRIVER_MEMORY`, else half
+    the machine's memory. Spark's default (1g) ran out of heap scoring 0.3M persons' pairs."""
+    half = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**31
+    return os.environ.get("P20_SPARK_DRIVER_MEMORY", f"{max(half, 1)}g")
+
+
 @functools.cache
 def spark_session():
     """The Spark session for linkage (created once per process, reused after)."""
@@ -44,6 +51,7 @@ def spark_session():
                .config("spark.sql.session.timeZone", "UTC"))
     if spark_master().startswith("local"):
         builder = (builder.config("spark.sql.shuffle.partitions", LOCAL_SHUFFLE_PARTITIONS)
+                   .config("spark.driver.memory", local_driver_memory())
                    .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false"))
     session = builder.getOrCreate()
     checkpoints = os.environ.get("P20_SPARK_CHECKPOINT_DIR") or tempfile.mkdtemp(prefix="p20_spark_checkpoints_")
