@@ -793,11 +793,11 @@ def estimate_unseen(records: pd.DataFrame, crosswalk: pd.DataFrame, wage_years: 
     np.multiply(diploma, employed, out=p_diploma)
     np.subtract(1.0, p_diploma, out=p_disconnected)
     p_employed_unseen[:] = employed
-    np.subtract(1.0, employed, out=employed)
-    p_diploma += employed * diploma_if_idle
+    not_employed = np.subtract(1.0, employed, out=employed)  # in place: employed is not read again
+    p_diploma += not_employed * diploma_if_idle
     np.subtract(1.0, diploma_if_idle, out=p_severe)
     p_severe *= jobless
-    del diploma, diploma_if_idle, employed, jobless
+    del diploma, diploma_if_idle, employed, not_employed, jobless
     np.round(block, 5, out=block)
     p20_codes, p20_ids = pd.factorize(target["p20_id"], sort=True)
     probabilities = pd.DataFrame(block.T, columns=["p_disconnected", "p_employed_unseen", "p_diploma", "p_severe"],

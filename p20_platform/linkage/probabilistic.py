@@ -64,8 +64,6 @@ def with_name_aliases(records: pd.DataFrame) -> pd.DataFrame:
                           first_name_alias_initials=records["first_name"].map(initials))
 
 
-
-
 def _initial_only(column: str) -> str:
     return f"(length({column}_l) = 1 OR length({column}_r) = 1)"
 

@@ -207,4 +207,4 @@ def test_a_school_entry_and_a_later_entry_kept_apart_only_by_a_changed_surname_a
                           ("SDE|9", "DCF|9"))
     persons = join_changed_surnames(clusters, pairs, records).groupby("cluster_id")["record_id"].apply(frozenset)
     assert {frozenset({"SDE|1", "DOL|1", "DSS|1"}), frozenset({"SDE|8", "OHE|8"})} <= set(persons)
-    assert len(persons) == len(records) - 3  # that join and the two records of entries given
+    assert len(persons) == len(records) - 3  # only those: two given entries of two records, one join
